@@ -1,0 +1,19 @@
+import { Context } from '@temporalio/activity';
+
+/** Heartbeats when running inside an activity; a no-op when called directly (unit tests). */
+export function heartbeat(details?: unknown): void {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    // not in an activity context
+  }
+}
+
+export function activityInfo(): { workflowId: string; runId: string; activityId: string; attempt: number } | undefined {
+  try {
+    const i = Context.current().info;
+    return { workflowId: i.workflowExecution?.workflowId ?? '', runId: i.workflowExecution?.runId ?? '', activityId: i.activityId, attempt: i.attempt };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,16 @@
+import type { Logger } from 'pino';
+import type { Embedder } from '../embedders/types';
+import type { VectorStore } from '../sinks/types';
+import type { StateStore } from '../state/store';
+
+/** Everything an activity may touch, built once per worker process (src/deps.ts). */
+export interface ActivityDeps {
+  store: StateStore;
+  sink: VectorStore;
+  embedder: Embedder;
+  log: Logger;
+  limits: {
+    /** Documents larger than this are refused (DocumentTooLarge) instead of read. */
+    maxDocumentBytes: number;
+  };
+}

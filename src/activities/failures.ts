@@ -1,0 +1,41 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { ProviderError } from '../embedders/classify';
+import { ConfigError } from '../errors';
+
+/** Longest wait we accept from a server's Retry-After before trying again. */
+export const MAX_RETRY_DELAY_MS = 5 * 60_000;
+
+export { NON_RETRYABLE_TYPES } from '../workflows/retry';
+
+/**
+ * Turns our classified errors into what Temporal's retry policy understands: a typed
+ * ApplicationFailure, non-retryable where no retry can help, with the server's requested
+ * delay on rate limits. Anything unclassified stays retryable.
+ */
+export function toFailure(err: unknown): unknown {
+  if (err instanceof ApplicationFailure) return err;
+  if (err instanceof ProviderError) {
+    const delay = err.retryAfterMs === undefined ? undefined : Math.min(Math.max(err.retryAfterMs, 100), MAX_RETRY_DELAY_MS);
+    return ApplicationFailure.create({
+      type: err.type,
+      message: err.message,
+      nonRetryable: !err.retryable,
+      nextRetryDelay: err.retryable ? delay : undefined,
+      details: err.status === undefined ? undefined : [{ status: err.status }],
+    });
+  }
+  if (err instanceof ConfigError) {
+    return ApplicationFailure.create({ type: err.name, message: err.message, nonRetryable: true });
+  }
+  return err;
+}
+
+export function mapFailures<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args: A) => {
+    try {
+      return await fn(...args);
+    } catch (err) {
+      throw toFailure(err);
+    }
+  };
+}

@@ -1,0 +1,34 @@
+import { heartbeat } from './context';
+import type { ActivityDeps } from './deps';
+
+export interface FinishInput {
+  collection: string;
+  runKey: string;
+}
+
+export interface FinishResult {
+  documentsDeleted: number;
+}
+
+const DELETE_PAGE = 500;
+
+/**
+ * Ends a complete pass over the source: documents the pass did not see have vanished, so their
+ * chunks leave the sink and their records leave the state store. Then the sink gets its
+ * post-load work (the ANN index) and leftover staging rows of this run are dropped.
+ */
+export async function finishRun(deps: ActivityDeps, input: FinishInput): Promise<FinishResult> {
+  const { store, sink } = deps;
+  let deleted = 0;
+  for (let round = 0; round < 1_000_000; round++) {
+    const ids = await store.unseenDocuments(input.collection, input.runKey, DELETE_PAGE);
+    if (ids.length === 0) break;
+    await sink.deleteDocuments(input.collection, ids);
+    await store.deleteDocuments(input.collection, ids);
+    deleted += ids.length;
+    heartbeat({ deleted });
+  }
+  await sink.finalize(input.collection);
+  await store.dropRunStaging(input.collection, input.runKey);
+  return { documentsDeleted: deleted };
+}

@@ -1,0 +1,36 @@
+import type { BatchKey } from '../state/store';
+import { commitPage, type PageKey } from './commit';
+import type { ActivityDeps } from './deps';
+import { embedBatch } from './embed';
+import { mapFailures } from './failures';
+import { finishRun, type FinishInput } from './finish';
+import { planPage, type PlanInput } from './plan';
+import { prepareCollection, type PrepareInput } from './prepare';
+import { upsertBatch } from './upsert';
+
+/**
+ * Builds the activities over clients the worker created once. Each activity is a thin function
+ * over those clients; errors are mapped to typed Temporal failures at this boundary.
+ */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    prepareCollection: mapFailures((input: PrepareInput) => prepareCollection(deps, input)),
+    planPage: mapFailures((input: PlanInput) => planPage(deps, input)),
+    commitPage: mapFailures((input: PageKey) => commitPage(deps, input)),
+    finishRun: mapFailures((input: FinishInput) => finishRun(deps, input)),
+    embedBatch: mapFailures((input: BatchKey) => embedBatch(deps, input)),
+    upsertBatch: mapFailures((input: BatchKey) => upsertBatch(deps, input)),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;
+
+/** Which activities run on which task queue (each queue has its own worker slots). */
+export const MAIN_ACTIVITIES = ['prepareCollection', 'planPage', 'commitPage', 'finishRun'] as const;
+export const EMBED_ACTIVITIES = ['embedBatch'] as const;
+export const UPSERT_ACTIVITIES = ['upsertBatch'] as const;
+
+export type { ActivityDeps } from './deps';
+export type { PlanInput, PlanResult } from './plan';
+export type { EmbedResult } from './embed';
+export type { UpsertResult } from './upsert';

@@ -1,0 +1,49 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { validateCollectionName } from '../naming';
+import type { ActivityDeps } from './deps';
+
+export interface PrepareInput {
+  collection: string;
+  runKey: string;
+  full?: boolean;
+}
+
+export interface PrepareResult {
+  model: string;
+  dimensions: number;
+  semantic: boolean;
+  sink: string;
+}
+
+/**
+ * Checks the collection can be written with this worker's embedder and sink, creates it if new,
+ * and records its configuration. A collection never mixes embedding models: a different model
+ * or size is refused unless the run is a full rebuild, which starts the collection over.
+ */
+export async function prepareCollection(deps: ActivityDeps, input: PrepareInput): Promise<PrepareResult> {
+  const name = validateCollectionName(input.collection);
+  const { embedder, sink, store } = deps;
+  const saved = await store.getCollection(name);
+  const changed =
+    saved !== undefined &&
+    (saved.model !== embedder.model || saved.dimensions !== embedder.dimensions || saved.sink !== sink.kind);
+  if (changed && !input.full) {
+    throw ApplicationFailure.create({
+      type: 'CollectionConfigChanged',
+      nonRetryable: true,
+      message:
+        `collection ${name} was built with ${saved.sink} / ${saved.model} (${saved.dimensions} dimensions), ` +
+        `but this worker has ${sink.kind} / ${embedder.model} (${embedder.dimensions} dimensions). ` +
+        `Mixing models makes search meaningless: run with --full to rebuild the collection, or use another collection name.`,
+    });
+  }
+  if (changed && input.full) {
+    deps.log.warn({ collection: name, from: saved, to: embedder.model }, 'rebuilding collection with a new embedding model');
+    await sink.drop(name);
+    await store.resetDocuments(name);
+  }
+  await sink.ensureCollection(name, embedder.dimensions);
+  await store.putCollection({ name, sink: sink.kind, model: embedder.model, dimensions: embedder.dimensions });
+  await store.dropAbandonedStaging(name, input.runKey);
+  return { model: embedder.model, dimensions: embedder.dimensions, semantic: embedder.semantic, sink: sink.kind };
+}

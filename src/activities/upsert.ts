@@ -1,0 +1,36 @@
+import type { BatchKey } from '../state/store';
+import type { ActivityDeps } from './deps';
+
+export interface UpsertResult {
+  /** Chunks now in the sink. */
+  upserted: number;
+  /** Rows the sink actually changed (0 when everything was already there). */
+  written: number;
+  /** Chunks with no vector (their embedding failed); they stay out of the sink. */
+  skipped: number;
+}
+
+/**
+ * Writes one batch to the sink: staged chunk text joined with vectors from the embedding cache,
+ * upserted by deterministic point id, so a retry or a re-run overwrites instead of duplicating.
+ */
+export async function upsertBatch(deps: ActivityDeps, key: BatchKey): Promise<UpsertResult> {
+  const { store, sink, embedder } = deps;
+  const rows = await store.batchChunks(key);
+  const vectors = await store.getEmbeddings(embedder.model, embedder.dimensions, [...new Set(rows.map((r) => r.textHash))]);
+  const ready = rows.filter((r) => vectors.has(r.textHash));
+  const written = await sink.upsert(
+    key.collection,
+    ready.map((r) => ({
+      id: r.pointId,
+      documentId: r.documentId,
+      chunkIndex: r.chunkIndex,
+      content: r.content,
+      contentHash: r.textHash,
+      metadata: { document_id: r.documentId, chunk_index: r.chunkIndex, tokens: r.tokens },
+      vector: vectors.get(r.textHash)!,
+    })),
+  );
+  await store.markLanded(key, ready);
+  return { upserted: ready.length, written, skipped: rows.length - ready.length };
+}

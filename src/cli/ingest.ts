@@ -1,0 +1,160 @@
+import { existsSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
+import { Command, Option } from 'commander';
+import { ConfigError } from '../errors';
+import { validateCollectionName } from '../naming';
+import { startServices, startWorker, type RunningWorker } from '../stack';
+import { ingestCollection, progressQuery } from '../workflows';
+import { ingestWorkflowId, TASK_QUEUE, type IngestInput } from '../workflows/types';
+import { addGlobalOptions, configFrom, connectClient, EXIT, loggerFor, parseIntOption, uiLink, type GlobalOpts } from './common';
+import { formatProgress, formatSummary } from './progress';
+
+interface IngestOpts extends GlobalOpts {
+  collection: string;
+  wait: boolean;
+  full?: boolean;
+  chunkTokens?: number;
+  overlapTokens?: number;
+  batchSize?: number;
+  batchTokens?: number;
+  pageSize?: number;
+  window?: number;
+  json?: boolean;
+}
+
+export function ingestCommand(): Command {
+  const cmd = new Command('ingest')
+    .description('Ingest a directory of documents (markdown, HTML, text) into a collection, then show progress until done')
+    .argument('<dir>', 'directory to ingest (read by the worker; resolved to an absolute path)')
+    .requiredOption('-c, --collection <name>', 'collection (table) name: lowercase letters, digits, _')
+    .option('--no-wait', 'start the run and exit; watch it with `vector-ingest status`')
+    .option('--full', 'ignore content hashes: re-chunk and rewrite every document (and allow a new embedding model)')
+    .option('--chunk-tokens <n>', 'tokens per chunk (default 512)', parseIntOption('--chunk-tokens'))
+    .option('--overlap-tokens <n>', 'tokens shared by consecutive chunks (default 64)', parseIntOption('--overlap-tokens'))
+    .option('--batch-size <n>', 'most chunks per embedding request (default 128)', parseIntOption('--batch-size'))
+    .option('--batch-tokens <n>', 'most tokens per embedding request (default 32000)', parseIntOption('--batch-tokens'))
+    .option('--page-size <n>', 'documents planned per page (default 200)', parseIntOption('--page-size'))
+    .option('--window <n>', 'embed→upsert batches in flight at once (default 8)', parseIntOption('--window'))
+    .addOption(new Option('--json', 'print the final result as JSON on stdout'));
+  addGlobalOptions(cmd);
+  cmd.addHelpText(
+    'after',
+    `
+Without TEMPORAL_ADDRESS this starts a local Temporal dev server (Web UI included), embedded
+PGlite+pgvector (without DATABASE_URL) and a worker in this process, all persisted under the data
+dir, unless \`vector-ingest dev\` is already running on that data dir, in which case it uses that.
+
+Exit codes: 0 done, 1 the run failed, 2 bad arguments or configuration, 3 a run of this collection
+is already in progress, 5 done but some documents or chunks failed (see the run's warnings).
+
+The same run from the Temporal CLI (with a worker running):
+  temporal workflow start --type ingestCollection --task-queue ${TASK_QUEUE} \\
+    --workflow-id ingest-docs --input '{"collection":"docs","source":{"kind":"directory","path":"/data/docs"}}'`,
+  );
+  cmd.action(async (dir: string, opts: IngestOpts) => {
+    process.exitCode = await runIngest(dir, opts);
+  });
+  return cmd;
+}
+
+async function runIngest(dir: string, opts: IngestOpts): Promise<number> {
+  const collection = validateCollectionName(opts.collection);
+  const abs = path.resolve(dir);
+  const config = configFrom(opts);
+  const embedded = !config.temporalAddress;
+  if (embedded || existsSync(abs)) {
+    if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new ConfigError(`${abs} is not a directory`);
+  }
+  const log = loggerFor(config);
+  const input: IngestInput = {
+    collection,
+    source: { kind: 'directory', path: abs },
+    ...(opts.full ? { full: true } : {}),
+    ...(opts.chunkTokens !== undefined || opts.overlapTokens !== undefined
+      ? { chunking: { ...(opts.chunkTokens !== undefined && { chunkTokens: opts.chunkTokens }), ...(opts.overlapTokens !== undefined && { overlapTokens: opts.overlapTokens }) } }
+      : {}),
+    ...(opts.batchSize !== undefined || opts.batchTokens !== undefined
+      ? { batching: { ...(opts.batchSize !== undefined && { maxChunks: opts.batchSize }), ...(opts.batchTokens !== undefined && { maxTokens: opts.batchTokens }) } }
+      : {}),
+    ...(opts.pageSize !== undefined ? { pageSize: opts.pageSize } : {}),
+    ...(opts.window !== undefined ? { maxInFlightBatches: opts.window } : {}),
+  };
+
+  // A local worker only when nobody else will run the work: embedded services and --wait.
+  const services = await startServices(config, log, { needDatabase: embedded && opts.wait });
+  let worker: RunningWorker | undefined;
+  const { client, close } = await connectClient(services.temporalAddress, services.namespace);
+  try {
+    if (embedded && !services.fromDev) {
+      if (!opts.wait) {
+        process.stderr.write('--no-wait needs a worker that outlives this command: start `vector-ingest dev` or set TEMPORAL_ADDRESS\n');
+        return EXIT.usage;
+      }
+      worker = await startWorker(config, log, services);
+    }
+    const workflowId = ingestWorkflowId(collection);
+    let handle;
+    try {
+      handle = await client.workflow.start(ingestCollection, { taskQueue: TASK_QUEUE, workflowId, args: [input] });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        process.stderr.write(`an ingest of collection ${collection} is already running (workflow ${workflowId}); watch it with: vector-ingest status ${collection}\n`);
+        return EXIT.conflict;
+      }
+      throw err;
+    }
+    const link = uiLink(services.uiUrl, services.namespace, workflowId, handle.firstExecutionRunId);
+    process.stderr.write(`started ${workflowId} (run ${handle.firstExecutionRunId})\n`);
+    if (link) process.stderr.write(`Web UI: ${link}\n`);
+    if (!opts.wait) {
+      if (opts.json) process.stdout.write(`${JSON.stringify({ workflowId, runId: handle.firstExecutionRunId, ui: link })}\n`);
+      return EXIT.ok;
+    }
+
+    const started = Date.now();
+    const tty = process.stderr.isTTY === true;
+    let lastPrinted = 0;
+    const latest = client.workflow.getHandle(workflowId);
+    const timer = setInterval(() => {
+      latest
+        .query(progressQuery)
+        .then((p) => {
+          const line = formatProgress(p, Date.now() - started);
+          if (tty) process.stderr.write(`\r\x1b[2K${line}`);
+          else if (Date.now() - lastPrinted > 10_000) {
+            process.stderr.write(`${line}\n`);
+            lastPrinted = Date.now();
+          }
+        })
+        .catch(() => undefined); // between continue-as-new runs a query can miss; the next one lands
+    }, 1000);
+    try {
+      const result = await handle.result();
+      if (tty) process.stderr.write('\r\x1b[2K');
+      const secs = (Date.now() - started) / 1000;
+      for (const line of formatSummary(result.counters)) process.stderr.write(`${line}\n`);
+      process.stderr.write(`done in ${secs.toFixed(1)} s (${(result.counters.chunksUpserted / secs).toFixed(1)} chunks/s)\n`);
+      if (link) process.stderr.write(`Web UI: ${link}\n`);
+      if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+      return result.counters.documentsFailed > 0 || result.counters.chunksFailed > 0 ? EXIT.partial : EXIT.ok;
+    } catch (err) {
+      if (tty) process.stderr.write('\n');
+      if (err instanceof WorkflowFailedError) {
+        process.stderr.write(`ingest of ${collection} failed: ${err.cause?.message ?? err.message}\n`);
+        if (link) process.stderr.write(`Web UI: ${link}\n`);
+        return EXIT.failed;
+      }
+      throw err;
+    } finally {
+      clearInterval(timer);
+    }
+  } finally {
+    await close();
+    if (worker) {
+      worker.set.shutdown();
+      await worker.done;
+    }
+    await services.stop();
+  }
+}

@@ -1,0 +1,23 @@
+import type { IngestCounters, IngestProgress } from '../workflows/types';
+
+/** One line of run progress, for terminals and logs alike. */
+export function formatProgress(p: IngestProgress, elapsedMs: number): string {
+  const c = p.counters;
+  const secs = Math.max(elapsedMs / 1000, 0.001);
+  const rate = c.chunksUpserted / secs;
+  return (
+    `[${p.phase}] docs ${c.documentsListed} listed, ${c.documentsChanged} changed, ${c.documentsUnchanged} unchanged, ` +
+    `${c.documentsFailed} failed | chunks ${c.chunksUpserted}/${c.chunksPlanned} written, ${c.chunksFailed} failed | ` +
+    `in flight ${p.inFlightBatches} | ${rate.toFixed(1)} chunks/s`
+  );
+}
+
+export function formatSummary(c: IngestCounters): string[] {
+  return [
+    `documents: ${c.documentsListed} listed, ${c.documentsChanged} (re)indexed, ${c.documentsUnchanged} unchanged, ` +
+      `${c.documentsFailed} failed, ${c.documentsDeleted} deleted`,
+    `chunks:    ${c.chunksPlanned} planned, ${c.chunksUpserted} written, ${c.chunksFailed} failed`,
+    `embedding: ${c.chunksEmbedded} texts embedded in ${c.embeddingRequests} requests, ${c.chunksCached} from cache, ` +
+      `${c.tokens} tokens`,
+  ];
+}

@@ -1,0 +1,48 @@
+import { Command, Option } from 'commander';
+import { describeConfig } from '../config';
+import { startServices, startWorker } from '../stack';
+import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE } from '../workflows/types';
+import { addGlobalOptions, configFrom, loggerFor, parseIntOption, type GlobalOpts } from './common';
+
+interface WorkerOpts extends GlobalOpts {
+  embedConcurrency?: number;
+  upsertConcurrency?: number;
+  planConcurrency?: number;
+  embedRate?: number;
+}
+
+export function workerCommand(): Command {
+  const cmd = new Command('worker')
+    .description(`Run workers for the ${TASK_QUEUE}, ${EMBED_TASK_QUEUE} and ${UPSERT_TASK_QUEUE} task queues until SIGINT/SIGTERM`)
+    .option('--embed-concurrency <n>', 'embedding activities at once (env VECTOR_INGEST_EMBED_CONCURRENCY, default 4)', parseIntOption('--embed-concurrency'))
+    .option('--upsert-concurrency <n>', 'upsert activities at once (env VECTOR_INGEST_UPSERT_CONCURRENCY, default 4)', parseIntOption('--upsert-concurrency'))
+    .option('--plan-concurrency <n>', 'planning activities at once (env VECTOR_INGEST_PLAN_CONCURRENCY, default 2)', parseIntOption('--plan-concurrency'))
+    .addOption(new Option('--embed-rate <per-second>', 'embedding activities per second, all workers together (env VECTOR_INGEST_EMBED_RATE)').argParser(Number));
+  addGlobalOptions(cmd);
+  cmd.addHelpText(
+    'after',
+    `
+On SIGINT/SIGTERM the workers stop polling, let running activities finish (30 s grace), and only
+then close their database and HTTP clients. Anything unfinished is retried by another worker.`,
+  );
+  cmd.action(async (opts: WorkerOpts) => {
+    const config = configFrom(opts, {
+      embedConcurrency: opts.embedConcurrency,
+      upsertConcurrency: opts.upsertConcurrency,
+      planConcurrency: opts.planConcurrency,
+      embedRatePerSecond: opts.embedRate,
+    });
+    const log = loggerFor(config);
+    log.info(describeConfig(config), 'starting worker');
+    const services = await startServices(config, log, { needDatabase: true });
+    try {
+      const w = await startWorker(config, log, services);
+      log.info({ temporal: services.temporalAddress, namespace: services.namespace }, 'worker running; Ctrl-C to stop');
+      await w.done;
+      log.info('worker drained and stopped');
+    } finally {
+      await services.stop();
+    }
+  });
+  return cmd;
+}

@@ -1,0 +1,151 @@
+import * as path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+/**
+ * Runtime configuration: environment variables, overridden by command-line flags. Secrets
+ * (API keys, passwords in URLs) live here, in the worker's process, and never in workflow input.
+ */
+export const ENV_DOC: Array<[string, string]> = [
+  ['TEMPORAL_ADDRESS', 'Temporal frontend host:port. Unset: start a local dev server (temporal CLI) under the data dir'],
+  ['TEMPORAL_NAMESPACE', 'Temporal namespace (default: default)'],
+  ['DATABASE_URL', 'Postgres with pgvector for state and vectors. Unset: embedded PGlite under the data dir'],
+  ['OPENAI_API_KEY', 'Key for the embeddings API. Unset (and no OPENAI_BASE_URL): offline hash embedder, NOT semantic'],
+  ['OPENAI_BASE_URL', 'Any OpenAI-compatible embeddings server (e.g. http://127.0.0.1:8000/v1)'],
+  ['EMBEDDING_MODEL', 'Embedding model (default: text-embedding-3-small; offline-hash-v1 without a provider)'],
+  ['EMBEDDING_DIMENSIONS', 'Vector size (default: the model\'s own; 384 offline). Sent to the API when set'],
+  ['VECTOR_INGEST_DATA_DIR', 'Where embedded Temporal and PGlite keep their files (default: ./.vector-ingest)'],
+  ['VECTOR_INGEST_EMBED_CONCURRENCY', 'Embedding activities at once per worker (default: 4)'],
+  ['VECTOR_INGEST_UPSERT_CONCURRENCY', 'Upsert activities at once per worker (default: 4)'],
+  ['VECTOR_INGEST_PLAN_CONCURRENCY', 'Planning activities at once per worker (default: 2)'],
+  ['VECTOR_INGEST_EMBED_RATE', 'Embedding activities per second across all workers, enforced by the server (default: unlimited)'],
+  ['VECTOR_INGEST_MAX_DOCUMENT_BYTES', 'Larger documents are refused with DocumentTooLarge (default: 20971520)'],
+  ['VECTOR_INGEST_PG_SCHEMA', 'Postgres schema of the collection tables (default: public)'],
+  ['TEMPORAL_CLI_PATH', 'The temporal CLI binary used for the embedded dev server (default: temporal on PATH)'],
+  ['LOG_LEVEL', 'trace, debug, info, warn, error (default: info)'],
+];
+
+const KNOWN_MODEL_DIMENSIONS: Record<string, number> = {
+  'text-embedding-3-small': 1536,
+  'text-embedding-3-large': 3072,
+  'text-embedding-ada-002': 1536,
+};
+
+const intFrom = (name: string, min: number, max: number) =>
+  z.coerce
+    .number({ error: `${name} must be a number` })
+    .int({ error: `${name} must be an integer` })
+    .min(min, { error: `${name} must be at least ${min}` })
+    .max(max, { error: `${name} must be at most ${max}` });
+
+const Schema = z.object({
+  temporalAddress: z.string().min(1).optional(),
+  temporalNamespace: z.string().min(1).default('default'),
+  databaseUrl: z.string().min(1).optional(),
+  openaiApiKey: z.string().min(1).optional(),
+  openaiBaseUrl: z.url({ error: 'OPENAI_BASE_URL must be a URL' }).optional(),
+  embeddingModel: z.string().min(1).optional(),
+  embeddingDimensions: intFrom('EMBEDDING_DIMENSIONS', 2, 16000).optional(),
+  dataDir: z.string().min(1).default('.vector-ingest'),
+  embedConcurrency: intFrom('VECTOR_INGEST_EMBED_CONCURRENCY', 1, 1000).default(4),
+  upsertConcurrency: intFrom('VECTOR_INGEST_UPSERT_CONCURRENCY', 1, 1000).default(4),
+  planConcurrency: intFrom('VECTOR_INGEST_PLAN_CONCURRENCY', 1, 100).default(2),
+  embedRatePerSecond: z.coerce.number().positive({ error: 'VECTOR_INGEST_EMBED_RATE must be positive' }).optional(),
+  maxDocumentBytes: intFrom('VECTOR_INGEST_MAX_DOCUMENT_BYTES', 1, 2 ** 31).default(20 * 1024 * 1024),
+  pgSchema: z.string().regex(/^[a-z_][a-z0-9_]*$/, { error: 'VECTOR_INGEST_PG_SCHEMA must be a lowercase identifier' }).default('public'),
+  temporalCliPath: z.string().min(1).optional(),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export type RawConfig = z.input<typeof Schema>;
+
+export interface EmbeddingConfig {
+  provider: 'openai' | 'offline';
+  model: string;
+  dimensions: number;
+  /** Only when the user chose a size: models that cannot shorten vectors reject the parameter. */
+  sendDimensions: boolean;
+}
+
+export type Config = z.output<typeof Schema> & { embedding: EmbeddingConfig };
+
+const ENV_KEYS: Record<keyof RawConfig, string> = {
+  temporalAddress: 'TEMPORAL_ADDRESS',
+  temporalNamespace: 'TEMPORAL_NAMESPACE',
+  databaseUrl: 'DATABASE_URL',
+  openaiApiKey: 'OPENAI_API_KEY',
+  openaiBaseUrl: 'OPENAI_BASE_URL',
+  embeddingModel: 'EMBEDDING_MODEL',
+  embeddingDimensions: 'EMBEDDING_DIMENSIONS',
+  dataDir: 'VECTOR_INGEST_DATA_DIR',
+  embedConcurrency: 'VECTOR_INGEST_EMBED_CONCURRENCY',
+  upsertConcurrency: 'VECTOR_INGEST_UPSERT_CONCURRENCY',
+  planConcurrency: 'VECTOR_INGEST_PLAN_CONCURRENCY',
+  embedRatePerSecond: 'VECTOR_INGEST_EMBED_RATE',
+  maxDocumentBytes: 'VECTOR_INGEST_MAX_DOCUMENT_BYTES',
+  pgSchema: 'VECTOR_INGEST_PG_SCHEMA',
+  temporalCliPath: 'TEMPORAL_CLI_PATH',
+  logLevel: 'LOG_LEVEL',
+};
+
+/** Reads the environment, applies flag overrides, validates, and fills in derived defaults. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<RawConfig> = {}): Config {
+  const raw: Record<string, unknown> = {};
+  for (const [key, envName] of Object.entries(ENV_KEYS)) {
+    const v = env[envName];
+    if (v !== undefined && v !== '') raw[key] = v;
+  }
+  for (const [key, v] of Object.entries(overrides)) if (v !== undefined) raw[key] = v;
+  const parsed = Schema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const key = i.path[0] as keyof RawConfig | undefined;
+      const name = key ? ENV_KEYS[key] ?? String(key) : 'config';
+      return `  ${name}: ${i.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  return { ...c, dataDir: path.resolve(c.dataDir), embedding: embeddingConfig(c) };
+}
+
+function embeddingConfig(c: z.output<typeof Schema>): EmbeddingConfig {
+  if (!c.openaiApiKey && !c.openaiBaseUrl) {
+    return {
+      provider: 'offline',
+      model: 'offline-hash-v1',
+      dimensions: c.embeddingDimensions ?? 384,
+      sendDimensions: false,
+    };
+  }
+  const model = c.embeddingModel ?? 'text-embedding-3-small';
+  const dimensions = c.embeddingDimensions ?? KNOWN_MODEL_DIMENSIONS[model];
+  if (dimensions === undefined) {
+    throw new ConfigError(
+      `EMBEDDING_DIMENSIONS is required for model ${JSON.stringify(model)} (known defaults: ${Object.keys(KNOWN_MODEL_DIMENSIONS).join(', ')})`,
+    );
+  }
+  return { provider: 'openai', model, dimensions, sendDimensions: c.embeddingDimensions !== undefined };
+}
+
+/** The configuration as safe to print: secrets masked. */
+export function describeConfig(c: Config): Record<string, unknown> {
+  return {
+    temporal: c.temporalAddress ?? '(embedded dev server)',
+    namespace: c.temporalNamespace,
+    database: c.databaseUrl ? redactUrl(c.databaseUrl) : '(embedded PGlite)',
+    embedding: `${c.embedding.provider}: ${c.embedding.model} (${c.embedding.dimensions} dimensions)`,
+    openaiApiKey: c.openaiApiKey ? '(set)' : '(not set)',
+    dataDir: c.dataDir,
+  };
+}
+
+export function redactUrl(u: string): string {
+  try {
+    const url = new URL(u);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}

@@ -1,0 +1,61 @@
+import pg from 'pg';
+import type { ActivityDeps } from './activities';
+import type { Config } from './config';
+import { createEmbedder, OFFLINE_WARNING } from './embedders';
+import type { Logger } from './log';
+import { PgVectorStore } from './sinks/pgvector';
+import { StateStore } from './state/store';
+
+export interface Deps extends ActivityDeps {
+  pool: pg.Pool;
+  /** Closes every client. Call only after the workers have drained. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds every client the activities use, once per worker process: one pg pool (state store and
+ * pgvector sink), one embedder. Activities get them through createActivities(deps) and never open
+ * their own, and nothing is closed until the workers have stopped.
+ */
+export async function buildDeps(config: Config, log: Logger, databaseUrl: string, poolSize?: number): Promise<Deps> {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: poolSize ?? Math.min(20, config.embedConcurrency + config.upsertConcurrency + config.planConcurrency + 2),
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 15_000,
+    application_name: 'vector-ingest',
+  });
+  // An idle client losing its connection (a database restart) must not crash the worker; the
+  // next query reconnects and a failing activity is retried by Temporal.
+  pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection lost'));
+  const store = new StateStore(pool);
+  try {
+    await store.migrate();
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw new Error(`cannot prepare the state store in ${redact(databaseUrl)}: ${(err as Error).message}`);
+  }
+  const embedder = createEmbedder(config);
+  if (!embedder.semantic) log.warn(OFFLINE_WARNING);
+  const sink = new PgVectorStore(pool, config.pgSchema);
+  let closed = false;
+  return {
+    store,
+    sink,
+    embedder,
+    log,
+    pool,
+    limits: { maxDocumentBytes: config.maxDocumentBytes },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await embedder.close();
+      await sink.close();
+      await pool.end();
+    },
+  };
+}
+
+function redact(u: string): string {
+  return u.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}

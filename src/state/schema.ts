@@ -1,0 +1,79 @@
+/**
+ * The state store: what the pipeline knows between activities and between runs. It is the
+ * hand-off that keeps vectors and text out of Temporal history (embed writes vectors to the
+ * cache, upsert reads them from it) and the memory that makes re-indexing incremental.
+ */
+export const STATE_SCHEMA = 'vector_ingest';
+
+/** Bump with every change below; migrations are additive and idempotent. */
+export const STATE_VERSION = 1;
+
+export const MIGRATION = `
+CREATE EXTENSION IF NOT EXISTS vector;
+CREATE SCHEMA IF NOT EXISTS ${STATE_SCHEMA};
+
+CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.collections (
+  name        text PRIMARY KEY,
+  sink        text NOT NULL,
+  model       text NOT NULL,
+  dimensions  int  NOT NULL,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  updated_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- One row per document ever seen. content_hash/chunk_count describe what the sink holds;
+-- pending_* describe a change that is on its way and becomes current only once every chunk
+-- of it has landed (commitPage), so a crash never marks a half-written document as done.
+CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.documents (
+  collection          text NOT NULL,
+  document_id         text NOT NULL,
+  content_hash        text,
+  chunk_count         int  NOT NULL DEFAULT 0,
+  pending_hash        text,
+  pending_chunk_count int,
+  pending_page        text,
+  last_seen_run       text,
+  error_type          text,
+  error_message       text,
+  updated_at          timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (collection, document_id)
+);
+CREATE INDEX IF NOT EXISTS documents_pending_page ON ${STATE_SCHEMA}.documents (collection, pending_page)
+  WHERE pending_page IS NOT NULL;
+
+-- Chunk text staged by the planner for the embed and upsert activities of one batch.
+-- status: 0 staged, 1 landed in the sink, 2 failed for good (error_* say why).
+CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.staged_chunks (
+  collection    text NOT NULL,
+  run_key       text NOT NULL,
+  page_no       int  NOT NULL,
+  batch_no      int  NOT NULL,
+  document_id   text NOT NULL,
+  chunk_index   int  NOT NULL,
+  point_id      uuid NOT NULL,
+  text_hash     text NOT NULL,
+  content       text NOT NULL,
+  tokens        int  NOT NULL,
+  status        smallint NOT NULL DEFAULT 0,
+  error_type    text,
+  error_message text,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (collection, run_key, page_no, batch_no, document_id, chunk_index)
+);
+
+-- Vectors by (model, dimensions, sha256 of the chunk text): a chunk whose text did not change
+-- is never embedded twice, whatever document or run it comes from.
+CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.embedding_cache (
+  model       text NOT NULL,
+  dimensions  int  NOT NULL,
+  text_hash   text NOT NULL,
+  embedding   vector NOT NULL,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (model, dimensions, text_hash)
+);
+
+CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.meta (
+  key   text PRIMARY KEY,
+  value text NOT NULL
+);
+`;

@@ -1,0 +1,71 @@
+import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { createActivities, EMBED_ACTIVITIES, MAIN_ACTIVITIES, UPSERT_ACTIVITIES, type Activities } from './activities';
+import type { Config } from './config';
+import type { Deps } from './deps';
+import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE } from './workflows/types';
+
+export interface WorkerSetOptions {
+  connection: NativeConnection;
+  namespace: string;
+  config: Config;
+  deps: Deps;
+  /** A prebuilt workflow bundle (tests build it once); otherwise the workflows are bundled here. */
+  workflowBundle?: WorkflowBundle;
+  /** How long in-flight activities get to finish when shutting down. */
+  shutdownGraceTime?: string;
+}
+
+export interface WorkerSet {
+  workers: Worker[];
+  /** Resolves once every worker has stopped and drained. */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+function pick<K extends keyof Activities>(all: Activities, keys: readonly K[]): Pick<Activities, K> {
+  return Object.fromEntries(keys.map((k) => [k, all[k]])) as Pick<Activities, K>;
+}
+
+/**
+ * Three workers over one connection: the main queue runs workflows and planning, and embedding
+ * and upserts have queues of their own, so each has its own bounded slots (and embedding a
+ * server-enforced rate) and a slow provider never starves the writes or the workflow.
+ */
+export async function createWorkerSet(o: WorkerSetOptions): Promise<WorkerSet> {
+  const activities = createActivities(o.deps);
+  const common = { connection: o.connection, namespace: o.namespace, shutdownGraceTime: o.shutdownGraceTime ?? '30s' };
+  const workflows = o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: require.resolve('./workflows') };
+  const workers = [
+    await Worker.create({
+      ...common,
+      ...workflows,
+      taskQueue: TASK_QUEUE,
+      activities: pick(activities, MAIN_ACTIVITIES),
+      maxConcurrentActivityTaskExecutions: o.config.planConcurrency,
+    }),
+    await Worker.create({
+      ...common,
+      taskQueue: EMBED_TASK_QUEUE,
+      activities: pick(activities, EMBED_ACTIVITIES),
+      maxConcurrentActivityTaskExecutions: o.config.embedConcurrency,
+      ...(o.config.embedRatePerSecond ? { maxTaskQueueActivitiesPerSecond: o.config.embedRatePerSecond } : {}),
+    }),
+    await Worker.create({
+      ...common,
+      taskQueue: UPSERT_TASK_QUEUE,
+      activities: pick(activities, UPSERT_ACTIVITIES),
+      maxConcurrentActivityTaskExecutions: o.config.upsertConcurrency,
+    }),
+  ];
+  let running: Promise<void> | undefined;
+  return {
+    workers,
+    run: () => {
+      running ??= Promise.all(workers.map((w) => w.run())).then(() => undefined);
+      return running;
+    },
+    shutdown: () => {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    },
+  };
+}

@@ -1,0 +1,2 @@
+// Entry point of the workflow bundle: every workflow type the workers register.
+export { ingestCollection, progressQuery } from './ingest';

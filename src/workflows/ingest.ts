@@ -1,0 +1,218 @@
+import {
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  defineQuery,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { validateCollectionName } from '../naming';
+import { NON_RETRYABLE_TYPES } from './retry';
+import {
+  DEFAULT_BATCHING,
+  DEFAULT_CHUNKING,
+  DEFAULT_MAX_IN_FLIGHT,
+  DEFAULT_MAX_PAGES_PER_RUN,
+  DEFAULT_PAGE_SIZE,
+  EMBED_TASK_QUEUE,
+  TASK_QUEUE,
+  UPSERT_TASK_QUEUE,
+  emptyCounters,
+  type IngestCarry,
+  type IngestInput,
+  type IngestPhase,
+  type IngestProgress,
+  type IngestResult,
+} from './types';
+
+// Planning reads and chunks a page of documents: minutes at most, heartbeating as it goes.
+const main = proxyActivities<Activities>({
+  taskQueue: TASK_QUEUE,
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+});
+
+// One embedding request per batch (more only while isolating bad inputs). Rate limits come back
+// as failures with the server's own delay (nextRetryDelay); everything else backs off.
+const embed = proxyActivities<Activities>({
+  taskQueue: EMBED_TASK_QUEUE,
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '2 minutes', nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+});
+
+const upsert = proxyActivities<Activities>({
+  taskQueue: UPSERT_TASK_QUEUE,
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+});
+
+export const progressQuery = defineQuery<IngestProgress>('progress');
+
+function positiveInt(name: string, value: unknown, fallback: number, max: number): number {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw ApplicationFailure.nonRetryable(`${name} must be an integer from 1 to ${max}, got ${JSON.stringify(value)}`, 'ConfigError');
+  }
+  return value;
+}
+
+/**
+ * Ingests a collection from its source: plan a page → embed and upsert its batches through a
+ * sliding window → commit the page; continue-as-new every few pages carrying only a cursor and
+ * counters; at the end delete what vanished from the source. History holds ids and counts only.
+ */
+export async function ingestCollection(input: IngestInput): Promise<IngestResult> {
+  let collection: string;
+  try {
+    collection = validateCollectionName(input?.collection);
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable((err as Error).message, 'ConfigError');
+  }
+  if (!input.source || typeof input.source !== 'object') {
+    throw ApplicationFailure.nonRetryable('source is required, e.g. {"kind":"directory","path":"/data/docs"}', 'ConfigError');
+  }
+  const pageSize = positiveInt('pageSize', input.pageSize, DEFAULT_PAGE_SIZE, 10_000);
+  const window = positiveInt('maxInFlightBatches', input.maxInFlightBatches, DEFAULT_MAX_IN_FLIGHT, 500);
+  const maxPages = positiveInt('maxPagesPerRun', input.maxPagesPerRun, DEFAULT_MAX_PAGES_PER_RUN, 10_000);
+  const chunking = { ...DEFAULT_CHUNKING, ...input.chunking };
+  const batching = { ...DEFAULT_BATCHING, ...input.batching };
+  const full = input.full === true;
+
+  const carry: IngestCarry = input.state ?? {
+    runKey: workflowInfo().firstExecutionRunId,
+    cursor: null,
+    counters: emptyCounters(),
+    continuedAsNew: 0,
+    startedAt: new Date().toISOString(),
+  };
+  const c = carry.counters;
+  const runKey = carry.runKey;
+  let phase: IngestPhase = input.state ? 'ingesting' : 'preparing';
+  let inFlight = 0;
+  let queued = 0;
+  let pendingCommits = 0;
+  let failure: unknown;
+
+  setHandler(progressQuery, () => ({
+    collection,
+    phase,
+    runKey,
+    cursor: carry.cursor,
+    inFlightBatches: inFlight,
+    queuedBatches: queued,
+    continuedAsNew: carry.continuedAsNew,
+    startedAt: carry.startedAt,
+    counters: { ...c },
+  }));
+
+  const throwIfFailed = () => {
+    if (failure !== undefined) throw failure;
+  };
+
+  // Never rejects: the first fatal error is kept and rethrown by the main loop, so no promise
+  // in the window is left rejected and unhandled.
+  const runBatch = async (pageNo: number, batchNo: number): Promise<void> => {
+    const key = { collection, runKey, pageNo, batchNo };
+    try {
+      const e = await embed.embedBatch(key);
+      c.chunksEmbedded += e.embedded;
+      c.chunksCached += e.cached;
+      c.chunksFailed += e.failed;
+      c.embeddingRequests += e.requests;
+      const u = await upsert.upsertBatch(key);
+      c.chunksUpserted += u.upserted;
+      c.batches++;
+    } catch (err) {
+      failure ??= err;
+    } finally {
+      inFlight--;
+    }
+  };
+
+  const commit = async (pageNo: number, batches: Promise<void>[]): Promise<void> => {
+    try {
+      await Promise.all(batches);
+      if (failure === undefined) await main.commitPage({ collection, runKey, pageNo });
+    } catch (err) {
+      failure ??= err;
+    } finally {
+      pendingCommits--;
+    }
+  };
+
+  if (!input.state) {
+    const prep = await main.prepareCollection({ collection, runKey, full });
+    if (!prep.semantic) log.warn('embedder is the offline hash embedder: vectors are NOT semantic', { model: prep.model });
+  }
+  phase = 'ingesting';
+
+  let pagesThisRun = 0;
+  let done = false;
+  while (!done) {
+    throwIfFailed();
+    const pageNo = c.pages;
+    const plan = await main.planPage({
+      collection,
+      runKey,
+      pageNo,
+      source: input.source,
+      cursor: carry.cursor,
+      pageSize,
+      chunking,
+      batching,
+      full,
+    });
+    c.pages++;
+    c.documentsListed += plan.listed;
+    c.documentsChanged += plan.changed;
+    c.documentsUnchanged += plan.unchanged;
+    c.documentsFailed += plan.failed;
+    c.chunksPlanned += plan.chunks;
+    c.tokens += plan.tokens;
+    for (const f of plan.failures) log.warn('document failed', { documentId: f.documentId, type: f.type, message: f.message });
+
+    const batches: Promise<void>[] = [];
+    queued += plan.batches;
+    for (let b = 0; b < plan.batches; b++) {
+      await condition(() => inFlight < window || failure !== undefined);
+      throwIfFailed();
+      queued--;
+      inFlight++;
+      batches.push(runBatch(pageNo, b));
+    }
+    pendingCommits++;
+    void commit(pageNo, batches);
+    // The cursor only moves once the page's batches are dispatched: a continue-as-new below
+    // drains them first, so the next run never skips or repeats a page.
+    carry.cursor = plan.nextCursor;
+    done = plan.nextCursor === null;
+    pagesThisRun++;
+
+    if (!done && (pagesThisRun >= maxPages || workflowInfo().continueAsNewSuggested)) {
+      await condition(() => (inFlight === 0 && pendingCommits === 0) || failure !== undefined);
+      throwIfFailed();
+      carry.continuedAsNew++;
+      await continueAsNew<typeof ingestCollection>({ ...input, state: carry });
+    }
+  }
+  await condition(() => (inFlight === 0 && pendingCommits === 0) || failure !== undefined);
+  throwIfFailed();
+
+  phase = 'finishing';
+  const fin = await main.finishRun({ collection, runKey });
+  c.documentsDeleted += fin.documentsDeleted;
+  phase = 'done';
+  return {
+    collection,
+    runKey,
+    counters: { ...c },
+    continuedAsNew: carry.continuedAsNew,
+    startedAt: carry.startedAt,
+    finishedAt: new Date().toISOString(),
+  };
+}

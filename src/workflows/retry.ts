@@ -1,0 +1,12 @@
+/**
+ * Error type names no retry can fix. Shared by the activities (which throw them) and the
+ * workflow's retry policies (which must not retry them). No Node imports: used in the sandbox.
+ */
+export const NON_RETRYABLE_TYPES = [
+  'ConfigError',
+  'InvalidInput',
+  'AuthenticationFailed',
+  'ModelNotFound',
+  'EmbeddingDimensionMismatch',
+  'CollectionConfigChanged',
+];

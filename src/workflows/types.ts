@@ -1,0 +1,124 @@
+/**
+ * Plain-JSON shapes that cross the workflow boundary. Everything here ends up in Temporal
+ * history, so it carries references (ids, paths, cursors, counts) and never vectors or text.
+ * This file must stay free of Node imports: workflow code imports it inside the sandbox.
+ */
+
+export const TASK_QUEUE = 'vector-ingest';
+export const EMBED_TASK_QUEUE = 'vector-ingest-embed';
+export const UPSERT_TASK_QUEUE = 'vector-ingest-upsert';
+
+export type SourceSpec =
+  | { kind: 'directory'; path: string; include?: string[]; exclude?: string[] }
+  | { kind: 'synthetic'; documents: number; tokensPerDocument?: number; seed?: number; revision?: number };
+
+export interface ChunkingOptions {
+  /** Target chunk size in tokens (cl100k_base). */
+  chunkTokens: number;
+  /** Tokens shared by consecutive chunks of a document. */
+  overlapTokens: number;
+}
+
+export interface BatchingOptions {
+  /** Most chunks in one embedding request / upsert batch. */
+  maxChunks: number;
+  /** Most tokens in one embedding request. */
+  maxTokens: number;
+}
+
+export interface IngestInput {
+  collection: string;
+  source: SourceSpec;
+  chunking?: Partial<ChunkingOptions>;
+  batching?: Partial<BatchingOptions>;
+  /** Documents listed per planning page. */
+  pageSize?: number;
+  /** Most embed→upsert batches in flight at once. */
+  maxInFlightBatches?: number;
+  /** Re-embed and rewrite everything, ignoring content hashes. */
+  full?: boolean;
+  /** Pages to process before continue-as-new (besides Temporal's own suggestion). */
+  maxPagesPerRun?: number;
+  /** Carried across continue-as-new; absent on a fresh start. */
+  state?: IngestCarry;
+}
+
+export interface IngestCounters {
+  pages: number;
+  documentsListed: number;
+  documentsChanged: number;
+  documentsUnchanged: number;
+  documentsFailed: number;
+  documentsDeleted: number;
+  chunksPlanned: number;
+  chunksEmbedded: number;
+  chunksCached: number;
+  chunksUpserted: number;
+  chunksFailed: number;
+  tokens: number;
+  batches: number;
+  embeddingRequests: number;
+}
+
+export interface IngestCarry {
+  /** Stable for the whole logical run, across continue-as-new. */
+  runKey: string;
+  /** Resume listing after this cursor; null means start from the beginning. */
+  cursor: string | null;
+  counters: IngestCounters;
+  continuedAsNew: number;
+  startedAt: string;
+}
+
+export type IngestPhase = 'preparing' | 'ingesting' | 'finishing' | 'done';
+
+export interface IngestProgress {
+  collection: string;
+  phase: IngestPhase;
+  runKey: string;
+  cursor: string | null;
+  inFlightBatches: number;
+  queuedBatches: number;
+  continuedAsNew: number;
+  startedAt: string;
+  counters: IngestCounters;
+}
+
+export interface IngestResult {
+  collection: string;
+  runKey: string;
+  counters: IngestCounters;
+  continuedAsNew: number;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export function emptyCounters(): IngestCounters {
+  return {
+    pages: 0,
+    documentsListed: 0,
+    documentsChanged: 0,
+    documentsUnchanged: 0,
+    documentsFailed: 0,
+    documentsDeleted: 0,
+    chunksPlanned: 0,
+    chunksEmbedded: 0,
+    chunksCached: 0,
+    chunksUpserted: 0,
+    chunksFailed: 0,
+    tokens: 0,
+    batches: 0,
+    embeddingRequests: 0,
+  };
+}
+
+export const DEFAULT_CHUNKING: ChunkingOptions = { chunkTokens: 512, overlapTokens: 64 };
+export const DEFAULT_BATCHING: BatchingOptions = { maxChunks: 128, maxTokens: 32_000 };
+export const DEFAULT_PAGE_SIZE = 200;
+export const DEFAULT_MAX_IN_FLIGHT = 8;
+export const DEFAULT_MAX_PAGES_PER_RUN = 50;
+
+/** Workflow id of the ingest run of a collection: one run per collection at a time. */
+export function ingestWorkflowId(collection: string): string {
+  return `ingest-${collection}`;
+}
