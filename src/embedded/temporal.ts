@@ -59,7 +59,7 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', namespace, '--log-level', 'warn'];
   if (!o.inMemory) args.push('--db-filename', path.join(o.dataDir, 'temporal.db'));
   if (uiPort === undefined) args.push('--headless');
-  else args.push('--ui-port', String(uiPort), '--ui-ip', '127.0.0.1');
+  else args.push('--ui-port', String(uiPort), '--ui-ip', '127.0.0.1', '--ui-disable-news-fetch');
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
   // Dev-server defaults are tuned for humans; let many activities complete per second.
   args.push('--dynamic-config-value', 'frontend.rps=10000', '--dynamic-config-value', 'frontend.namespaceRPS=10000');

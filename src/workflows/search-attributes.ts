@@ -5,7 +5,7 @@
 export const SEARCH_ATTRIBUTES = {
   Collection: 'Keyword',
   IngestPhase: 'Keyword',
-  DocumentsDone: 'Int',
+  // The SQLite-backed dev server allows at most 3 Int attributes.
   DocumentsFailed: 'Int',
   ChunksDone: 'Int',
   ChunksFailed: 'Int',

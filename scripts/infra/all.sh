@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Everything the tests need on a fresh machine; prints TEMPORAL_CLI_PATH=… for `eval`.
+set -euo pipefail
+here=$(dirname "$0")
+bash "$here/ensure-postgres.sh"
+bash "$here/install-pgvector.sh"
+bash "$here/install-temporal.sh"

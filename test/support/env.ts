@@ -1,0 +1,123 @@
+import { bundleWorkflowCode, NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import pg from 'pg';
+import type { temporal } from '@temporalio/proto';
+import { loadConfig, type Config, type RawConfig } from '../../src/config';
+import { buildDeps, type Deps } from '../../src/deps';
+import { startDevServer, type DevServer } from '../../src/embedded/temporal';
+import { createLogger } from '../../src/log';
+import { createWorkerSet, type WorkerSet } from '../../src/worker';
+
+/** The real local Postgres 15 with pgvector (scripts/infra/install-pgvector.sh). */
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/vector_ingest_test';
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+/** A real Temporal dev server (the `temporal` CLI), in memory, no UI. */
+export async function startTemporal(): Promise<DevServer> {
+  return startDevServer({ dataDir: tempDir('vi-temporal-'), headless: true, inMemory: true, cliPath: process.env.TEMPORAL_CLI_PATH });
+}
+
+let bundle: Promise<WorkflowBundle> | undefined;
+/** Bundles the workflows once per test process (a few seconds each time otherwise). */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger() });
+  return bundle;
+}
+
+function quietLogger() {
+  const noop = () => undefined;
+  return { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
+}
+
+export function testConfig(overrides: Partial<RawConfig> = {}, env: NodeJS.ProcessEnv = {}): Config {
+  return loadConfig(env, { logLevel: 'warn', ...overrides });
+}
+
+export interface TestWorker {
+  set: WorkerSet;
+  deps: Deps;
+  stop(): Promise<void>;
+}
+
+/** Real workers over real clients, like src/stack.ts builds them, on a test server. */
+export async function startTestWorker(server: DevServer, config: Config, databaseUrl = TEST_DATABASE_URL): Promise<TestWorker> {
+  const log = createLogger(config.logLevel, { pretty: false });
+  const deps = await buildDeps(config, log, databaseUrl);
+  const connection = await NativeConnection.connect({ address: server.address });
+  const set = await createWorkerSet({ connection, namespace: server.namespace, config, deps, workflowBundle: await workflowBundle(), shutdownGraceTime: '5s' });
+  const running = set.run();
+  return {
+    set,
+    deps,
+    stop: async () => {
+      set.shutdown();
+      await running;
+      await deps.close();
+      await connection.close();
+    },
+  };
+}
+
+export async function testClient(server: DevServer): Promise<{ client: Client; close(): Promise<void> }> {
+  const connection = await Connection.connect({ address: server.address });
+  return { client: new Client({ connection, namespace: server.namespace }), close: () => connection.close() };
+}
+
+export async function withPg<T>(fn: (c: pg.Client) => Promise<T>, url = TEST_DATABASE_URL): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** A collection name unique to this test run, so reruns never see each other's tables. */
+export function uniqueCollection(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+/**
+ * Bytes and events of a workflow's whole history as the server stores it (protobuf), following
+ * the continue-as-new chain from the first run.
+ */
+export async function historySize(client: Client, workflowId: string, firstRunId: string): Promise<{ bytes: number; events: number; runs: number }> {
+  const proto = await import('@temporalio/proto');
+  let bytes = 0;
+  let events = 0;
+  let runs = 0;
+  let runId: string | undefined = firstRunId;
+  while (runId && runs < 10_000) {
+    runs++;
+    const h: temporal.api.history.v1.IHistory = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const evs: temporal.api.history.v1.IHistoryEvent[] = h.events ?? [];
+    events += evs.length;
+    bytes += proto.temporal.api.history.v1.History.encode(proto.temporal.api.history.v1.History.create(h)).finish().length;
+    const last: temporal.api.history.v1.IHistoryEvent | undefined = evs[evs.length - 1];
+    runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+  }
+  return { bytes, events, runs };
+}
+
+/** Every payload of a workflow's history (all runs), decoded as UTF-8 and joined. */
+export async function historyPayloadText(client: Client, workflowId: string): Promise<string> {
+  const out: string[] = [];
+  const walk = (v: unknown): void => {
+    if (v === null || typeof v !== 'object') return;
+    if (v instanceof Uint8Array) return;
+    const o = v as Record<string, unknown>;
+    if (o.data instanceof Uint8Array && o.metadata) out.push(Buffer.from(o.data).toString('utf8'));
+    for (const x of Object.values(o)) walk(x);
+  };
+  for await (const exec of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) {
+    walk(await client.workflow.getHandle(workflowId, exec.runId).fetchHistory());
+  }
+  return out.join('\n');
+}
