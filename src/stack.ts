@@ -8,6 +8,7 @@ import { isListening } from './embedded/ports';
 import { startDevServer, type DevServer } from './embedded/temporal';
 import type { Logger } from './log';
 import { createWorkerSet, type WorkerSet } from './worker';
+import { installRuntime } from './runtime';
 
 /**
  * What a command needs around it: a Temporal address and a database, either the configured
@@ -131,6 +132,7 @@ export interface RunningWorker {
 /** Builds clients, starts the workers, and closes clients only after the workers drained. */
 export async function startWorker(config: Config, log: Logger, services: Services): Promise<RunningWorker> {
   if (!services.databaseUrl) throw new Error('internal: the worker needs a database URL');
+  installRuntime(log);
   const deps = await buildDeps(config, log, services.databaseUrl);
   let connection: NativeConnection;
   let set: WorkerSet;

@@ -36,6 +36,6 @@ if [[ ! -f /usr/share/postgresql/$PG_MAJOR/extension/vector.control ]]; then
 fi
 
 bash "$(dirname "$0")/ensure-postgres.sh"
-v=$(psql -h "$HOST" -U postgres -d "$DB" -tAc "CREATE EXTENSION IF NOT EXISTS vector; SELECT extversion FROM pg_extension WHERE extname = 'vector'" | tail -1)
+v=$(PGOPTIONS="-c client_min_messages=warning" psql -h "$HOST" -U postgres -d "$DB" -tAc "CREATE EXTENSION IF NOT EXISTS vector; SELECT extversion FROM pg_extension WHERE extname = 'vector'" | tail -1)
 [[ -n "$v" ]] || { say "pgvector did not load in $DB"; exit 1; }
 say "pgvector $v ready in $DB"

@@ -4,12 +4,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import pg from 'pg';
-import type { temporal } from '@temporalio/proto';
+import { temporal } from '@temporalio/proto';
 import { loadConfig, type Config, type RawConfig } from '../../src/config';
 import { buildDeps, type Deps } from '../../src/deps';
 import { startDevServer, type DevServer } from '../../src/embedded/temporal';
 import { createLogger } from '../../src/log';
 import { createWorkerSet, type WorkerSet } from '../../src/worker';
+import { installRuntime } from '../../src/runtime';
 
 /** The real local Postgres 15 with pgvector (scripts/infra/install-pgvector.sh). */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/vector_ingest_test';
@@ -48,6 +49,7 @@ export interface TestWorker {
 /** Real workers over real clients, like src/stack.ts builds them, on a test server. */
 export async function startTestWorker(server: DevServer, config: Config, databaseUrl = TEST_DATABASE_URL): Promise<TestWorker> {
   const log = createLogger(config.logLevel, { pretty: false });
+  installRuntime(log);
   const deps = await buildDeps(config, log, databaseUrl);
   const connection = await NativeConnection.connect({ address: server.address });
   const set = await createWorkerSet({ connection, namespace: server.namespace, config, deps, workflowBundle: await workflowBundle(), shutdownGraceTime: '5s' });
@@ -89,7 +91,6 @@ export function uniqueCollection(prefix: string): string {
  * the continue-as-new chain from the first run.
  */
 export async function historySize(client: Client, workflowId: string, firstRunId: string): Promise<{ bytes: number; events: number; runs: number }> {
-  const proto = await import('@temporalio/proto');
   let bytes = 0;
   let events = 0;
   let runs = 0;
@@ -99,7 +100,7 @@ export async function historySize(client: Client, workflowId: string, firstRunId
     const h: temporal.api.history.v1.IHistory = await client.workflow.getHandle(workflowId, runId).fetchHistory();
     const evs: temporal.api.history.v1.IHistoryEvent[] = h.events ?? [];
     events += evs.length;
-    bytes += proto.temporal.api.history.v1.History.encode(proto.temporal.api.history.v1.History.create(h)).finish().length;
+    bytes += temporal.api.history.v1.History.encode(temporal.api.history.v1.History.create(h)).finish().length;
     const last: temporal.api.history.v1.IHistoryEvent | undefined = evs[evs.length - 1];
     runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
   }
