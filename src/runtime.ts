@@ -19,7 +19,12 @@ export function installRuntime(log: Logger): void {
     ERROR: 'error',
   };
   const forward = (level: LogLevel, message: string, meta?: LogMetadata) => {
-    const m = meta ? { ...meta } : {};
+    const m: Record<string, unknown> = meta ? { ...meta } : {};
+    // pino serialises errors only under `err`; the SDK passes them as `error`.
+    if (m.error instanceof Error) {
+      m.err = m.error;
+      delete m.error;
+    }
     // Expected on the embed and upsert queues, which run activities only.
     const lvl = message.startsWith('No workflows registered') ? 'debug' : map[level];
     log[lvl](m, message);

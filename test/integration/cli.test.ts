@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { tempDir } from '../support/env';
+
+const ROOT = path.resolve(__dirname, '../..');
+const BIN = path.join(ROOT, 'bin/vector-ingest.js');
+const EXAMPLES = path.join(ROOT, 'examples/docs');
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const clean = { ...process.env };
+    for (const k of ['TEMPORAL_ADDRESS', 'DATABASE_URL', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'VECTOR_INGEST_DATA_DIR']) delete clean[k];
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...clean, LOG_LEVEL: 'warn', ...env }, cwd: tempDir('vi-cwd-') });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+// README's first command, on embedded defaults: a Temporal dev server started by the CLI,
+// PGlite + pgvector, the offline embedder. Runs the compiled CLI exactly as a user would.
+describe('vector-ingest CLI on embedded defaults', () => {
+  const dataDir = tempDir('vi-data-');
+
+  it('ingests the example folder, then a second run finds nothing to do', async () => {
+    const first = await cli(['ingest', EXAMPLES, '--collection', 'demo', '--data-dir', dataDir, '--json']);
+    assert.equal(first.code, 0, first.stderr);
+    const r1 = JSON.parse(first.stdout.trim().split('\n').pop()!);
+    assert.equal(r1.counters.documentsListed, 5);
+    assert.equal(r1.counters.documentsChanged, 5);
+    assert.equal(r1.counters.chunksUpserted, r1.counters.chunksPlanned);
+    assert.ok(r1.counters.chunksPlanned >= 5);
+    assert.match(first.stderr, /OFFLINE hash embedder/);
+    assert.match(first.stderr, /Web UI: http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\/ingest-demo\//);
+
+    const second = await cli(['ingest', EXAMPLES, '--collection', 'demo', '--data-dir', dataDir, '--json']);
+    assert.equal(second.code, 0, second.stderr);
+    const r2 = JSON.parse(second.stdout.trim().split('\n').pop()!);
+    assert.equal(r2.counters.documentsUnchanged, 5);
+    assert.equal(r2.counters.chunksPlanned, 0);
+    assert.equal(r2.counters.embeddingRequests, 0);
+
+    const status = await cli(['status', 'demo', '--data-dir', dataDir, '--json']);
+    assert.equal(status.code, 0, status.stderr);
+    const s = JSON.parse(status.stdout);
+    assert.equal(s.status, 'COMPLETED');
+    assert.equal(s.result.counters.documentsUnchanged, 5);
+  });
+
+  it('refuses bad input with exit code 2 and a clear message', async () => {
+    const hostile = await cli(['ingest', EXAMPLES, '--collection', 'x; drop table y', '--data-dir', dataDir]);
+    assert.equal(hostile.code, 2);
+    assert.match(hostile.stderr, /collection name "x; drop table y" is not allowed/);
+    const missing = await cli(['ingest', path.join(dataDir, 'nope'), '--collection', 'demo', '--data-dir', dataDir]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /is not a directory/);
+    const badEnv = await cli(['ingest', EXAMPLES, '--collection', 'demo', '--data-dir', dataDir], { VECTOR_INGEST_EMBED_CONCURRENCY: 'many' });
+    assert.equal(badEnv.code, 2);
+    assert.match(badEnv.stderr, /VECTOR_INGEST_EMBED_CONCURRENCY/);
+  });
+
+  it('has --help on every command, naming the environment variables', async () => {
+    const top = await cli(['--help']);
+    assert.equal(top.code, 0);
+    for (const name of ['TEMPORAL_ADDRESS', 'DATABASE_URL', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'EMBEDDING_MODEL', 'EMBEDDING_DIMENSIONS', 'VECTOR_INGEST_DATA_DIR', 'TEMPORAL_NAMESPACE']) {
+      assert.ok(top.stdout.includes(name), `--help does not mention ${name}`);
+    }
+    for (const cmd of ['ingest', 'worker', 'dev', 'status']) {
+      const h = await cli([cmd, '--help']);
+      assert.equal(h.code, 0, `${cmd} --help`);
+      assert.match(h.stdout, new RegExp(`Usage: vector-ingest ${cmd}`));
+    }
+    const unknown = await cli(['frobnicate']);
+    assert.equal(unknown.code, 2);
+  });
+});
