@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { ActivityDeps } from './activities';
 import type { Config } from './config';
+import type { FailureReporter } from './failure-reporter';
 import { createEmbedder, OFFLINE_WARNING } from './embedders';
 import type { Logger } from './log';
 import { PgVectorStore } from './sinks/pgvector';
@@ -17,7 +18,13 @@ export interface Deps extends ActivityDeps {
  * pgvector sink), one embedder. Activities get them through createActivities(deps) and never open
  * their own, and nothing is closed until the workers have stopped.
  */
-export async function buildDeps(config: Config, log: Logger, databaseUrl: string, poolSize?: number): Promise<Deps> {
+export async function buildDeps(
+  config: Config,
+  log: Logger,
+  databaseUrl: string,
+  failures: FailureReporter,
+  poolSize?: number,
+): Promise<Deps> {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: poolSize ?? Math.min(20, config.embedConcurrency + config.upsertConcurrency + config.planConcurrency + 2),
@@ -44,6 +51,7 @@ export async function buildDeps(config: Config, log: Logger, databaseUrl: string
     sink,
     embedder,
     log,
+    failures,
     pool,
     limits: { maxDocumentBytes: config.maxDocumentBytes },
     close: async () => {

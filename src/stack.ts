@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { TemporalFailureReporter } from './temporal-failure-reporter';
 import type { Config } from './config';
 import { buildDeps, type Deps } from './deps';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded/pglite';
@@ -133,7 +135,16 @@ export interface RunningWorker {
 export async function startWorker(config: Config, log: Logger, services: Services): Promise<RunningWorker> {
   if (!services.databaseUrl) throw new Error('internal: the worker needs a database URL');
   installRuntime(log);
-  const deps = await buildDeps(config, log, services.databaseUrl);
+  // A client of its own for signalling replay workflows; closed with the other clients.
+  const clientConnection = await Connection.connect({ address: services.temporalAddress });
+  const reporter = new TemporalFailureReporter(new Client({ connection: clientConnection, namespace: services.namespace }));
+  let deps: Deps;
+  try {
+    deps = await buildDeps(config, log, services.databaseUrl, reporter);
+  } catch (err) {
+    await clientConnection.close();
+    throw err;
+  }
   let connection: NativeConnection;
   let set: WorkerSet;
   try {
@@ -141,12 +152,14 @@ export async function startWorker(config: Config, log: Logger, services: Service
     set = await createWorkerSet({ connection, namespace: services.namespace, config, deps });
   } catch (err) {
     await deps.close();
+    await clientConnection.close();
     throw err;
   }
   const done = set
     .run()
     .finally(async () => {
       await deps.close();
+      await clientConnection.close();
       await connection.close();
     });
   return { set, deps, connection, done };

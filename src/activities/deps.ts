@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Embedder } from '../embedders/types';
+import type { FailureReporter } from '../failure-reporter';
 import type { VectorStore } from '../sinks/types';
 import type { StateStore } from '../state/store';
 
@@ -9,6 +10,8 @@ export interface ActivityDeps {
   sink: VectorStore;
   embedder: Embedder;
   log: Logger;
+  /** Items that failed for good go to the collection's replay workflow through this. */
+  failures: FailureReporter;
   limits: {
     /** Documents larger than this are refused (DocumentTooLarge) instead of read. */
     maxDocumentBytes: number;

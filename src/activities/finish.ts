@@ -21,9 +21,12 @@ export async function finishRun(deps: ActivityDeps, input: FinishInput): Promise
   const { store, sink } = deps;
   let deleted = 0;
   for (let round = 0; round < 1_000_000; round++) {
-    const ids = await store.unseenDocuments(input.collection, input.runKey, DELETE_PAGE);
-    if (ids.length === 0) break;
+    const docs = await store.unseenDocuments(input.collection, input.runKey, DELETE_PAGE);
+    if (docs.length === 0) break;
+    const ids = docs.map((d) => d.documentId);
     await sink.deleteDocuments(input.collection, ids);
+    const hadErrors = docs.filter((d) => d.hadError).map((d) => d.documentId);
+    if (hadErrors.length > 0) await deps.failures.resolve({ collection: input.collection, documentIds: hadErrors });
     await store.deleteDocuments(input.collection, ids);
     deleted += ids.length;
     heartbeat({ deleted });

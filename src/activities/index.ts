@@ -1,4 +1,5 @@
 import type { BatchKey } from '../state/store';
+import type { ReplaySpec } from '../workflows/replay-types';
 import { commitPage, type PageKey } from './commit';
 import type { ActivityDeps } from './deps';
 import { embedBatch } from './embed';
@@ -6,7 +7,11 @@ import { mapFailures } from './failures';
 import { finishRun, type FinishInput } from './finish';
 import { planPage, type PlanInput } from './plan';
 import { prepareCollection, type PrepareInput } from './prepare';
+import { probeEmbedder } from './probe';
+import { reprocessDocuments, type ReprocessInput } from './reprocess';
 import { upsertBatch } from './upsert';
+
+export type CommitInput = PageKey & { replay?: ReplaySpec };
 
 /**
  * Builds the activities over clients the worker created once. Each activity is a thin function
@@ -16,10 +21,12 @@ export function createActivities(deps: ActivityDeps) {
   return {
     prepareCollection: mapFailures((input: PrepareInput) => prepareCollection(deps, input)),
     planPage: mapFailures((input: PlanInput) => planPage(deps, input)),
-    commitPage: mapFailures((input: PageKey) => commitPage(deps, input)),
+    commitPage: mapFailures(({ replay, ...key }: CommitInput) => commitPage(deps, key, { report: true, replay })),
     finishRun: mapFailures((input: FinishInput) => finishRun(deps, input)),
     embedBatch: mapFailures((input: BatchKey) => embedBatch(deps, input)),
     upsertBatch: mapFailures((input: BatchKey) => upsertBatch(deps, input)),
+    probeEmbedder: mapFailures(() => probeEmbedder(deps)),
+    reprocessDocuments: mapFailures((input: ReprocessInput) => reprocessDocuments(deps, input)),
   };
 }
 
@@ -27,7 +34,7 @@ export type Activities = ReturnType<typeof createActivities>;
 
 /** Which activities run on which task queue (each queue has its own worker slots). */
 export const MAIN_ACTIVITIES = ['prepareCollection', 'planPage', 'commitPage', 'finishRun'] as const;
-export const EMBED_ACTIVITIES = ['embedBatch'] as const;
+export const EMBED_ACTIVITIES = ['embedBatch', 'probeEmbedder', 'reprocessDocuments'] as const;
 export const UPSERT_ACTIVITIES = ['upsertBatch'] as const;
 
 export type { ActivityDeps } from './deps';

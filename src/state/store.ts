@@ -42,6 +42,8 @@ export interface ChunkFailure {
 export interface CommittedDocument {
   documentId: string;
   chunkCount: number;
+  /** It had failed before: the replay workflow should let it go. */
+  hadError: boolean;
 }
 
 const MIGRATION_LOCK = 0x76_69_6e_67; // "ving": serialises concurrent worker start-ups
@@ -276,15 +278,15 @@ export class StateStore {
    * Returns them with their new chunk counts so the caller can trim chunks beyond that count.
    */
   async committablePage(collection: string, runKey: string, pageNo: number): Promise<CommittedDocument[]> {
-    const r = await this.pool.query<{ document_id: string; pending_chunk_count: number }>(
-      `SELECT d.document_id, d.pending_chunk_count FROM ${S}.documents d
+    const r = await this.pool.query<{ document_id: string; pending_chunk_count: number; had_error: boolean }>(
+      `SELECT d.document_id, d.pending_chunk_count, d.error_type IS NOT NULL AS had_error FROM ${S}.documents d
        WHERE d.collection = $1 AND d.pending_page = $2
          AND NOT EXISTS (SELECT 1 FROM ${S}.staged_chunks s
                          WHERE s.collection = $1 AND s.run_key = $3 AND s.page_no = $4
                            AND s.document_id = d.document_id AND s.status <> 1)`,
       [collection, `${runKey}:${pageNo}`, runKey, pageNo],
     );
-    return r.rows.map((row) => ({ documentId: row.document_id, chunkCount: row.pending_chunk_count }));
+    return r.rows.map((row) => ({ documentId: row.document_id, chunkCount: row.pending_chunk_count, hadError: row.had_error }));
   }
 
   /** Failures of a page that stay on record after the page is committed. */
@@ -333,14 +335,14 @@ export class StateStore {
   }
 
   /** Documents this run did not see: they vanished from the source. */
-  async unseenDocuments(collection: string, runKey: string, limit: number): Promise<string[]> {
-    const r = await this.pool.query<{ document_id: string }>(
-      `SELECT document_id FROM ${S}.documents
+  async unseenDocuments(collection: string, runKey: string, limit: number): Promise<Array<{ documentId: string; hadError: boolean }>> {
+    const r = await this.pool.query<{ document_id: string; had_error: boolean }>(
+      `SELECT document_id, error_type IS NOT NULL AS had_error FROM ${S}.documents
        WHERE collection = $1 AND last_seen_run IS DISTINCT FROM $2
        ORDER BY document_id LIMIT $3`,
       [collection, runKey, limit],
     );
-    return r.rows.map((row) => row.document_id);
+    return r.rows.map((row) => ({ documentId: row.document_id, hadError: row.had_error }));
   }
 
   async deleteDocuments(collection: string, ids: string[]): Promise<void> {

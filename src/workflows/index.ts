@@ -1,2 +1,3 @@
 // Entry point of the workflow bundle: every workflow type the workers register.
 export { ingestCollection, progressQuery } from './ingest';
+export { replayFailures, recordFailuresSignal, resolveFailuresSignal, failuresQuery, replayUpdate } from './replay';

@@ -1,6 +1,9 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   condition,
+  sleep,
+  TimeoutFailure,
   continueAsNew,
   defineQuery,
   log,
@@ -37,12 +40,20 @@ const main = proxyActivities<Activities>({
 });
 
 // One embedding request per batch (more only while isolating bad inputs). Rate limits come back
-// as failures with the server's own delay (nextRetryDelay); everything else backs off.
+// as failures with the server's own delay (nextRetryDelay); everything else backs off. After a
+// few attempts a still-unavailable provider opens the circuit breaker below instead of letting
+// every batch burn its retries.
 const embed = proxyActivities<Activities>({
   taskQueue: EMBED_TASK_QUEUE,
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '2 minutes', nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+});
+
+const probe = proxyActivities<Activities>({
+  taskQueue: EMBED_TASK_QUEUE,
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 1 },
 });
 
 const upsert = proxyActivities<Activities>({
@@ -52,6 +63,21 @@ const upsert = proxyActivities<Activities>({
 });
 
 export const progressQuery = defineQuery<IngestProgress>('progress');
+
+/** Failure types that mean "the provider is unwell", not "this batch is bad". */
+const OUTAGE_TYPES = new Set(['ProviderUnavailable', 'RateLimited']);
+
+function isOutage(err: unknown): boolean {
+  if (!(err instanceof ActivityFailure)) return false;
+  const cause = err.cause;
+  if (cause instanceof TimeoutFailure) return true;
+  return cause instanceof ApplicationFailure && !cause.nonRetryable && OUTAGE_TYPES.has(cause.type ?? '');
+}
+
+function errorText(err: unknown): string {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof Error ? `${(cause as ApplicationFailure).type ?? cause.name}: ${cause.message}` : String(cause);
+}
 
 function positiveInt(name: string, value: unknown, fallback: number, max: number): number {
   if (value === undefined || value === null) return fallback;
@@ -93,10 +119,16 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
   const c = carry.counters;
   const runKey = carry.runKey;
   let phase: IngestPhase = input.state ? 'ingesting' : 'preparing';
+  const replaySpec = { source: input.source, chunking, batching };
+
+  // Batches wait in `queue` until a window slot is free and the circuit is closed.
+  const queue: Array<{ pageNo: number; batchNo: number }> = [];
+  const pageRemaining = new Map<number, number>();
   let inFlight = 0;
-  let queued = 0;
   let pendingCommits = 0;
   let failure: unknown;
+  let circuitOpen = false;
+  let lastError: string | null = null;
 
   setHandler(progressQuery, () => ({
     collection,
@@ -104,9 +136,11 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
     runKey,
     cursor: carry.cursor,
     inFlightBatches: inFlight,
-    queuedBatches: queued,
+    queuedBatches: queue.length,
     continuedAsNew: carry.continuedAsNew,
     startedAt: carry.startedAt,
+    circuitOpen,
+    lastError,
     counters: { ...c },
   }));
 
@@ -114,8 +148,50 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
     if (failure !== undefined) throw failure;
   };
 
-  // Never rejects: the first fatal error is kept and rethrown by the main loop, so no promise
-  // in the window is left rejected and unhandled.
+  const commit = async (pageNo: number): Promise<void> => {
+    pendingCommits++;
+    try {
+      await main.commitPage({ collection, runKey, pageNo, replay: replaySpec });
+    } catch (err) {
+      failure ??= err;
+    } finally {
+      pendingCommits--;
+    }
+  };
+
+  const batchDone = (pageNo: number) => {
+    const left = (pageRemaining.get(pageNo) ?? 1) - 1;
+    pageRemaining.set(pageNo, left);
+    if (left === 0) {
+      pageRemaining.delete(pageNo);
+      void commit(pageNo);
+    }
+  };
+
+  // Circuit breaker: while open, nothing is dispatched; a probe asks the provider, backing off
+  // from 15 s to 5 min, and the first success closes it. Batches that hit the outage wait in
+  // the queue, so nothing is lost and no item's retry budget is spent on a dead provider.
+  const openCircuit = async (why: string) => {
+    if (circuitOpen) return;
+    circuitOpen = true;
+    log.warn('embedding provider unavailable: pausing dispatch and probing', { error: why });
+    let delay = 15_000;
+    for (;;) {
+      await sleep(delay);
+      try {
+        await probe.probeEmbedder();
+        break;
+      } catch (err) {
+        lastError = errorText(err);
+        delay = Math.min(delay * 2, 300_000);
+      }
+    }
+    circuitOpen = false;
+    log.info('embedding provider is back: resuming dispatch');
+  };
+
+  // Never rejects: a fatal error is kept and rethrown by the main loop, so no promise in the
+  // window is left rejected and unhandled. An outage sends the batch back to the queue.
   const runBatch = async (pageNo: number, batchNo: number): Promise<void> => {
     const key = { collection, runKey, pageNo, batchNo };
     try {
@@ -127,21 +203,39 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
       const u = await upsert.upsertBatch(key);
       c.chunksUpserted += u.upserted;
       c.batches++;
+      batchDone(pageNo);
     } catch (err) {
-      failure ??= err;
+      if (isOutage(err)) {
+        lastError = errorText(err);
+        queue.unshift({ pageNo, batchNo });
+        void openCircuit(lastError);
+      } else {
+        failure ??= err;
+      }
     } finally {
       inFlight--;
     }
   };
 
-  const commit = async (pageNo: number, batches: Promise<void>[]): Promise<void> => {
-    try {
-      await Promise.all(batches);
-      if (failure === undefined) await main.commitPage({ collection, runKey, pageNo });
-    } catch (err) {
-      failure ??= err;
-    } finally {
-      pendingCommits--;
+  /** Dispatches queued batches until at most `leave` wait in the queue. */
+  const dispatch = async (leave: number): Promise<void> => {
+    while (queue.length > leave) {
+      await condition(() => (inFlight < window && !circuitOpen) || failure !== undefined);
+      throwIfFailed();
+      const next = queue.shift();
+      if (!next) continue;
+      inFlight++;
+      void runBatch(next.pageNo, next.batchNo);
+    }
+  };
+
+  /** Everything dispatched, landed and committed (requeued batches included). */
+  const drain = async (): Promise<void> => {
+    for (;;) {
+      await dispatch(0);
+      await condition(() => queue.length > 0 || (inFlight === 0 && pendingCommits === 0) || failure !== undefined);
+      throwIfFailed();
+      if (queue.length === 0 && inFlight === 0 && pendingCommits === 0) return;
     }
   };
 
@@ -175,33 +269,28 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
     c.chunksPlanned += plan.chunks;
     c.tokens += plan.tokens;
     for (const f of plan.failures) log.warn('document failed', { documentId: f.documentId, type: f.type, message: f.message });
+    if (plan.failed > 0) lastError = `${plan.failures[0]?.type}: ${plan.failures[0]?.message}`;
 
-    const batches: Promise<void>[] = [];
-    queued += plan.batches;
-    for (let b = 0; b < plan.batches; b++) {
-      await condition(() => inFlight < window || failure !== undefined);
-      throwIfFailed();
-      queued--;
-      inFlight++;
-      batches.push(runBatch(pageNo, b));
+    if (plan.batches === 0) {
+      void commit(pageNo);
+    } else {
+      pageRemaining.set(pageNo, plan.batches);
+      for (let b = 0; b < plan.batches; b++) queue.push({ pageNo, batchNo: b });
+      await dispatch(0);
     }
-    pendingCommits++;
-    void commit(pageNo, batches);
-    // The cursor only moves once the page's batches are dispatched: a continue-as-new below
-    // drains them first, so the next run never skips or repeats a page.
+    // The cursor moves once the page's batches are dispatched; a continue-as-new below drains
+    // them first, so the next run never skips or repeats a page.
     carry.cursor = plan.nextCursor;
     done = plan.nextCursor === null;
     pagesThisRun++;
 
     if (!done && (pagesThisRun >= maxPages || workflowInfo().continueAsNewSuggested)) {
-      await condition(() => (inFlight === 0 && pendingCommits === 0) || failure !== undefined);
-      throwIfFailed();
+      await drain();
       carry.continuedAsNew++;
       await continueAsNew<typeof ingestCollection>({ ...input, state: carry });
     }
   }
-  await condition(() => (inFlight === 0 && pendingCommits === 0) || failure !== undefined);
-  throwIfFailed();
+  await drain();
 
   phase = 'finishing';
   const fin = await main.finishRun({ collection, runKey });

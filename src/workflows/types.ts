@@ -81,6 +81,9 @@ export interface IngestProgress {
   queuedBatches: number;
   continuedAsNew: number;
   startedAt: string;
+  /** The embedding provider looks down: dispatch is paused while a probe waits for it. */
+  circuitOpen: boolean;
+  lastError: string | null;
   counters: IngestCounters;
 }
 

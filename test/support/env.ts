@@ -11,6 +11,7 @@ import { startDevServer, type DevServer } from '../../src/embedded/temporal';
 import { createLogger } from '../../src/log';
 import { createWorkerSet, type WorkerSet } from '../../src/worker';
 import { installRuntime } from '../../src/runtime';
+import { TemporalFailureReporter } from '../../src/temporal-failure-reporter';
 
 /** The real local Postgres 15 with pgvector (scripts/infra/install-pgvector.sh). */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/vector_ingest_test';
@@ -50,7 +51,8 @@ export interface TestWorker {
 export async function startTestWorker(server: DevServer, config: Config, databaseUrl = TEST_DATABASE_URL): Promise<TestWorker> {
   const log = createLogger(config.logLevel, { pretty: false });
   installRuntime(log);
-  const deps = await buildDeps(config, log, databaseUrl);
+  const clientConnection = await Connection.connect({ address: server.address });
+  const deps = await buildDeps(config, log, databaseUrl, new TemporalFailureReporter(new Client({ connection: clientConnection, namespace: server.namespace })));
   const connection = await NativeConnection.connect({ address: server.address });
   const set = await createWorkerSet({ connection, namespace: server.namespace, config, deps, workflowBundle: await workflowBundle(), shutdownGraceTime: '5s' });
   const running = set.run();
@@ -61,6 +63,7 @@ export async function startTestWorker(server: DevServer, config: Config, databas
       set.shutdown();
       await running;
       await deps.close();
+      await clientConnection.close();
       await connection.close();
     },
   };

@@ -1,0 +1,75 @@
+import { openSource } from '../sources';
+import { formatOf } from '../text/extract';
+import type { ReplaySpec } from '../workflows/replay-types';
+import { chunkRanges } from './chunk-ranges';
+import { commitPage } from './commit';
+import type { ActivityDeps } from './deps';
+import { embedBatch } from './embed';
+import { planDocuments } from './plan-documents';
+import { upsertBatch } from './upsert';
+
+export interface ReprocessInput {
+  collection: string;
+  replay: ReplaySpec;
+  documentIds: string[];
+  /** Unique per replay call; staging rows are keyed by it. */
+  replayKey: string;
+}
+
+export interface ReprocessedDocument {
+  documentId: string;
+  outcome: 'ok' | 'failed' | 'vanished';
+  type?: string;
+  message?: string;
+  chunkRanges?: Array<[number, number]>;
+}
+
+/**
+ * Replays failed documents: the same plan → embed → upsert → commit path an ingest run takes,
+ * for a handful of documents, inside one activity (the list is short, and a replay should not
+ * need a workflow of its own). Documents are always reprocessed (no hash skip); vectors already
+ * in the cache are not embedded again, so only the chunks that failed cost a provider call.
+ * The documents are not marked as seen, so a replay never changes what an ingest run deletes.
+ */
+export async function reprocessDocuments(deps: ActivityDeps, input: ReprocessInput): Promise<{ documents: ReprocessedDocument[] }> {
+  const source = openSource(input.replay.source);
+  const runKey = `replay:${input.replayKey}`;
+  const items = input.documentIds.map((id) => ({ id, format: formatOf(id) ?? 'text' as const }));
+  const p = await planDocuments(deps, {
+    collection: input.collection,
+    source,
+    items,
+    known: new Map(),
+    chunking: input.replay.chunking,
+    batching: input.replay.batching,
+    full: true,
+  });
+  await deps.store.stagePage({ collection: input.collection, runKey, pageNo: 0, seen: [], planned: p.planned, failed: p.failed, chunks: p.chunks });
+  for (let b = 0; b < p.batches; b++) {
+    const key = { collection: input.collection, runKey, pageNo: 0, batchNo: b };
+    await embedBatch(deps, key);
+    await upsertBatch(deps, key);
+  }
+  const chunkFailures = await deps.store.pageChunkFailures(input.collection, runKey, 0);
+  await commitPage(deps, { collection: input.collection, runKey, pageNo: 0 }, { report: false });
+
+  const out: ReprocessedDocument[] = [];
+  const failedDocs = new Map(p.failed.map((f) => [f.documentId, f]));
+  for (const id of input.documentIds) {
+    const f = failedDocs.get(id);
+    const cf = chunkFailures.filter((c) => c.documentId === id);
+    if (f?.type === 'DocumentVanished') {
+      await deps.sink.deleteDocuments(input.collection, [id]);
+      await deps.store.deleteDocuments(input.collection, [id]);
+      out.push({ documentId: id, outcome: 'vanished' });
+    } else if (f) {
+      out.push({ documentId: id, outcome: 'failed', type: f.type, message: f.message });
+    } else if (cf.length > 0) {
+      out.push({ documentId: id, outcome: 'failed', type: cf[0]!.type, message: cf[0]!.message, chunkRanges: chunkRanges(cf.map((c) => c.chunkIndex)) });
+    } else {
+      out.push({ documentId: id, outcome: 'ok' });
+    }
+  }
+  return { documents: out };
+}
+

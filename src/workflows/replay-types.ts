@@ -1,0 +1,87 @@
+/**
+ * Shapes of the replay workflow (one per collection) that holds items that failed for good.
+ * Plain JSON; no Node imports (used inside the workflow sandbox).
+ */
+import type { BatchingOptions, ChunkingOptions, SourceSpec } from './types';
+
+export function replayWorkflowId(collection: string): string {
+  return `replay-${collection}`;
+}
+
+/** Where to read a collection's documents again, and how to chunk them: set by ingest runs. */
+export interface ReplaySpec {
+  source: SourceSpec;
+  chunking: ChunkingOptions;
+  batching: BatchingOptions;
+}
+
+/** A failure as reported by an activity. Items are documents; chunk failures name their chunks. */
+export interface FailureReport {
+  documentId: string;
+  /** Inclusive [first, last] ranges of failed chunk indexes; absent when the whole document failed. */
+  chunkRanges?: Array<[number, number]>;
+  type: string;
+  message: string;
+}
+
+export interface FailedItem extends FailureReport {
+  /** Runs and replays in which it failed. */
+  attempts: number;
+  firstSeen: string;
+  lastSeen: string;
+  /** The run that last reported it (reports repeated by activity retries count once). */
+  lastRunKey: string;
+}
+
+export interface RecordFailuresSignal {
+  runKey: string;
+  replay: ReplaySpec;
+  items: FailureReport[];
+}
+
+export interface ResolveSignal {
+  documentIds: string[];
+}
+
+export interface FailuresQuery {
+  offset?: number;
+  limit?: number;
+  type?: string;
+}
+
+export interface FailuresPage {
+  collection: string;
+  total: number;
+  byType: Record<string, number>;
+  items: FailedItem[];
+  nextAutoRetryAt: string | null;
+  replaying: boolean;
+}
+
+/** Exactly one of all / ids / types. */
+export interface ReplayRequest {
+  all?: boolean;
+  ids?: string[];
+  types?: string[];
+}
+
+export interface ReplayOutcome {
+  requested: number;
+  succeeded: string[];
+  stillFailing: string[];
+  /** Documents no longer in the source: nothing left to index, so they leave the list. */
+  vanished: string[];
+}
+
+export interface ReplayInput {
+  collection: string;
+  /** How often to retry everything on the list by itself, e.g. "1h"; "0" turns it off. */
+  autoRetryEvery?: string;
+  /** Automatic retries stop for an item after this many attempts (manual replay still works). */
+  maxAutoAttempts?: number;
+  /** Carried across continue-as-new. */
+  state?: { items: FailedItem[]; replay?: ReplaySpec; autoRetries: number };
+}
+
+export const DEFAULT_AUTO_RETRY_EVERY = '1h';
+export const DEFAULT_MAX_AUTO_ATTEMPTS = 10;
