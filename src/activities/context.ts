@@ -17,3 +17,17 @@ export function activityInfo(): { workflowId: string; runId: string; activityId:
     return undefined;
   }
 }
+
+/**
+ * Heartbeats every `everyMs` while `work` runs, so a worker that dies mid-call is noticed within
+ * the heartbeat timeout (seconds) instead of the start-to-close timeout (minutes).
+ */
+export async function whileHeartbeating<T>(work: () => Promise<T>, everyMs = 5_000): Promise<T> {
+  heartbeat();
+  const timer = setInterval(() => heartbeat(), everyMs);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}

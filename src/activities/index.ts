@@ -3,6 +3,7 @@ import type { ReplaySpec } from '../workflows/replay-types';
 import { commitPage, type PageKey } from './commit';
 import type { ActivityDeps } from './deps';
 import { embedBatch } from './embed';
+import { whileHeartbeating } from './context';
 import { mapFailures } from './failures';
 import { finishRun, type FinishInput } from './finish';
 import { planPage, type PlanInput } from './plan';
@@ -20,13 +21,13 @@ export type CommitInput = PageKey & { replay?: ReplaySpec };
 export function createActivities(deps: ActivityDeps) {
   return {
     prepareCollection: mapFailures((input: PrepareInput) => prepareCollection(deps, input)),
-    planPage: mapFailures((input: PlanInput) => planPage(deps, input)),
-    commitPage: mapFailures(({ replay, ...key }: CommitInput) => commitPage(deps, key, { report: true, replay })),
-    finishRun: mapFailures((input: FinishInput) => finishRun(deps, input)),
-    embedBatch: mapFailures((input: BatchKey) => embedBatch(deps, input)),
-    upsertBatch: mapFailures((input: BatchKey) => upsertBatch(deps, input)),
+    planPage: mapFailures((input: PlanInput) => whileHeartbeating(() => planPage(deps, input))),
+    commitPage: mapFailures(({ replay, ...key }: CommitInput) => whileHeartbeating(() => commitPage(deps, key, { report: true, replay }))),
+    finishRun: mapFailures((input: FinishInput) => whileHeartbeating(() => finishRun(deps, input))),
+    embedBatch: mapFailures((input: BatchKey) => whileHeartbeating(() => embedBatch(deps, input))),
+    upsertBatch: mapFailures((input: BatchKey) => whileHeartbeating(() => upsertBatch(deps, input))),
     probeEmbedder: mapFailures(() => probeEmbedder(deps)),
-    reprocessDocuments: mapFailures((input: ReprocessInput) => reprocessDocuments(deps, input)),
+    reprocessDocuments: mapFailures((input: ReprocessInput) => whileHeartbeating(() => reprocessDocuments(deps, input))),
   };
 }
 

@@ -16,6 +16,8 @@ import { validateCollectionName } from '../naming';
 import { NON_RETRYABLE_TYPES } from './retry';
 import {
   DEFAULT_BATCHING,
+  DEFAULT_TIMEOUTS,
+  type ActivityTimeouts,
   DEFAULT_CHUNKING,
   DEFAULT_MAX_IN_FLIGHT,
   DEFAULT_MAX_PAGES_PER_RUN,
@@ -31,36 +33,45 @@ import {
   type IngestResult,
 } from './types';
 
-// Planning reads and chunks a page of documents: minutes at most, heartbeating as it goes.
-const main = proxyActivities<Activities>({
-  taskQueue: TASK_QUEUE,
-  startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
-});
-
-// One embedding request per batch (more only while isolating bad inputs). Rate limits come back
-// as failures with the server's own delay (nextRetryDelay); everything else backs off. After a
-// few attempts a still-unavailable provider opens the circuit breaker below instead of letting
-// every batch burn its retries.
-const embed = proxyActivities<Activities>({
-  taskQueue: EMBED_TASK_QUEUE,
-  startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
-});
-
-const probe = proxyActivities<Activities>({
-  taskQueue: EMBED_TASK_QUEUE,
-  startToCloseTimeout: '1 minute',
-  retry: { maximumAttempts: 1 },
-});
-
-const upsert = proxyActivities<Activities>({
-  taskQueue: UPSERT_TASK_QUEUE,
-  startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
-});
+/**
+ * Activity options. Every long activity heartbeats every 5 s, so a worker that dies is noticed
+ * within the heartbeat timeout (default 30 s) and its work handed to another worker; the
+ * start-to-close timeouts only bound a call that hangs while its worker is alive.
+ */
+function activities(t: ActivityTimeouts) {
+  const heartbeatTimeout = `${t.heartbeatSeconds}s`;
+  const retry = { initialInterval: '1s', backoffCoefficient: 2, nonRetryableErrorTypes: NON_RETRYABLE_TYPES };
+  return {
+    // Planning reads and chunks a page of documents.
+    main: proxyActivities<Activities>({
+      taskQueue: TASK_QUEUE,
+      startToCloseTimeout: `${t.planSeconds}s`,
+      heartbeatTimeout,
+      retry: { ...retry, maximumInterval: '1 minute' },
+    }),
+    // One embedding request per batch (more only while isolating bad inputs). Rate limits come
+    // back with the server's own delay (nextRetryDelay); everything else backs off. After a few
+    // attempts a provider that is still down opens the circuit breaker below instead of letting
+    // every batch burn its retries.
+    embed: proxyActivities<Activities>({
+      taskQueue: EMBED_TASK_QUEUE,
+      startToCloseTimeout: `${t.embedSeconds}s`,
+      heartbeatTimeout,
+      retry: { ...retry, maximumInterval: '30s', maximumAttempts: 5 },
+    }),
+    probe: proxyActivities<Activities>({
+      taskQueue: EMBED_TASK_QUEUE,
+      startToCloseTimeout: '1 minute',
+      retry: { maximumAttempts: 1 },
+    }),
+    upsert: proxyActivities<Activities>({
+      taskQueue: UPSERT_TASK_QUEUE,
+      startToCloseTimeout: `${t.upsertSeconds}s`,
+      heartbeatTimeout,
+      retry: { ...retry, maximumInterval: '1 minute' },
+    }),
+  };
+}
 
 export const progressQuery = defineQuery<IngestProgress>('progress');
 
@@ -105,6 +116,9 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
   const pageSize = positiveInt('pageSize', input.pageSize, DEFAULT_PAGE_SIZE, 10_000);
   const window = positiveInt('maxInFlightBatches', input.maxInFlightBatches, DEFAULT_MAX_IN_FLIGHT, 500);
   const maxPages = positiveInt('maxPagesPerRun', input.maxPagesPerRun, DEFAULT_MAX_PAGES_PER_RUN, 10_000);
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...input.timeouts };
+  for (const [k, v] of Object.entries(timeouts)) positiveInt(`timeouts.${k}`, v, 1, 86_400);
+  const { main, embed, probe, upsert } = activities(timeouts);
   const chunking = { ...DEFAULT_CHUNKING, ...input.chunking };
   const batching = { ...DEFAULT_BATCHING, ...input.batching };
   const full = input.full === true;
@@ -175,7 +189,7 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
     if (circuitOpen) return;
     circuitOpen = true;
     log.warn('embedding provider unavailable: pausing dispatch and probing', { error: why });
-    let delay = 15_000;
+    let delay = timeouts.probeSeconds * 1000;
     for (;;) {
       await sleep(delay);
       try {

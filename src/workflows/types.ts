@@ -39,9 +39,29 @@ export interface IngestInput {
   full?: boolean;
   /** Pages to process before continue-as-new (besides Temporal's own suggestion). */
   maxPagesPerRun?: number;
+  /** Activity timeouts; the defaults suit most deployments. */
+  timeouts?: Partial<ActivityTimeouts>;
   /** Carried across continue-as-new; absent on a fresh start. */
   state?: IngestCarry;
 }
+
+export interface ActivityTimeouts {
+  /** A worker that stops heartbeating for this long is presumed dead; its activity moves on. */
+  heartbeatSeconds: number;
+  planSeconds: number;
+  embedSeconds: number;
+  upsertSeconds: number;
+  /** First wait before probing a provider that looks down (doubles up to 5 minutes). */
+  probeSeconds: number;
+}
+
+export const DEFAULT_TIMEOUTS: ActivityTimeouts = {
+  heartbeatSeconds: 30,
+  planSeconds: 900,
+  embedSeconds: 300,
+  upsertSeconds: 300,
+  probeSeconds: 15,
+};
 
 export interface IngestCounters {
   pages: number;
