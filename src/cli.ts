@@ -6,6 +6,7 @@ import { devCommand } from './cli/dev';
 import { EXIT } from './cli/common';
 import { ingestCommand } from './cli/ingest';
 import { statusCommand } from './cli/status';
+import { failuresCommand, replayCommand } from './cli/failures';
 import { workerCommand } from './cli/worker';
 
 export function buildProgram(): Command {
@@ -18,6 +19,8 @@ export function buildProgram(): Command {
   program.addCommand(workerCommand());
   program.addCommand(devCommand());
   program.addCommand(statusCommand());
+  program.addCommand(failuresCommand());
+  program.addCommand(replayCommand());
   for (const c of program.commands) c.exitOverride();
   const width = Math.max(...ENV_DOC.map(([k]) => k.length));
   program.addHelpText('after', `\nEnvironment (flags override):\n${ENV_DOC.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n')}\n`);

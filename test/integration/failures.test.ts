@@ -3,6 +3,8 @@ import { mkdirSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:f
 import * as path from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { after, before, describe, it } from 'node:test';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { DevServer } from '../../src/embedded/temporal';
 import { startEmbeddingServer, type EmbeddingServer } from '../../src/testing/embedding-server';
 import { failuresQuery, ingestCollection, replayUpdate } from '../../src/workflows';
@@ -11,6 +13,7 @@ import { TASK_QUEUE, type IngestInput, type IngestResult } from '../../src/workf
 import { buildCorpus } from '../support/corpus';
 import { startTemporal, startTestWorker, tempDir, testClient, testConfig, uniqueCollection, withPg, type TestWorker } from '../support/env';
 
+const exec = promisify(execFile);
 const POISON = 'POISON-CHUNK-MARKER';
 const isRoot = process.getuid?.() === 0;
 
@@ -153,5 +156,27 @@ describe('bad input is isolated, listed and replayable', () => {
         return true;
       });
     }
+  });
+
+  it('the vector-ingest CLI and the plain Temporal CLI list and replay the same failures', async () => {
+    const bin = path.resolve(__dirname, '../../bin/vector-ingest.js');
+    const addr = ['--temporal-address', server.address];
+    const listed = await exec(process.execPath, [bin, 'failures', collection, ...addr, '--json']);
+    const page = JSON.parse(listed.stdout) as FailuresPage;
+    assert.equal(page.total, (await failures()).total);
+    const human = await exec(process.execPath, [bin, 'failures', collection, ...addr]);
+    assert.match(human.stdout, /bad\/huge\.txt\s+\[DocumentTooLarge, 2 attempt\(s\)/);
+    const stillBad = await exec(process.execPath, [bin, 'replay', collection, '--id', 'bad/huge.txt', ...addr]).catch((e) => e);
+    assert.equal(stillBad.code, 5, 'exit code 5: some items still fail');
+    assert.match(stillBad.stdout, /replayed 1: 0 succeeded, 1 still failing/);
+    const refused = await exec(process.execPath, [bin, 'replay', collection, ...addr]).catch((e) => e);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /exactly one of/);
+
+    const cli = process.env.TEMPORAL_CLI_PATH ?? 'temporal';
+    const q = await exec(cli, ['workflow', 'query', '--address', server.address, '--workflow-id', replayWorkflowId(collection), '--type', 'failures', '--input', '{"limit":100}', '--output', 'json']);
+    assert.match(q.stdout, /bad\/huge\.txt/);
+    const u = await exec(cli, ['workflow', 'update', 'execute', '--address', server.address, '--workflow-id', replayWorkflowId(collection), '--name', 'replay', '--input', '{"types":["DocumentTooLarge"]}', '--output', 'json']);
+    assert.match(u.stdout, /stillFailing/);
   });
 });
