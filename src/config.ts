@@ -21,6 +21,7 @@ export const ENV_DOC: Array<[string, string]> = [
   ['VECTOR_INGEST_EMBED_RATE', 'Embedding activities per second across all workers, enforced by the server (default: unlimited)'],
   ['VECTOR_INGEST_MAX_DOCUMENT_BYTES', 'Larger documents are refused with DocumentTooLarge (default: 20971520)'],
   ['VECTOR_INGEST_PG_SCHEMA', 'Postgres schema of the collection tables (default: public)'],
+  ['VECTOR_INGEST_REPLAY_EVERY', 'How often a collection\'s failed items are retried by themselves, e.g. 30m, 1h; 0 = never (default: 1h)'],
   ['TEMPORAL_CLI_PATH', 'The temporal CLI binary used for the embedded dev server (default: temporal on PATH)'],
   ['LOG_LEVEL', 'trace, debug, info, warn, error (default: info)'],
 ];
@@ -53,6 +54,7 @@ const Schema = z.object({
   embedRatePerSecond: z.coerce.number().positive({ error: 'VECTOR_INGEST_EMBED_RATE must be positive' }).optional(),
   maxDocumentBytes: intFrom('VECTOR_INGEST_MAX_DOCUMENT_BYTES', 1, 2 ** 31).default(20 * 1024 * 1024),
   pgSchema: z.string().regex(/^[a-z_][a-z0-9_]*$/, { error: 'VECTOR_INGEST_PG_SCHEMA must be a lowercase identifier' }).default('public'),
+  replayEvery: z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)?$/, { error: 'VECTOR_INGEST_REPLAY_EVERY must look like 30s, 15m, 1h or 0' }).optional(),
   temporalCliPath: z.string().min(1).optional(),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
@@ -84,6 +86,7 @@ const ENV_KEYS: Record<keyof RawConfig, string> = {
   embedRatePerSecond: 'VECTOR_INGEST_EMBED_RATE',
   maxDocumentBytes: 'VECTOR_INGEST_MAX_DOCUMENT_BYTES',
   pgSchema: 'VECTOR_INGEST_PG_SCHEMA',
+  replayEvery: 'VECTOR_INGEST_REPLAY_EVERY',
   temporalCliPath: 'TEMPORAL_CLI_PATH',
   logLevel: 'LOG_LEVEL',
 };

@@ -22,7 +22,7 @@ export async function buildDeps(
   config: Config,
   log: Logger,
   databaseUrl: string,
-  failures: FailureReporter,
+  temporal: { failures: FailureReporter; searchAttributes: boolean },
   poolSize?: number,
 ): Promise<Deps> {
   const pool = new pg.Pool({
@@ -51,7 +51,8 @@ export async function buildDeps(
     sink,
     embedder,
     log,
-    failures,
+    failures: temporal.failures,
+    searchAttributes: temporal.searchAttributes,
     pool,
     limits: { maxDocumentBytes: config.maxDocumentBytes },
     close: async () => {

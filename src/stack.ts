@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { TemporalFailureReporter } from './temporal-failure-reporter';
+import { searchAttributesRegistered } from './search-attributes-check';
 import type { Config } from './config';
 import { buildDeps, type Deps } from './deps';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded/pglite';
@@ -137,10 +138,14 @@ export async function startWorker(config: Config, log: Logger, services: Service
   installRuntime(log);
   // A client of its own for signalling replay workflows; closed with the other clients.
   const clientConnection = await Connection.connect({ address: services.temporalAddress });
-  const reporter = new TemporalFailureReporter(new Client({ connection: clientConnection, namespace: services.namespace }));
+  const client = new Client({ connection: clientConnection, namespace: services.namespace });
   let deps: Deps;
   try {
-    deps = await buildDeps(config, log, services.databaseUrl, reporter);
+    const searchAttributes = await searchAttributesRegistered(client, services.namespace, log);
+    deps = await buildDeps(config, log, services.databaseUrl, {
+      failures: new TemporalFailureReporter(client, { searchAttributes, autoRetryEvery: config.replayEvery }),
+      searchAttributes,
+    });
   } catch (err) {
     await clientConnection.close();
     throw err;

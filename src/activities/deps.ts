@@ -12,6 +12,8 @@ export interface ActivityDeps {
   log: Logger;
   /** Items that failed for good go to the collection's replay workflow through this. */
   failures: FailureReporter;
+  /** The namespace has our custom search attributes, so workflows may upsert them. */
+  searchAttributes: boolean;
   limits: {
     /** Documents larger than this are refused (DocumentTooLarge) instead of read. */
     maxDocumentBytes: number;

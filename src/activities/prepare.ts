@@ -13,6 +13,8 @@ export interface PrepareResult {
   dimensions: number;
   semantic: boolean;
   sink: string;
+  /** Custom search attributes are registered: the workflow may upsert them. */
+  searchAttributes: boolean;
 }
 
 /**
@@ -45,5 +47,5 @@ export async function prepareCollection(deps: ActivityDeps, input: PrepareInput)
   await sink.ensureCollection(name, embedder.dimensions);
   await store.putCollection({ name, sink: sink.kind, model: embedder.model, dimensions: embedder.dimensions });
   await store.dropAbandonedStaging(name, input.runKey);
-  return { model: embedder.model, dimensions: embedder.dimensions, semantic: embedder.semantic, sink: sink.kind };
+  return { model: embedder.model, dimensions: embedder.dimensions, semantic: embedder.semantic, sink: sink.kind, searchAttributes: deps.searchAttributes };
 }

@@ -7,24 +7,19 @@ import {
   continueAsNew,
   defineQuery,
   log,
-  proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
 import { validateCollectionName } from '../naming';
-import { NON_RETRYABLE_TYPES } from './retry';
+import { ingestActivities } from './ingest-activities';
+import { IngestVisibility } from './ingest-visibility';
 import {
   DEFAULT_BATCHING,
   DEFAULT_TIMEOUTS,
-  type ActivityTimeouts,
   DEFAULT_CHUNKING,
   DEFAULT_MAX_IN_FLIGHT,
   DEFAULT_MAX_PAGES_PER_RUN,
   DEFAULT_PAGE_SIZE,
-  EMBED_TASK_QUEUE,
-  TASK_QUEUE,
-  UPSERT_TASK_QUEUE,
   emptyCounters,
   type IngestCarry,
   type IngestInput,
@@ -32,46 +27,6 @@ import {
   type IngestProgress,
   type IngestResult,
 } from './types';
-
-/**
- * Activity options. Every long activity heartbeats every 5 s, so a worker that dies is noticed
- * within the heartbeat timeout (default 30 s) and its work handed to another worker; the
- * start-to-close timeouts only bound a call that hangs while its worker is alive.
- */
-function activities(t: ActivityTimeouts) {
-  const heartbeatTimeout = `${t.heartbeatSeconds}s`;
-  const retry = { initialInterval: '1s', backoffCoefficient: 2, nonRetryableErrorTypes: NON_RETRYABLE_TYPES };
-  return {
-    // Planning reads and chunks a page of documents.
-    main: proxyActivities<Activities>({
-      taskQueue: TASK_QUEUE,
-      startToCloseTimeout: `${t.planSeconds}s`,
-      heartbeatTimeout,
-      retry: { ...retry, maximumInterval: '1 minute' },
-    }),
-    // One embedding request per batch (more only while isolating bad inputs). Rate limits come
-    // back with the server's own delay (nextRetryDelay); everything else backs off. After a few
-    // attempts a provider that is still down opens the circuit breaker below instead of letting
-    // every batch burn its retries.
-    embed: proxyActivities<Activities>({
-      taskQueue: EMBED_TASK_QUEUE,
-      startToCloseTimeout: `${t.embedSeconds}s`,
-      heartbeatTimeout,
-      retry: { ...retry, maximumInterval: '30s', maximumAttempts: 5 },
-    }),
-    probe: proxyActivities<Activities>({
-      taskQueue: EMBED_TASK_QUEUE,
-      startToCloseTimeout: '1 minute',
-      retry: { maximumAttempts: 1 },
-    }),
-    upsert: proxyActivities<Activities>({
-      taskQueue: UPSERT_TASK_QUEUE,
-      startToCloseTimeout: `${t.upsertSeconds}s`,
-      heartbeatTimeout,
-      retry: { ...retry, maximumInterval: '1 minute' },
-    }),
-  };
-}
 
 export const progressQuery = defineQuery<IngestProgress>('progress');
 
@@ -118,7 +73,8 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
   const maxPages = positiveInt('maxPagesPerRun', input.maxPagesPerRun, DEFAULT_MAX_PAGES_PER_RUN, 10_000);
   const timeouts = { ...DEFAULT_TIMEOUTS, ...input.timeouts };
   for (const [k, v] of Object.entries(timeouts)) positiveInt(`timeouts.${k}`, v, 1, 86_400);
-  const { main, embed, probe, upsert } = activities(timeouts);
+  const acts = ingestActivities(timeouts);
+  const { main, probe } = acts;
   const chunking = { ...DEFAULT_CHUNKING, ...input.chunking };
   const batching = { ...DEFAULT_BATCHING, ...input.batching };
   const full = input.full === true;
@@ -158,6 +114,11 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
     counters: { ...c },
   }));
 
+  const sourceLabel = input.source.kind === 'directory' ? input.source.path : `${input.source.kind} source`;
+  let visibility = new IngestVisibility(collection, sourceLabel, carry.searchAttributes === true);
+  const showDetails = () =>
+    visibility.details({ phase, c, startedAt: carry.startedAt, inFlight, queued: queue.length, circuitOpen, lastError });
+
   const throwIfFailed = () => {
     if (failure !== undefined) throw failure;
   };
@@ -166,6 +127,7 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
     pendingCommits++;
     try {
       await main.commitPage({ collection, runKey, pageNo, replay: replaySpec });
+      visibility.counters(c);
     } catch (err) {
       failure ??= err;
     } finally {
@@ -188,6 +150,7 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
   const openCircuit = async (why: string) => {
     if (circuitOpen) return;
     circuitOpen = true;
+    showDetails();
     log.warn('embedding provider unavailable: pausing dispatch and probing', { error: why });
     let delay = timeouts.probeSeconds * 1000;
     for (;;) {
@@ -201,6 +164,7 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
       }
     }
     circuitOpen = false;
+    showDetails();
     log.info('embedding provider is back: resuming dispatch');
   };
 
@@ -209,15 +173,16 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
   const runBatch = async (pageNo: number, batchNo: number): Promise<void> => {
     const key = { collection, runKey, pageNo, batchNo };
     try {
-      const e = await embed.embedBatch(key);
+      const e = await acts.embedBatch(key);
       c.chunksEmbedded += e.embedded;
       c.chunksCached += e.cached;
       c.chunksFailed += e.failed;
       c.embeddingRequests += e.requests;
-      const u = await upsert.upsertBatch(key);
+      const u = await acts.upsertBatch(key);
       c.chunksUpserted += u.upserted;
       c.batches++;
       batchDone(pageNo);
+      showDetails();
     } catch (err) {
       if (isOutage(err)) {
         lastError = errorText(err);
@@ -256,15 +221,19 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
   if (!input.state) {
     const prep = await main.prepareCollection({ collection, runKey, full });
     if (!prep.semantic) log.warn('embedder is the offline hash embedder: vectors are NOT semantic', { model: prep.model });
+    carry.searchAttributes = prep.searchAttributes === true;
+    visibility = new IngestVisibility(collection, sourceLabel, carry.searchAttributes);
   }
   phase = 'ingesting';
+  visibility.phase(phase, c);
+  showDetails();
 
   let pagesThisRun = 0;
   let done = false;
   while (!done) {
     throwIfFailed();
     const pageNo = c.pages;
-    const plan = await main.planPage({
+    const plan = await acts.planPage({
       collection,
       runKey,
       pageNo,
@@ -284,6 +253,7 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
     c.tokens += plan.tokens;
     for (const f of plan.failures) log.warn('document failed', { documentId: f.documentId, type: f.type, message: f.message });
     if (plan.failed > 0) lastError = `${plan.failures[0]?.type}: ${plan.failures[0]?.message}`;
+    showDetails();
 
     if (plan.batches === 0) {
       void commit(pageNo);
@@ -307,9 +277,13 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
   await drain();
 
   phase = 'finishing';
+  visibility.phase(phase, c);
+  showDetails();
   const fin = await main.finishRun({ collection, runKey });
   c.documentsDeleted += fin.documentsDeleted;
   phase = 'done';
+  visibility.phase(phase, c);
+  showDetails();
   return {
     collection,
     runKey,

@@ -79,6 +79,8 @@ export interface ReplayInput {
   autoRetryEvery?: string;
   /** Automatic retries stop for an item after this many attempts (manual replay still works). */
   maxAutoAttempts?: number;
+  /** The namespace has our search attributes: upsert Collection and DocumentsFailed. */
+  searchAttributes?: boolean;
   /** Carried across continue-as-new. */
   state?: { items: FailedItem[]; replay?: ReplaySpec; autoRetries: number };
 }

@@ -8,9 +8,12 @@ import {
   defineUpdate,
   log,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { SA } from './search-attributes';
 import type { Activities } from '../activities';
 import { validateCollectionName } from '../naming';
 import {
@@ -76,10 +79,33 @@ export async function replayFailures(input: ReplayInput): Promise<void> {
   let autoRetries = input.state?.autoRetries ?? 0;
   let replaying = false;
   let nextAutoRetryAt: number | null = null;
+  let shownCount = -1;
+  let dirty = false;
+  // What the Web UI shows: filterable attributes and a live summary of the list.
+  const refresh = () => {
+    if (input.searchAttributes && shownCount !== items.size) {
+      upsertSearchAttributes([
+        { key: SA.collection, value: collection },
+        { key: SA.phase, value: 'failures' },
+        { key: SA.documentsFailed, value: items.size },
+      ]);
+    }
+    shownCount = items.size;
+    const byType: Record<string, number> = {};
+    for (const i of items.values()) byType[i.type] = (byType[i.type] ?? 0) + 1;
+    setCurrentDetails(
+      [
+        `**${items.size} failed item(s)** in \`${collection}\`${replaying ? ' · replaying now' : ''}`,
+        ...Object.entries(byType).map(([t, n]) => `- ${t}: ${n}`),
+        nextAutoRetryAt === null ? '- automatic retry: off' : `- next automatic retry: ${new Date(nextAutoRetryAt).toISOString()}`,
+      ].join('\n'),
+    );
+  };
 
   setHandler(recordFailuresSignal, (s) => {
     spec = s.replay ?? spec;
     const now = new Date().toISOString();
+    dirty = true;
     for (const r of s.items) {
       const prev = items.get(r.documentId);
       const repeat = prev?.lastRunKey === s.runKey; // the same run reporting again (an activity retry)
@@ -94,6 +120,7 @@ export async function replayFailures(input: ReplayInput): Promise<void> {
   });
 
   setHandler(resolveFailuresSignal, (s) => {
+    dirty = true;
     for (const id of s.documentIds) items.delete(id);
   });
 
@@ -116,6 +143,7 @@ export async function replayFailures(input: ReplayInput): Promise<void> {
   const replay = async (ids: string[]): Promise<ReplayOutcome> => {
     await condition(() => !replaying); // one replay at a time; a second one waits its turn
     replaying = true;
+    refresh();
     const outcome: ReplayOutcome = { requested: ids.length, succeeded: [], stillFailing: [], vanished: [] };
     try {
       if (!spec) throw ApplicationFailure.nonRetryable('no ingest run has reported a source for this collection yet', 'ConfigError');
@@ -146,6 +174,7 @@ export async function replayFailures(input: ReplayInput): Promise<void> {
       return outcome;
     } finally {
       replaying = false;
+      dirty = true;
     }
   };
 
@@ -170,11 +199,14 @@ export async function replayFailures(input: ReplayInput): Promise<void> {
     },
   );
 
+  nextAutoRetryAt = autoEveryMs > 0 ? Date.now() + autoEveryMs : null;
+  const tooLong = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_EVENTS_BEFORE_CAN;
   for (;;) {
-    const due = autoEveryMs > 0 ? autoEveryMs : undefined;
-    nextAutoRetryAt = due === undefined ? null : Date.now() + due;
-    const tooLong = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_EVENTS_BEFORE_CAN;
-    const woke = due === undefined ? await condition(tooLong).then(() => true) : await condition(tooLong, due);
+    refresh();
+    dirty = false;
+    const wake = () => dirty || tooLong();
+    const remaining = nextAutoRetryAt === null ? undefined : Math.max(0, nextAutoRetryAt - Date.now());
+    const woke = remaining === undefined ? await condition(wake).then(() => true) : await condition(wake, remaining);
     if (!woke) {
       const eligible = [...items.values()].filter((i) => i.attempts < maxAutoAttempts).map((i) => i.documentId).sort();
       if (eligible.length > 0 && spec) {
@@ -182,6 +214,7 @@ export async function replayFailures(input: ReplayInput): Promise<void> {
         const out = await replay(eligible);
         log.info('automatic replay', { requested: out.requested, succeeded: out.succeeded.length, stillFailing: out.stillFailing.length });
       }
+      nextAutoRetryAt = Date.now() + autoEveryMs;
     }
     if (tooLong()) {
       await condition(() => allHandlersFinished() && !replaying);

@@ -88,6 +88,8 @@ export interface IngestCarry {
   counters: IngestCounters;
   continuedAsNew: number;
   startedAt: string;
+  /** The namespace has our search attributes (found by prepareCollection). */
+  searchAttributes?: boolean;
 }
 
 export type IngestPhase = 'preparing' | 'ingesting' | 'finishing' | 'done';

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as path from 'node:path';
 import { pointId } from '../../src/ids';
+import { SA } from '../../src/workflows/search-attributes';
 import { startEmbeddingServer, type EmbeddingServer } from '../../src/testing/embedding-server';
 import type { DevServer } from '../../src/embedded/temporal';
 import { ingestCollection } from '../../src/workflows';
@@ -113,6 +114,13 @@ describe('ingestCollection end to end', () => {
     assert.equal(emb.stats.inputs, c.chunksEmbedded);
     assert.equal(c.chunksEmbedded + c.chunksCached, c.chunksPlanned);
     assert.equal(emb.stats.requests, c.embeddingRequests);
+
+    // the run is findable in the Web UI / CLI by its typed search attributes
+    const desc = await tc.client.workflow.getHandle(`${collection}-1`).describe();
+    assert.equal(desc.typedSearchAttributes.get(SA.collection), collection);
+    assert.equal(desc.typedSearchAttributes.get(SA.phase), 'done');
+    assert.equal(desc.typedSearchAttributes.get(SA.chunksDone), c.chunksUpserted);
+    assert.equal(desc.typedSearchAttributes.get(SA.chunksFailed), 0);
 
     const h = await historySize(tc.client, `${collection}-1`, firstRunId);
     const perChunk = h.bytes / c.chunksPlanned;

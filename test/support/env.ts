@@ -12,6 +12,7 @@ import { createLogger } from '../../src/log';
 import { createWorkerSet, type WorkerSet } from '../../src/worker';
 import { installRuntime } from '../../src/runtime';
 import { TemporalFailureReporter } from '../../src/temporal-failure-reporter';
+import { searchAttributesRegistered } from '../../src/search-attributes-check';
 
 /** The real local Postgres 15 with pgvector (scripts/infra/install-pgvector.sh). */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/vector_ingest_test';
@@ -52,7 +53,9 @@ export async function startTestWorker(server: DevServer, config: Config, databas
   const log = createLogger(config.logLevel, { pretty: false });
   installRuntime(log);
   const clientConnection = await Connection.connect({ address: server.address });
-  const deps = await buildDeps(config, log, databaseUrl, new TemporalFailureReporter(new Client({ connection: clientConnection, namespace: server.namespace })));
+  const client = new Client({ connection: clientConnection, namespace: server.namespace });
+  const searchAttributes = await searchAttributesRegistered(client, server.namespace, log);
+  const deps = await buildDeps(config, log, databaseUrl, { failures: new TemporalFailureReporter(client, { searchAttributes }), searchAttributes });
   const connection = await NativeConnection.connect({ address: server.address });
   const set = await createWorkerSet({ connection, namespace: server.namespace, config, deps, workflowBundle: await workflowBundle(), shutdownGraceTime: '5s' });
   const running = set.run();

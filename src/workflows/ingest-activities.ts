@@ -1,0 +1,52 @@
+import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { NON_RETRYABLE_TYPES } from './retry';
+import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE, type ActivityTimeouts } from './types';
+
+/**
+ * Activity options of the ingest workflow. Every long activity heartbeats every 5 s, so a worker
+ * that dies is noticed within the heartbeat timeout (default 30 s) and its work handed to another
+ * worker; the start-to-close timeouts only bound a call that hangs while its worker is alive.
+ */
+export function ingestActivities(t: ActivityTimeouts) {
+  const heartbeatTimeout = `${t.heartbeatSeconds}s`;
+  const retry = { initialInterval: '1s', backoffCoefficient: 2, nonRetryableErrorTypes: NON_RETRYABLE_TYPES };
+  // Planning reads and chunks a page of documents.
+  const mainOptions: ActivityOptions = {
+    taskQueue: TASK_QUEUE,
+    startToCloseTimeout: `${t.planSeconds}s`,
+    heartbeatTimeout,
+    retry: { ...retry, maximumInterval: '1 minute' },
+  };
+  // One embedding request per batch (more only while isolating bad inputs). Rate limits come
+  // back with the server's own delay (nextRetryDelay); everything else backs off. After a few
+  // attempts a provider that is still down opens the workflow's circuit breaker instead of
+  // letting every batch burn its retries.
+  const embedOptions: ActivityOptions = {
+    taskQueue: EMBED_TASK_QUEUE,
+    startToCloseTimeout: `${t.embedSeconds}s`,
+    heartbeatTimeout,
+    retry: { ...retry, maximumInterval: '30s', maximumAttempts: 5 },
+  };
+  const upsertOptions: ActivityOptions = {
+    taskQueue: UPSERT_TASK_QUEUE,
+    startToCloseTimeout: `${t.upsertSeconds}s`,
+    heartbeatTimeout,
+    retry: { ...retry, maximumInterval: '1 minute' },
+  };
+  const main = proxyActivities<Activities>(mainOptions);
+  const embed = proxyActivities<Activities>(embedOptions);
+  const upsert = proxyActivities<Activities>(upsertOptions);
+  const probe = proxyActivities<Activities>({ taskQueue: EMBED_TASK_QUEUE, startToCloseTimeout: '1 minute', retry: { maximumAttempts: 1 } });
+  return {
+    main,
+    probe,
+    /** Embeds a batch; the summary names the batch in the Web UI's event list. */
+    embedBatch: (key: Parameters<Activities['embedBatch']>[0]) =>
+      embed.embedBatch.executeWithOptions({ ...embedOptions, summary: `embed page ${key.pageNo} batch ${key.batchNo}` }, [key]),
+    upsertBatch: (key: Parameters<Activities['upsertBatch']>[0]) =>
+      upsert.upsertBatch.executeWithOptions({ ...upsertOptions, summary: `write page ${key.pageNo} batch ${key.batchNo}` }, [key]),
+    planPage: (input: Parameters<Activities['planPage']>[0]) =>
+      main.planPage.executeWithOptions({ ...mainOptions, summary: `plan page ${input.pageNo}` }, [input]),
+  };
+}
