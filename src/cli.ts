@@ -7,6 +7,7 @@ import { EXIT } from './cli/common';
 import { ingestCommand } from './cli/ingest';
 import { statusCommand } from './cli/status';
 import { failuresCommand, replayCommand } from './cli/failures';
+import { scheduleCommand } from './cli/schedule';
 import { workerCommand } from './cli/worker';
 
 export function buildProgram(): Command {
@@ -21,7 +22,12 @@ export function buildProgram(): Command {
   program.addCommand(statusCommand());
   program.addCommand(failuresCommand());
   program.addCommand(replayCommand());
-  for (const c of program.commands) c.exitOverride();
+  program.addCommand(scheduleCommand());
+  const override = (c: Command) => {
+    c.exitOverride();
+    c.commands.forEach(override);
+  };
+  program.commands.forEach(override);
   const width = Math.max(...ENV_DOC.map(([k]) => k.length));
   program.addHelpText('after', `\nEnvironment (flags override):\n${ENV_DOC.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n')}\n`);
   return program;

@@ -1,5 +1,6 @@
 import type { BatchKey } from '../state/store';
 import type { ReplaySpec } from '../workflows/replay-types';
+import { loadIngestConfig } from './collection-config';
 import { commitPage, type PageKey } from './commit';
 import type { ActivityDeps } from './deps';
 import { embedBatch } from './embed';
@@ -21,6 +22,7 @@ export type CommitInput = PageKey & { replay?: ReplaySpec };
 export function createActivities(deps: ActivityDeps) {
   return {
     prepareCollection: mapFailures((input: PrepareInput) => prepareCollection(deps, input)),
+    loadIngestConfig: mapFailures((input: { collection: string }) => loadIngestConfig(deps, input)),
     planPage: mapFailures((input: PlanInput) => whileHeartbeating(() => planPage(deps, input))),
     commitPage: mapFailures(({ replay, ...key }: CommitInput) => whileHeartbeating(() => commitPage(deps, key, { report: true, replay }))),
     finishRun: mapFailures((input: FinishInput) => whileHeartbeating(() => finishRun(deps, input))),
@@ -34,7 +36,7 @@ export function createActivities(deps: ActivityDeps) {
 export type Activities = ReturnType<typeof createActivities>;
 
 /** Which activities run on which task queue (each queue has its own worker slots). */
-export const MAIN_ACTIVITIES = ['prepareCollection', 'planPage', 'commitPage', 'finishRun'] as const;
+export const MAIN_ACTIVITIES = ['prepareCollection', 'loadIngestConfig', 'planPage', 'commitPage', 'finishRun'] as const;
 export const EMBED_ACTIVITIES = ['embedBatch', 'probeEmbedder', 'reprocessDocuments'] as const;
 export const UPSERT_ACTIVITIES = ['upsertBatch'] as const;
 

@@ -1,11 +1,14 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { validateCollectionName } from '../naming';
 import type { ActivityDeps } from './deps';
+import type { IngestInput } from '../workflows/types';
 
 export interface PrepareInput {
   collection: string;
   runKey: string;
   full?: boolean;
+  /** Saved for scheduled re-indexes: the run's source and options (no run state, no secrets). */
+  ingestConfig?: Omit<IngestInput, 'state' | 'full'>;
 }
 
 export interface PrepareResult {
@@ -45,7 +48,7 @@ export async function prepareCollection(deps: ActivityDeps, input: PrepareInput)
     await store.resetDocuments(name);
   }
   await sink.ensureCollection(name, embedder.dimensions);
-  await store.putCollection({ name, sink: sink.kind, model: embedder.model, dimensions: embedder.dimensions });
+  await store.putCollection({ name, sink: sink.kind, model: embedder.model, dimensions: embedder.dimensions, ingestConfig: input.ingestConfig });
   await store.dropAbandonedStaging(name, input.runKey);
   return { model: embedder.model, dimensions: embedder.dimensions, semantic: embedder.semantic, sink: sink.kind, searchAttributes: deps.searchAttributes };
 }

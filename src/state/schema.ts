@@ -6,7 +6,7 @@
 export const STATE_SCHEMA = 'vector_ingest';
 
 /** Bump with every change below; migrations are additive and idempotent. */
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 
 export const MIGRATION = `
 CREATE EXTENSION IF NOT EXISTS vector;
@@ -71,6 +71,9 @@ CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.embedding_cache (
   created_at  timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (model, dimensions, text_hash)
 );
+
+-- What a scheduled re-index needs: the last ingest's source and options (references only).
+ALTER TABLE ${STATE_SCHEMA}.collections ADD COLUMN IF NOT EXISTS ingest_config jsonb;
 
 CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.meta (
   key   text PRIMARY KEY,

@@ -24,6 +24,8 @@ export interface CollectionRecord {
   sink: string;
   model: string;
   dimensions: number;
+  /** The last ingest's input minus run state: what a scheduled re-index repeats. */
+  ingestConfig?: unknown;
 }
 
 export interface DocumentPlan {
@@ -80,16 +82,20 @@ export class StateStore {
   }
 
   async getCollection(name: string): Promise<CollectionRecord | undefined> {
-    const r = await this.pool.query(`SELECT name, sink, model, dimensions FROM ${S}.collections WHERE name = $1`, [name]);
+    const r = await this.pool.query(
+      `SELECT name, sink, model, dimensions, ingest_config AS "ingestConfig" FROM ${S}.collections WHERE name = $1`,
+      [name],
+    );
     return r.rows[0];
   }
 
   async putCollection(rec: CollectionRecord): Promise<void> {
     await this.pool.query(
-      `INSERT INTO ${S}.collections (name, sink, model, dimensions) VALUES ($1, $2, $3, $4)
+      `INSERT INTO ${S}.collections (name, sink, model, dimensions, ingest_config) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (name) DO UPDATE SET sink = EXCLUDED.sink, model = EXCLUDED.model,
-         dimensions = EXCLUDED.dimensions, updated_at = now()`,
-      [rec.name, rec.sink, rec.model, rec.dimensions],
+         dimensions = EXCLUDED.dimensions, ingest_config = COALESCE(EXCLUDED.ingest_config, ${S}.collections.ingest_config),
+         updated_at = now()`,
+      [rec.name, rec.sink, rec.model, rec.dimensions, rec.ingestConfig === undefined ? null : JSON.stringify(rec.ingestConfig)],
     );
   }
 

@@ -11,6 +11,7 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { execFile } from 'node:child_process';
+import type { temporal } from '@temporalio/proto';
 import { promisify } from 'node:util';
 import { startEmbeddingServer } from '../../src/testing/embedding-server';
 import { failuresQuery, ingestCollection, replayUpdate } from '../../src/workflows';
@@ -53,8 +54,8 @@ async function main(): Promise<void> {
     const runs: string[] = [];
     while (runId) {
       runs.push(runId);
-      const hist = await client.workflow.getHandle('ingest-histories', runId).fetchHistory();
-      const last = hist.events?.[hist.events.length - 1];
+      const hist: temporal.api.history.v1.IHistory = await client.workflow.getHandle('ingest-histories', runId).fetchHistory();
+      const last: temporal.api.history.v1.IHistoryEvent | undefined = hist.events?.[hist.events.length - 1];
       runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
     }
     // The Temporal CLI's JSON is the format operators export and historyFromJSON reads.
