@@ -9,6 +9,11 @@ import { ConfigError } from './errors';
 export const ENV_DOC: Array<[string, string]> = [
   ['TEMPORAL_ADDRESS', 'Temporal frontend host:port. Unset: start a local dev server (temporal CLI) under the data dir'],
   ['TEMPORAL_NAMESPACE', 'Temporal namespace (default: default)'],
+  ['TEMPORAL_API_KEY', 'API key for Temporal Cloud (sent over TLS)'],
+  ['TEMPORAL_TLS_CERT', 'Client certificate (PEM file) for mTLS to Temporal'],
+  ['TEMPORAL_TLS_KEY', 'Client key (PEM file) for mTLS to Temporal'],
+  ['TEMPORAL_TLS', 'true: use TLS without a client certificate (implied by the three above)'],
+  ['TEMPORAL_UI_URL', 'Web UI base URL for links to runs, e.g. https://cloud.temporal.io (embedded: the dev server\'s)'],
   ['DATABASE_URL', 'Postgres with pgvector for state and vectors. Unset: embedded PGlite under the data dir'],
   ['OPENAI_API_KEY', 'Key for the embeddings API. Unset (and no OPENAI_BASE_URL): offline hash embedder, NOT semantic'],
   ['OPENAI_BASE_URL', 'Any OpenAI-compatible embeddings server (e.g. http://127.0.0.1:8000/v1)'],
@@ -23,6 +28,9 @@ export const ENV_DOC: Array<[string, string]> = [
   ['VECTOR_INGEST_PG_SCHEMA', 'Postgres schema of the collection tables (default: public)'],
   ['VECTOR_INGEST_REPLAY_EVERY', 'How often a collection\'s failed items are retried by themselves, e.g. 30m, 1h; 0 = never (default: 1h)'],
   ['TEMPORAL_CLI_PATH', 'The temporal CLI binary used for the embedded dev server (default: temporal on PATH)'],
+  ['VECTOR_INGEST_METRICS_PORT', 'Prometheus /metrics port of `worker` and `dev` (default 9464; 0 = off)'],
+  ['VECTOR_INGEST_METRICS_HOST', 'Address the metrics endpoint binds (default 127.0.0.1; 0.0.0.0 in containers)'],
+  ['LOG_FORMAT', 'json: JSON logs even on a terminal (default: pretty on a terminal, JSON otherwise)'],
   ['LOG_LEVEL', 'trace, debug, info, warn, error (default: info)'],
 ];
 
@@ -42,6 +50,13 @@ const intFrom = (name: string, min: number, max: number) =>
 const Schema = z.object({
   temporalAddress: z.string().min(1).optional(),
   temporalNamespace: z.string().min(1).default('default'),
+  temporalApiKey: z.string().min(1).optional(),
+  temporalTlsCert: z.string().min(1).optional(),
+  temporalTlsKey: z.string().min(1).optional(),
+  temporalTls: z.enum(['true', 'false']).optional(),
+  temporalUiUrl: z.url({ error: 'TEMPORAL_UI_URL must be a URL' }).optional(),
+  metricsPort: intFrom('VECTOR_INGEST_METRICS_PORT', 0, 65535).optional(),
+  metricsHost: z.string().min(1).default('127.0.0.1'),
   databaseUrl: z.string().min(1).optional(),
   openaiApiKey: z.string().min(1).optional(),
   openaiBaseUrl: z.url({ error: 'OPENAI_BASE_URL must be a URL' }).optional(),
@@ -74,6 +89,13 @@ export type Config = z.output<typeof Schema> & { embedding: EmbeddingConfig };
 const ENV_KEYS: Record<keyof RawConfig, string> = {
   temporalAddress: 'TEMPORAL_ADDRESS',
   temporalNamespace: 'TEMPORAL_NAMESPACE',
+  temporalApiKey: 'TEMPORAL_API_KEY',
+  temporalTlsCert: 'TEMPORAL_TLS_CERT',
+  temporalTlsKey: 'TEMPORAL_TLS_KEY',
+  temporalTls: 'TEMPORAL_TLS',
+  temporalUiUrl: 'TEMPORAL_UI_URL',
+  metricsPort: 'VECTOR_INGEST_METRICS_PORT',
+  metricsHost: 'VECTOR_INGEST_METRICS_HOST',
   databaseUrl: 'DATABASE_URL',
   openaiApiKey: 'OPENAI_API_KEY',
   openaiBaseUrl: 'OPENAI_BASE_URL',
@@ -109,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const c = parsed.data;
+  if (!c.temporalTlsCert !== !c.temporalTlsKey) throw new ConfigError('invalid configuration:\n  TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together');
   return { ...c, dataDir: path.resolve(c.dataDir), embedding: embeddingConfig(c) };
 }
 
@@ -139,6 +162,7 @@ export function describeConfig(c: Config): Record<string, unknown> {
     database: c.databaseUrl ? redactUrl(c.databaseUrl) : '(embedded PGlite)',
     embedding: `${c.embedding.provider}: ${c.embedding.model} (${c.embedding.dimensions} dimensions)`,
     openaiApiKey: c.openaiApiKey ? '(set)' : '(not set)',
+    temporalAuth: c.temporalApiKey ? 'API key' : c.temporalTlsCert ? 'mTLS' : c.temporalTls === 'true' ? 'TLS' : 'none',
     dataDir: c.dataDir,
   };
 }

@@ -5,6 +5,7 @@ import type { FailureReporter } from './failure-reporter';
 import { createEmbedder, OFFLINE_WARNING } from './embedders';
 import type { Logger } from './log';
 import { PgVectorStore } from './sinks/pgvector';
+import { MeteredEmbedder, MeteredVectorStore } from './metrics/metered';
 import { StateStore } from './state/store';
 
 export interface Deps extends ActivityDeps {
@@ -42,9 +43,9 @@ export async function buildDeps(
     await pool.end().catch(() => undefined);
     throw new Error(`cannot prepare the state store in ${redact(databaseUrl)}: ${(err as Error).message}`);
   }
-  const embedder = createEmbedder(config);
+  const embedder = new MeteredEmbedder(createEmbedder(config));
   if (!embedder.semantic) log.warn(OFFLINE_WARNING);
-  const sink = new PgVectorStore(pool, config.pgSchema);
+  const sink = new MeteredVectorStore(new PgVectorStore(pool, config.pgSchema));
   let closed = false;
   return {
     store,

@@ -8,7 +8,7 @@ let installed = false;
  * through our logger. Its routine INFO lines are kept at debug so a terminal shows the run, not
  * the SDK's chatter. Must run before the first connection or worker is created; once per process.
  */
-export function installRuntime(log: Logger): void {
+export function installRuntime(log: Logger, opts: { sdkMetricsBind?: string } = {}): void {
   if (installed) return;
   installed = true;
   const map: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
@@ -30,6 +30,9 @@ export function installRuntime(log: Logger): void {
     log[lvl](m, message);
   };
   Runtime.install({
+    ...(opts.sdkMetricsBind && {
+      telemetryOptions: { metrics: { prometheus: { bindAddress: opts.sdkMetricsBind, countersTotalSuffix: true, useSecondsForDurations: true } } },
+    }),
     logger: {
       log: forward,
       trace: (m, meta) => forward('TRACE', m, meta),

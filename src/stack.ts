@@ -3,11 +3,13 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { TemporalFailureReporter } from './temporal-failure-reporter';
+import { temporalConnectionOptions, type TemporalConnectionOptions } from './temporal-connection';
 import { searchAttributesRegistered } from './search-attributes-check';
 import type { Config } from './config';
 import { buildDeps, type Deps } from './deps';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded/pglite';
-import { isListening } from './embedded/ports';
+import { freePort, isListening } from './embedded/ports';
+import { startMetricsServer, type MetricsServer } from './metrics/server';
 import { startDevServer, type DevServer } from './embedded/temporal';
 import type { Logger } from './log';
 import { createWorkerSet, type WorkerSet } from './worker';
@@ -21,6 +23,8 @@ import { installRuntime } from './runtime';
  */
 export interface Services {
   temporalAddress: string;
+  /** How to connect: TLS and API key for a configured remote server, plain for embedded ones. */
+  connection: TemporalConnectionOptions;
   namespace: string;
   uiUrl?: string;
   databaseUrl?: string;
@@ -82,10 +86,12 @@ export async function startServices(config: Config, log: Logger, o: ServiceOptio
   const dev = needTemporal || needDb ? await runningDev(config.dataDir) : undefined;
   if (dev && (needTemporal || needDb)) {
     log.info({ pid: dev.pid }, 'using the services of the running `vector-ingest dev`');
+    const address = config.temporalAddress ?? dev.temporalAddress;
     return {
-      temporalAddress: config.temporalAddress ?? dev.temporalAddress,
+      temporalAddress: address,
+      connection: config.temporalAddress ? temporalConnectionOptions(config, address) : { address },
       namespace: config.temporalAddress ? config.temporalNamespace : dev.namespace,
-      uiUrl: config.temporalAddress ? undefined : dev.uiUrl,
+      uiUrl: config.temporalAddress ? config.temporalUiUrl : dev.uiUrl,
       databaseUrl: config.databaseUrl ?? dev.databaseUrl,
       fromDev: needTemporal,
       stop,
@@ -93,7 +99,7 @@ export async function startServices(config: Config, log: Logger, o: ServiceOptio
   }
   let temporalAddress = config.temporalAddress;
   let namespace = config.temporalNamespace;
-  let uiUrl: string | undefined;
+  let uiUrl: string | undefined = config.temporalUiUrl;
   try {
     if (!temporalAddress) {
       const server: DevServer = await startDevServer({
@@ -117,7 +123,8 @@ export async function startServices(config: Config, log: Logger, o: ServiceOptio
       databaseUrl = pg.url;
       log.info(`embedded PGlite + pgvector in ${path.join(config.dataDir, 'pglite')}`);
     }
-    return { temporalAddress, namespace, uiUrl, databaseUrl, fromDev: false, stop };
+    const connection = config.temporalAddress ? temporalConnectionOptions(config, temporalAddress) : { address: temporalAddress };
+    return { temporalAddress, connection, namespace, uiUrl, databaseUrl, fromDev: false, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -133,11 +140,13 @@ export interface RunningWorker {
 }
 
 /** Builds clients, starts the workers, and closes clients only after the workers drained. */
-export async function startWorker(config: Config, log: Logger, services: Services): Promise<RunningWorker> {
+export async function startWorker(config: Config, log: Logger, services: Services, opts: { metricsPort?: number } = {}): Promise<RunningWorker> {
   if (!services.databaseUrl) throw new Error('internal: the worker needs a database URL');
-  installRuntime(log);
+  const metricsPort = opts.metricsPort ?? config.metricsPort;
+  const sdkMetricsPort = metricsPort ? await freePort() : undefined;
+  installRuntime(log, { sdkMetricsBind: sdkMetricsPort ? `127.0.0.1:${sdkMetricsPort}` : undefined });
   // A client of its own for signalling replay workflows; closed with the other clients.
-  const clientConnection = await Connection.connect({ address: services.temporalAddress });
+  const clientConnection = await Connection.connect(services.connection);
   const client = new Client({ connection: clientConnection, namespace: services.namespace });
   let deps: Deps;
   try {
@@ -153,16 +162,28 @@ export async function startWorker(config: Config, log: Logger, services: Service
   let connection: NativeConnection;
   let set: WorkerSet;
   try {
-    connection = await NativeConnection.connect({ address: services.temporalAddress });
+    connection = await NativeConnection.connect(services.connection);
     set = await createWorkerSet({ connection, namespace: services.namespace, config, deps });
   } catch (err) {
     await deps.close();
     await clientConnection.close();
     throw err;
   }
+  let metricsServer: MetricsServer | undefined;
+  if (metricsPort) {
+    const store = deps.store;
+    metricsServer = await startMetricsServer({
+      host: config.metricsHost,
+      port: metricsPort,
+      sdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics`,
+      backlog: () => store.backlog(),
+    });
+    log.info({ url: metricsServer.url }, 'Prometheus metrics');
+  }
   const done = set
     .run()
     .finally(async () => {
+      await metricsServer?.close();
       await deps.close();
       await clientConnection.close();
       await connection.close();

@@ -2,6 +2,7 @@ import { ProviderError } from '../embedders/classify';
 import type { BatchKey, ChunkFailure, StagedChunk } from '../state/store';
 import { heartbeat } from './context';
 import type { ActivityDeps } from './deps';
+import { metrics } from '../metrics/registry';
 
 export interface EmbedResult {
   chunks: number;
@@ -64,6 +65,7 @@ export async function embedBatch(deps: ActivityDeps, key: BatchKey): Promise<Emb
   };
   await run(misses);
   await store.markFailed(key, failures);
+  for (const f of failures) metrics.itemsFailed.inc({ kind: 'chunk', type: f.type });
   if (failures.length > 0) {
     deps.log.warn({ ...key, failed: failures.length, first: failures[0] }, 'embedding rejected some chunks; they were isolated');
   }

@@ -29,13 +29,3 @@ export function toFailure(err: unknown): unknown {
   }
   return err;
 }
-
-export function mapFailures<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
-  return async (...args: A) => {
-    try {
-      return await fn(...args);
-    } catch (err) {
-      throw toFailure(err);
-    }
-  };
-}

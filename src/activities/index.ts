@@ -1,11 +1,12 @@
+import { metrics } from '../metrics/registry';
 import type { BatchKey } from '../state/store';
 import type { ReplaySpec } from '../workflows/replay-types';
 import { loadIngestConfig } from './collection-config';
 import { commitPage, type PageKey } from './commit';
+import { activityInfo, whileHeartbeating } from './context';
 import type { ActivityDeps } from './deps';
 import { embedBatch } from './embed';
-import { whileHeartbeating } from './context';
-import { mapFailures } from './failures';
+import { toFailure } from './failures';
 import { finishRun, type FinishInput } from './finish';
 import { planPage, type PlanInput } from './plan';
 import { prepareCollection, type PrepareInput } from './prepare';
@@ -17,19 +18,47 @@ export type CommitInput = PageKey & { replay?: ReplaySpec };
 
 /**
  * Builds the activities over clients the worker created once. Each activity is a thin function
- * over those clients; errors are mapped to typed Temporal failures at this boundary.
+ * over those clients. This boundary adds what every activity needs: a logger carrying the
+ * workflow, run, activity and collection; heartbeats while it works; metrics; and the mapping of
+ * errors to typed Temporal failures.
  */
 export function createActivities(deps: ActivityDeps) {
+  const wrap =
+    <I, R>(name: string, fn: (d: ActivityDeps, input: I) => Promise<R>, opts: { heartbeat?: boolean } = { heartbeat: true }) =>
+    async (input: I): Promise<R> => {
+      const info = activityInfo();
+      const collection = (input as { collection?: unknown } | undefined)?.collection;
+      const log = deps.log.child({
+        activity: name,
+        ...(info && { workflowId: info.workflowId, runId: info.runId, activityId: info.activityId, attempt: info.attempt }),
+        ...(typeof collection === 'string' && { collection }),
+      });
+      const d = { ...deps, log };
+      metrics.inFlight.inc({ activity: name });
+      const started = Date.now();
+      try {
+        const out = await (opts.heartbeat ? whileHeartbeating(() => fn(d, input)) : fn(d, input));
+        log.debug({ ms: Date.now() - started, result: out }, `${name} done`);
+        return out;
+      } catch (err) {
+        const failure = toFailure(err);
+        metrics.activityErrors.inc({ activity: name, type: (failure as { type?: string }).type ?? (err as Error)?.name ?? 'Error' });
+        log.warn({ err }, `${name} failed`);
+        throw failure;
+      } finally {
+        metrics.inFlight.dec({ activity: name });
+      }
+    };
   return {
-    prepareCollection: mapFailures((input: PrepareInput) => prepareCollection(deps, input)),
-    loadIngestConfig: mapFailures((input: { collection: string }) => loadIngestConfig(deps, input)),
-    planPage: mapFailures((input: PlanInput) => whileHeartbeating(() => planPage(deps, input))),
-    commitPage: mapFailures(({ replay, ...key }: CommitInput) => whileHeartbeating(() => commitPage(deps, key, { report: true, replay }))),
-    finishRun: mapFailures((input: FinishInput) => whileHeartbeating(() => finishRun(deps, input))),
-    embedBatch: mapFailures((input: BatchKey) => whileHeartbeating(() => embedBatch(deps, input))),
-    upsertBatch: mapFailures((input: BatchKey) => whileHeartbeating(() => upsertBatch(deps, input))),
-    probeEmbedder: mapFailures(() => probeEmbedder(deps)),
-    reprocessDocuments: mapFailures((input: ReprocessInput) => whileHeartbeating(() => reprocessDocuments(deps, input))),
+    prepareCollection: wrap('prepareCollection', (d, i: PrepareInput) => prepareCollection(d, i), { heartbeat: false }),
+    loadIngestConfig: wrap('loadIngestConfig', (d, i: { collection: string }) => loadIngestConfig(d, i), { heartbeat: false }),
+    planPage: wrap('planPage', (d, i: PlanInput) => planPage(d, i)),
+    commitPage: wrap('commitPage', (d, { replay, ...key }: CommitInput) => commitPage(d, key, { report: true, replay })),
+    finishRun: wrap('finishRun', (d, i: FinishInput) => finishRun(d, i)),
+    embedBatch: wrap('embedBatch', (d, i: BatchKey) => embedBatch(d, i)),
+    upsertBatch: wrap('upsertBatch', (d, i: BatchKey) => upsertBatch(d, i)),
+    probeEmbedder: wrap('probeEmbedder', (d, _i: void) => probeEmbedder(d), { heartbeat: false }),
+    reprocessDocuments: wrap('reprocessDocuments', (d, i: ReprocessInput) => reprocessDocuments(d, i)),
   };
 }
 

@@ -3,6 +3,7 @@ import { validateBatching } from '../text/batcher';
 import { validateChunking } from '../text/chunker';
 import type { BatchingOptions, ChunkingOptions, SourceSpec } from '../workflows/types';
 import type { ActivityDeps } from './deps';
+import { metrics } from '../metrics/registry';
 import { planDocuments, type DocumentFailure } from './plan-documents';
 
 export interface PlanInput {
@@ -63,6 +64,7 @@ export async function planPage(deps: ActivityDeps, input: PlanInput): Promise<Pl
     failed: p.failed,
     chunks: p.chunks,
   });
+  for (const f of p.failed) metrics.itemsFailed.inc({ kind: 'document', type: f.type });
   if (p.failed.length > 0) {
     await deps.failures.report({
       collection: input.collection,

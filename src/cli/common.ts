@@ -2,6 +2,7 @@ import { Connection, Client } from '@temporalio/client';
 import { Option, type Command } from 'commander';
 import { loadConfig, type Config, type RawConfig } from '../config';
 import { createLogger, type Logger } from '../log';
+import type { Services } from '../stack';
 
 /** Exit codes: scripts and CI can tell these apart. */
 export const EXIT = {
@@ -17,6 +18,9 @@ export const EXIT = {
 export interface GlobalOpts {
   temporalAddress?: string;
   namespace?: string;
+  apiKey?: string;
+  tlsCert?: string;
+  tlsKey?: string;
   databaseUrl?: string;
   dataDir?: string;
   logLevel?: string;
@@ -26,6 +30,9 @@ export function addGlobalOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--temporal-address <host:port>', 'Temporal frontend (env TEMPORAL_ADDRESS; unset: embedded dev server)'))
     .addOption(new Option('--namespace <name>', 'Temporal namespace (env TEMPORAL_NAMESPACE)'))
+    .addOption(new Option('--api-key <key>', 'Temporal Cloud API key (env TEMPORAL_API_KEY; prefer the env var: flags show in ps)'))
+    .addOption(new Option('--tls-cert <file>', 'mTLS client certificate, PEM (env TEMPORAL_TLS_CERT)'))
+    .addOption(new Option('--tls-key <file>', 'mTLS client key, PEM (env TEMPORAL_TLS_KEY)'))
     .addOption(new Option('--database-url <url>', 'Postgres with pgvector (env DATABASE_URL; unset: embedded PGlite)'))
     .addOption(new Option('--data-dir <dir>', 'data directory of the embedded services (env VECTOR_INGEST_DATA_DIR)'))
     .addOption(new Option('--log-level <level>', 'log level (env LOG_LEVEL)').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']));
@@ -35,6 +42,9 @@ export function configFrom(opts: GlobalOpts, extra: Partial<RawConfig> = {}): Co
   return loadConfig(process.env, {
     temporalAddress: opts.temporalAddress,
     temporalNamespace: opts.namespace,
+    temporalApiKey: opts.apiKey,
+    temporalTlsCert: opts.tlsCert,
+    temporalTlsKey: opts.tlsKey,
     databaseUrl: opts.databaseUrl,
     dataDir: opts.dataDir,
     logLevel: opts.logLevel as RawConfig['logLevel'],
@@ -46,9 +56,9 @@ export function loggerFor(config: Config): Logger {
   return createLogger(config.logLevel);
 }
 
-export async function connectClient(address: string, namespace: string): Promise<{ client: Client; close: () => Promise<void> }> {
-  const connection = await Connection.connect({ address });
-  return { client: new Client({ connection, namespace }), close: () => connection.close() };
+export async function connectClient(services: Services): Promise<{ client: Client; close: () => Promise<void> }> {
+  const connection = await Connection.connect(services.connection);
+  return { client: new Client({ connection, namespace: services.namespace }), close: () => connection.close() };
 }
 
 export function uiLink(uiUrl: string | undefined, namespace: string, workflowId: string, runId?: string): string | undefined {

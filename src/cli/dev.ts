@@ -28,7 +28,7 @@ history and the vectors survive a restart. While it runs, \`vector-ingest ingest
     log.info(describeConfig(config), 'starting dev environment');
     const services = await startServices(config, log, { needDatabase: true, temporalPort: opts.port, uiPort: opts.uiPort });
     try {
-      const w = await startWorker(config, log, services);
+      const w = await startWorker(config, log, services, { metricsPort: config.metricsPort ?? 9464 });
       writeDevRecord(config.dataDir, {
         pid: process.pid,
         temporalAddress: services.temporalAddress,

@@ -11,7 +11,7 @@ async function withReplay(name: string, opts: GlobalOpts, fn: (h: ReturnType<imp
   const collection = validateCollectionName(name);
   const config = configFrom(opts);
   const services = await startServices(config, loggerFor(config), { needDatabase: false, headless: true });
-  const { client, close } = await connectClient(services.temporalAddress, services.namespace);
+  const { client, close } = await connectClient(services);
   try {
     return await fn(client.workflow.getHandle(replayWorkflowId(collection)));
   } catch (err) {

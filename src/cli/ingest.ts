@@ -84,7 +84,7 @@ async function runIngest(dir: string, opts: IngestOpts): Promise<number> {
   // A local worker only when nobody else will run the work: embedded services and --wait.
   const services = await startServices(config, log, { needDatabase: embedded && opts.wait });
   let worker: RunningWorker | undefined;
-  const { client, close } = await connectClient(services.temporalAddress, services.namespace);
+  const { client, close } = await connectClient(services);
   try {
     if (embedded && !services.fromDev) {
       if (!opts.wait) {

@@ -22,7 +22,7 @@ function overlapOf(v: string | undefined): ScheduleOverlapPolicy {
 async function withClient(opts: GlobalOpts, fn: (client: Client) => Promise<number>): Promise<number> {
   const config = configFrom(opts);
   const services = await startServices(config, loggerFor(config), { needDatabase: false, headless: true });
-  const { client, close } = await connectClient(services.temporalAddress, services.namespace);
+  const { client, close } = await connectClient(services);
   try {
     return await fn(client);
   } catch (err) {

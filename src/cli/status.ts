@@ -23,7 +23,7 @@ export function statusCommand(): Command {
     const config = configFrom(opts);
     const log = loggerFor(config);
     const services = await startServices(config, log, { needDatabase: false, headless: true });
-    const { client, close } = await connectClient(services.temporalAddress, services.namespace);
+    const { client, close } = await connectClient(services);
     try {
       const workflowId = ingestWorkflowId(collection);
       const handle = client.workflow.getHandle(workflowId);

@@ -9,6 +9,7 @@ interface WorkerOpts extends GlobalOpts {
   upsertConcurrency?: number;
   planConcurrency?: number;
   embedRate?: number;
+  metricsPort?: number;
 }
 
 export function workerCommand(): Command {
@@ -17,6 +18,7 @@ export function workerCommand(): Command {
     .option('--embed-concurrency <n>', 'embedding activities at once (env VECTOR_INGEST_EMBED_CONCURRENCY, default 4)', parseIntOption('--embed-concurrency'))
     .option('--upsert-concurrency <n>', 'upsert activities at once (env VECTOR_INGEST_UPSERT_CONCURRENCY, default 4)', parseIntOption('--upsert-concurrency'))
     .option('--plan-concurrency <n>', 'planning activities at once (env VECTOR_INGEST_PLAN_CONCURRENCY, default 2)', parseIntOption('--plan-concurrency'))
+    .option('--metrics-port <n>', 'Prometheus /metrics port, 0 = off (env VECTOR_INGEST_METRICS_PORT, default 9464)', parseIntOption('--metrics-port'))
     .addOption(new Option('--embed-rate <per-second>', 'embedding activities per second, all workers together (env VECTOR_INGEST_EMBED_RATE)').argParser(Number));
   addGlobalOptions(cmd);
   cmd.addHelpText(
@@ -31,12 +33,13 @@ then close their database and HTTP clients. Anything unfinished is retried by an
       upsertConcurrency: opts.upsertConcurrency,
       planConcurrency: opts.planConcurrency,
       embedRatePerSecond: opts.embedRate,
+      metricsPort: opts.metricsPort,
     });
     const log = loggerFor(config);
     log.info(describeConfig(config), 'starting worker');
     const services = await startServices(config, log, { needDatabase: true });
     try {
-      const w = await startWorker(config, log, services);
+      const w = await startWorker(config, log, services, { metricsPort: config.metricsPort ?? 9464 });
       log.info({ temporal: services.temporalAddress, namespace: services.namespace }, 'worker running; Ctrl-C to stop');
       await w.done;
       log.info('worker drained and stopped');

@@ -363,6 +363,12 @@ export class StateStore {
     await this.pool.query(`DELETE FROM ${S}.staged_chunks WHERE collection = $1 AND run_key = $2`, [collection, runKey]);
   }
 
+  /** Chunks planned but not yet written, all collections (the metrics backlog). */
+  async backlog(): Promise<number> {
+    const r = await this.pool.query(`SELECT count(*)::int AS n FROM ${S}.staged_chunks WHERE status = 0`);
+    return r.rows[0].n;
+  }
+
   async documentCount(collection: string): Promise<number> {
     const r = await this.pool.query(`SELECT count(*)::int AS n FROM ${S}.documents WHERE collection = $1`, [collection]);
     return r.rows[0].n;

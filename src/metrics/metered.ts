@@ -1,0 +1,72 @@
+import { ProviderError } from '../embedders/classify';
+import type { Embedder, EmbeddingResult } from '../embedders/types';
+import type { ChunkTrim, Point, VectorStore } from '../sinks/types';
+import { metrics } from './registry';
+
+/** Measures an embedder without it knowing: latency by outcome, tokens, inputs, 429s. */
+export class MeteredEmbedder implements Embedder {
+  constructor(private readonly inner: Embedder) {}
+  get model() {
+    return this.inner.model;
+  }
+  get dimensions() {
+    return this.inner.dimensions;
+  }
+  get semantic() {
+    return this.inner.semantic;
+  }
+  async embed(texts: string[]): Promise<EmbeddingResult> {
+    const end = metrics.embeddingSeconds.startTimer({ model: this.model });
+    try {
+      const res = await this.inner.embed(texts);
+      end({ outcome: 'ok' });
+      metrics.embeddingTokens.inc({ model: this.model }, res.tokens);
+      metrics.embeddingInputs.inc({ model: this.model }, texts.length);
+      return res;
+    } catch (err) {
+      const limited = err instanceof ProviderError && err.type === 'RateLimited';
+      end({ outcome: limited ? 'rate_limited' : 'error' });
+      if (limited) metrics.rateLimited.inc({ model: this.model });
+      throw err;
+    }
+  }
+  close() {
+    return this.inner.close();
+  }
+}
+
+/** Measures a vector store's writes: rows and batch latency. */
+export class MeteredVectorStore implements VectorStore {
+  constructor(private readonly inner: VectorStore) {}
+  get kind() {
+    return this.inner.kind;
+  }
+  ensureCollection(name: string, dimensions: number) {
+    return this.inner.ensureCollection(name, dimensions);
+  }
+  async upsert(name: string, points: Point[]): Promise<number> {
+    const end = metrics.upsertSeconds.startTimer({ sink: this.kind });
+    const n = await this.inner.upsert(name, points);
+    end();
+    metrics.upsertRows.inc({ sink: this.kind }, points.length);
+    return n;
+  }
+  deleteDocuments(name: string, ids: string[]) {
+    return this.inner.deleteDocuments(name, ids);
+  }
+  trimDocuments(name: string, trims: ChunkTrim[]) {
+    return this.inner.trimDocuments(name, trims);
+  }
+  finalize(name: string) {
+    return this.inner.finalize(name);
+  }
+  count(name: string) {
+    return this.inner.count(name);
+  }
+  drop(name: string) {
+    return this.inner.drop(name);
+  }
+  close() {
+    return this.inner.close();
+  }
+}

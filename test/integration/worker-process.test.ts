@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { freePort } from '../../src/embedded/ports';
+import type { DevServer } from '../../src/embedded/temporal';
+import { startEmbeddingServer, type EmbeddingServer } from '../../src/testing/embedding-server';
+import { ingestCollection } from '../../src/workflows';
+import { TASK_QUEUE } from '../../src/workflows/types';
+import { buildCorpus } from '../support/corpus';
+import { startTemporal, tempDir, testClient, uniqueCollection, withPg } from '../support/env';
+
+const BIN = path.resolve(__dirname, '../../bin/vector-ingest.js');
+
+function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  const lines = text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+  const match = lines.find((l) => Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+  return match ? Number(match.split(' ').pop()) : NaN;
+}
+
+// `vector-ingest worker` as operators run it: a separate process, configured by environment,
+// scraped by Prometheus, stopped with SIGTERM.
+describe('the worker process', () => {
+  let server: DevServer;
+  let emb: EmbeddingServer;
+  let worker: ChildProcess;
+  let log = '';
+  let metricsPort: number;
+  let tc: Awaited<ReturnType<typeof testClient>>;
+  const collection = uniqueCollection('it_proc');
+  const model = `proc-${collection}`;
+
+  before(async () => {
+    [server, emb, metricsPort] = await Promise.all([startTemporal(), startEmbeddingServer({ dimensions: 8, latencyMs: 5 }), freePort()]);
+    tc = await testClient(server);
+    worker = spawn(process.execPath, [BIN, 'worker', '--metrics-port', String(metricsPort)], {
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: server.address,
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/vector_ingest_test',
+        OPENAI_BASE_URL: emb.url,
+        EMBEDDING_MODEL: model,
+        EMBEDDING_DIMENSIONS: '8',
+        LOG_LEVEL: 'debug',
+        LOG_FORMAT: 'json',
+      },
+    });
+    worker.stdout!.on('data', (d) => (log += d));
+    worker.stderr!.on('data', (d) => (log += d));
+    const deadline = Date.now() + 60_000;
+    while (!log.includes('worker running') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.match(log, /worker running/, `worker did not start:\n${log}`);
+  });
+
+  after(async () => {
+    if (worker.exitCode === null) worker.kill('SIGKILL');
+    await tc?.close();
+    await withPg((c) => c.query(`DROP TABLE IF EXISTS public.${collection}`)).catch(() => undefined);
+    await Promise.all([server?.stop(), emb?.close()]);
+  });
+
+  it('serves Prometheus metrics: our own and the Temporal SDK\'s', async () => {
+    const dir = tempDir('vi-proc-');
+    buildCorpus(dir, { files: 20, largeFiles: 1 });
+    const h = await tc.client.workflow.start(ingestCollection, { taskQueue: TASK_QUEUE, workflowId: `${collection}-m`, args: [{ collection, source: { kind: 'directory', path: dir } }] });
+    const r = await h.result();
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    assert.equal(metricValue(text, 'vector_ingest_upsert_rows_total', { sink: 'pgvector' }), r.counters.chunksUpserted);
+    assert.equal(metricValue(text, 'vector_ingest_embedding_inputs_total', { model }), emb.stats.inputs);
+    assert.equal(metricValue(text, 'vector_ingest_embedding_tokens_total', { model }), emb.stats.tokens);
+    assert.equal(metricValue(text, 'vector_ingest_embedding_request_seconds_count', { model, outcome: 'ok' }), emb.stats.requests);
+    assert.equal(metricValue(text, 'vector_ingest_activities_in_flight', { activity: 'embedBatch' }), 0);
+    assert.equal(metricValue(text, 'vector_ingest_chunks_backlog'), 0);
+    assert.match(text, /^temporal_[a-z_]+/m, 'the Temporal SDK runtime metrics are missing');
+    assert.match(text, /temporal_activity_execution_latency|temporal_worker_task_slots_available/);
+  });
+
+  it('logs JSON lines that carry the workflow, run, activity and collection', () => {
+    const lines = log.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.ok(lines.length > 0);
+    // a failing activity is the typical line an operator looks for; here, every activity log line
+    const withContext = lines.filter((l) => l.activity && l.workflowId && l.runId && l.activityId && l.collection);
+    assert.ok(lines.some((l) => l.msg === 'starting worker'), 'no startup line');
+    for (const activity of ['prepareCollection', 'planPage', 'embedBatch', 'upsertBatch', 'commitPage', 'finishRun']) {
+      assert.ok(withContext.some((l) => l.activity === activity), `no ${activity} line with workflow/run/activity/collection`);
+    }
+    for (const l of withContext) {
+      assert.equal(l.collection, collection);
+      assert.equal(l.workflowId, `${collection}-m`);
+    }
+  });
+
+  it('drains and exits 0 on SIGTERM, closing clients only after the workers stopped', async () => {
+    const exit = new Promise<number | null>((r) => worker.once('exit', (code) => r(code)));
+    worker.kill('SIGTERM');
+    const code = await Promise.race([exit, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 45_000))]);
+    assert.equal(code, 0, `worker exit: ${code}\n${log.slice(-2000)}`);
+    assert.match(log, /worker drained and stopped/);
+    assert.doesNotMatch(log, /unhandled|Client has already been closed|Cannot use a pool after calling end|client (was )?closed/i);
+  });
+});
