@@ -3,12 +3,14 @@ import * as path from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { Command, Option } from 'commander';
 import { ConfigError } from '../errors';
+import { DirectorySource } from '../sources/directory';
 import { validateCollectionName } from '../naming';
 import { startServices, startWorker, type RunningWorker } from '../stack';
 import { ingestCollection, progressQuery } from '../workflows';
 import { ingestWorkflowId, TASK_QUEUE, type IngestInput } from '../workflows/types';
 import { addGlobalOptions, configFrom, connectClient, EXIT, loggerFor, parseIntOption, uiLink, type GlobalOpts } from './common';
-import { formatProgress, formatSummary } from './progress';
+import { formatSummary } from './progress';
+import { ProgressView } from './progress-bar';
 
 interface IngestOpts extends GlobalOpts {
   collection: string;
@@ -113,25 +115,18 @@ async function runIngest(dir: string, opts: IngestOpts): Promise<number> {
     }
 
     const started = Date.now();
-    const tty = process.stderr.isTTY === true;
-    let lastPrinted = 0;
+    const view = new ProgressView(await countDocuments(abs));
     const latest = client.workflow.getHandle(workflowId);
     const timer = setInterval(() => {
       latest
         .query(progressQuery)
-        .then((p) => {
-          const line = formatProgress(p, Date.now() - started);
-          if (tty) process.stderr.write(`\r\x1b[2K${line}`);
-          else if (Date.now() - lastPrinted > 10_000) {
-            process.stderr.write(`${line}\n`);
-            lastPrinted = Date.now();
-          }
-        })
+        .then((p) => view.update(p))
         .catch(() => undefined); // between continue-as-new runs a query can miss; the next one lands
-    }, 1000);
+    }, 500);
     try {
       const result = await handle.result();
-      if (tty) process.stderr.write('\r\x1b[2K');
+      clearInterval(timer);
+      view.stop();
       const secs = (Date.now() - started) / 1000;
       for (const line of formatSummary(result.counters)) process.stderr.write(`${line}\n`);
       process.stderr.write(`done in ${secs.toFixed(1)} s (${(result.counters.chunksUpserted / secs).toFixed(1)} chunks/s)\n`);
@@ -139,7 +134,7 @@ async function runIngest(dir: string, opts: IngestOpts): Promise<number> {
       if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
       return result.counters.documentsFailed > 0 || result.counters.chunksFailed > 0 ? EXIT.partial : EXIT.ok;
     } catch (err) {
-      if (tty) process.stderr.write('\n');
+      view.stop();
       if (err instanceof WorkflowFailedError) {
         process.stderr.write(`ingest of ${collection} failed: ${err.cause?.message ?? err.message}\n`);
         if (link) process.stderr.write(`Web UI: ${link}\n`);
@@ -156,5 +151,23 @@ async function runIngest(dir: string, opts: IngestOpts): Promise<number> {
       await worker.done;
     }
     await services.stop();
+  }
+}
+
+/** Documents in the directory, if this machine can see it (for the bar's total and ETA). */
+async function countDocuments(dir: string): Promise<number | undefined> {
+  try {
+    const src = new DirectorySource(dir);
+    let n = 0;
+    let cursor: string | null = null;
+    for (let i = 0; i < 1000; i++) {
+      const page = await src.listPage(cursor, 10_000);
+      n += page.items.length;
+      if (page.nextCursor === null) return n;
+      cursor = page.nextCursor;
+    }
+    return undefined;
+  } catch {
+    return undefined; // remote worker paths: no total, the bar counts up
   }
 }
