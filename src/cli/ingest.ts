@@ -98,7 +98,18 @@ async function runIngest(dir: string, opts: IngestOpts): Promise<number> {
     const workflowId = ingestWorkflowId(collection);
     let handle;
     try {
-      handle = await client.workflow.start(ingestCollection, { taskQueue: TASK_QUEUE, workflowId, args: [input] });
+      handle = await client.workflow.start(ingestCollection, {
+        taskQueue: TASK_QUEUE,
+        workflowId,
+        args: [input],
+        staticSummary: `Ingest ${collection} from ${abs}${opts.full ? ' (full rebuild)' : ''}`,
+        staticDetails: [
+          `**Collection** \`${collection}\` · **source** directory \`${abs}\``,
+          `- chunking: ${input.chunking?.chunkTokens ?? 512} tokens, ${input.chunking?.overlapTokens ?? 64} overlap`,
+          `- batches: ${input.batching?.maxChunks ?? 128} chunks / ${input.batching?.maxTokens ?? 32000} tokens, window ${input.maxInFlightBatches ?? 8}`,
+          `- embedder: ${config.embedding.model} (${config.embedding.dimensions} dimensions${config.embedding.provider === 'offline' ? ', offline, NOT semantic' : ''})`,
+        ].join('\n'),
+      });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         process.stderr.write(`an ingest of collection ${collection} is already running (workflow ${workflowId}); watch it with: vector-ingest status ${collection}\n`);

@@ -44,6 +44,7 @@ export class IngestVisibility {
     const secs = Math.max(1, (Date.now() - Date.parse(d.startedAt)) / 1000);
     const lines = [
       `**${d.phase}** \`${this.collection}\` from \`${this.source}\``,
+      '',
       `- documents: ${c.documentsListed} listed · ${c.documentsChanged} changed · ${c.documentsUnchanged} unchanged · ${c.documentsFailed} failed · ${c.documentsDeleted} deleted`,
       `- chunks: ${c.chunksUpserted} / ${c.chunksPlanned} written · ${c.chunksFailed} failed · ${d.inFlight} batches in flight · ${d.queued} queued`,
       `- embedding: ${c.chunksEmbedded} embedded · ${c.chunksCached} from cache · ${c.embeddingRequests} requests`,

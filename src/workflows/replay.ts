@@ -96,6 +96,7 @@ export async function replayFailures(input: ReplayInput): Promise<void> {
     setCurrentDetails(
       [
         `**${items.size} failed item(s)** in \`${collection}\`${replaying ? ' · replaying now' : ''}`,
+        '',
         ...Object.entries(byType).map(([t, n]) => `- ${t}: ${n}`),
         nextAutoRetryAt === null ? '- automatic retry: off' : `- next automatic retry: ${new Date(nextAutoRetryAt).toISOString()}`,
       ].join('\n'),
