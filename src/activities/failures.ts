@@ -24,8 +24,25 @@ export function toFailure(err: unknown): unknown {
       details: err.status === undefined ? undefined : [{ status: err.status }],
     });
   }
+  if (isDatabaseUnavailable(err)) {
+    return ApplicationFailure.create({ type: 'StoreUnavailable', message: `database unavailable: ${(err as Error).message}`, nonRetryable: false });
+  }
   if (err instanceof ConfigError) {
     return ApplicationFailure.create({ type: err.name, message: err.message, nonRetryable: true });
   }
   return err;
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Postgres (or its network) is down, restarting or refusing connections: retry, and let the
+ * workflow's circuit breaker pause dispatch if it lasts. SQLSTATE class 08 is "connection
+ * exception"; 57P01-57P03 are admin shutdown / crash shutdown / cannot connect now.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | undefined;
+  if (!e) return false;
+  if (e.code && (CONNECTION_CODES.has(e.code) || e.code.startsWith('08') || /^57P0[123]$/.test(e.code))) return true;
+  return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(e.message ?? '');
 }

@@ -31,7 +31,7 @@ import {
 export const progressQuery = defineQuery<IngestProgress>('progress');
 
 /** Failure types that mean "the provider is unwell", not "this batch is bad". */
-const OUTAGE_TYPES = new Set(['ProviderUnavailable', 'RateLimited']);
+const OUTAGE_TYPES = new Set(['ProviderUnavailable', 'RateLimited', 'StoreUnavailable']);
 
 function isOutage(err: unknown): boolean {
   if (!(err instanceof ActivityFailure)) return false;
