@@ -15,6 +15,9 @@ export const ENV_DOC: Array<[string, string]> = [
   ['TEMPORAL_TLS', 'true: use TLS without a client certificate (implied by the three above)'],
   ['TEMPORAL_UI_URL', 'Web UI base URL for links to runs, e.g. https://cloud.temporal.io (embedded: the dev server\'s)'],
   ['DATABASE_URL', 'Postgres with pgvector for state and vectors. Unset: embedded PGlite under the data dir'],
+  ['QDRANT_URL', 'Qdrant REST endpoint (e.g. http://127.0.0.1:6333); enables the qdrant sink'],
+  ['QDRANT_API_KEY', 'Qdrant API key, if the server needs one'],
+  ['VECTOR_INGEST_SINK', 'Sink of new collections: pgvector or qdrant (default: pgvector; --sink overrides)'],
   ['OPENAI_API_KEY', 'Key for the embeddings API. Unset (and no OPENAI_BASE_URL): offline hash embedder, NOT semantic'],
   ['OPENAI_BASE_URL', 'Any OpenAI-compatible embeddings server (e.g. http://127.0.0.1:8000/v1)'],
   ['EMBEDDING_MODEL', 'Embedding model (default: text-embedding-3-small; offline-hash-v1 without a provider)'],
@@ -58,6 +61,9 @@ const Schema = z.object({
   metricsPort: intFrom('VECTOR_INGEST_METRICS_PORT', 0, 65535).optional(),
   metricsHost: z.string().min(1).default('127.0.0.1'),
   databaseUrl: z.string().min(1).optional(),
+  qdrantUrl: z.url({ error: 'QDRANT_URL must be a URL' }).optional(),
+  qdrantApiKey: z.string().min(1).optional(),
+  sink: z.enum(['pgvector', 'qdrant'], { error: 'VECTOR_INGEST_SINK must be pgvector or qdrant' }).default('pgvector'),
   openaiApiKey: z.string().min(1).optional(),
   openaiBaseUrl: z.url({ error: 'OPENAI_BASE_URL must be a URL' }).optional(),
   embeddingModel: z.string().min(1).optional(),
@@ -97,6 +103,9 @@ const ENV_KEYS: Record<keyof RawConfig, string> = {
   metricsPort: 'VECTOR_INGEST_METRICS_PORT',
   metricsHost: 'VECTOR_INGEST_METRICS_HOST',
   databaseUrl: 'DATABASE_URL',
+  qdrantUrl: 'QDRANT_URL',
+  qdrantApiKey: 'QDRANT_API_KEY',
+  sink: 'VECTOR_INGEST_SINK',
   openaiApiKey: 'OPENAI_API_KEY',
   openaiBaseUrl: 'OPENAI_BASE_URL',
   embeddingModel: 'EMBEDDING_MODEL',
@@ -131,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const c = parsed.data;
+  if (c.sink === 'qdrant' && !c.qdrantUrl) throw new ConfigError('invalid configuration:\n  VECTOR_INGEST_SINK=qdrant needs QDRANT_URL');
   if (!c.temporalTlsCert !== !c.temporalTlsKey) throw new ConfigError('invalid configuration:\n  TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together');
   return { ...c, dataDir: path.resolve(c.dataDir), embedding: embeddingConfig(c) };
 }
@@ -160,6 +170,8 @@ export function describeConfig(c: Config): Record<string, unknown> {
     temporal: c.temporalAddress ?? '(embedded dev server)',
     namespace: c.temporalNamespace,
     database: c.databaseUrl ? redactUrl(c.databaseUrl) : '(embedded PGlite)',
+    qdrant: c.qdrantUrl ? redactUrl(c.qdrantUrl) : '(not configured)',
+    sink: c.sink,
     embedding: `${c.embedding.provider}: ${c.embedding.model} (${c.embedding.dimensions} dimensions)`,
     openaiApiKey: c.openaiApiKey ? '(set)' : '(not set)',
     temporalAuth: c.temporalApiKey ? 'API key' : c.temporalTlsCert ? 'mTLS' : c.temporalTls === 'true' ? 'TLS' : 'none',

@@ -5,6 +5,7 @@ import type { FailureReporter } from './failure-reporter';
 import { createEmbedder, OFFLINE_WARNING } from './embedders';
 import type { Logger } from './log';
 import { PgVectorStore } from './sinks/pgvector';
+import { createQdrantClient, QdrantStore } from './sinks/qdrant';
 import { MeteredEmbedder, MeteredVectorStore } from './metrics/metered';
 import { StateStore } from './state/store';
 
@@ -45,11 +46,14 @@ export async function buildDeps(
   }
   const embedder = new MeteredEmbedder(createEmbedder(config));
   if (!embedder.semantic) log.warn(OFFLINE_WARNING);
-  const sink = new MeteredVectorStore(new PgVectorStore(pool, config.pgSchema));
+  // One client per sink per process, closed only after the workers drained.
+  const sinks: Deps['sinks'] = { pgvector: new MeteredVectorStore(new PgVectorStore(pool, config.pgSchema)) };
+  if (config.qdrantUrl) sinks.qdrant = new MeteredVectorStore(new QdrantStore(createQdrantClient(config.qdrantUrl, config.qdrantApiKey)));
   let closed = false;
   return {
     store,
-    sink,
+    sinks,
+    defaultSink: config.sink,
     embedder,
     log,
     failures: temporal.failures,
@@ -60,7 +64,7 @@ export async function buildDeps(
       if (closed) return;
       closed = true;
       await embedder.close();
-      await sink.close();
+      for (const s of Object.values(sinks)) await s.close();
       await pool.end();
     },
   };

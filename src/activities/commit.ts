@@ -1,5 +1,5 @@
 import { chunkRanges } from './chunk-ranges';
-import type { ActivityDeps } from './deps';
+import { sinkFor, type ActivityDeps } from './deps';
 
 export interface PageKey {
   collection: string;
@@ -26,7 +26,8 @@ export interface CommitResult {
  * landed now leaves it.
  */
 export async function commitPage(deps: ActivityDeps, key: PageKey, reporting: CommitReporting = { report: true }): Promise<CommitResult> {
-  const { store, sink } = deps;
+  const { store } = deps;
+  const sink = await sinkFor(deps, key.collection);
   const committed = await store.committablePage(key.collection, key.runKey, key.pageNo);
   await sink.trimDocuments(
     key.collection,

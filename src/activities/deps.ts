@@ -1,13 +1,19 @@
 import type { Logger } from 'pino';
+import { ConfigError } from '../errors';
 import type { Embedder } from '../embedders/types';
 import type { FailureReporter } from '../failure-reporter';
 import type { VectorStore } from '../sinks/types';
+
+export type SinkKind = VectorStore['kind'];
 import type { StateStore } from '../state/store';
 
 /** Everything an activity may touch, built once per worker process (src/deps.ts). */
 export interface ActivityDeps {
   store: StateStore;
-  sink: VectorStore;
+  /** The sinks this worker can write to; a collection records which one it uses. */
+  sinks: Partial<Record<SinkKind, VectorStore>>;
+  /** The sink of new collections that name none. */
+  defaultSink: SinkKind;
   embedder: Embedder;
   log: Logger;
   /** Items that failed for good go to the collection's replay workflow through this. */
@@ -18,4 +24,22 @@ export interface ActivityDeps {
     /** Documents larger than this are refused (DocumentTooLarge) instead of read. */
     maxDocumentBytes: number;
   };
+}
+
+/** The sink a collection was created with (recorded by prepareCollection). */
+export async function sinkFor(deps: ActivityDeps, collection: string): Promise<VectorStore> {
+  const rec = await deps.store.getCollection(collection);
+  return sinkOf(deps, (rec?.sink as SinkKind | undefined) ?? deps.defaultSink);
+}
+
+export function sinkOf(deps: ActivityDeps, kind: SinkKind): VectorStore {
+  const sink = deps.sinks[kind];
+  if (!sink) {
+    throw new ConfigError(
+      kind === 'qdrant'
+        ? 'this collection uses Qdrant, but the worker has no QDRANT_URL; set QDRANT_URL (and QDRANT_API_KEY if needed) on the worker'
+        : `this worker has no ${kind} sink`,
+    );
+  }
+  return sink;
 }

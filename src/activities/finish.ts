@@ -1,5 +1,5 @@
 import { heartbeat } from './context';
-import type { ActivityDeps } from './deps';
+import { sinkFor, type ActivityDeps } from './deps';
 
 export interface FinishInput {
   collection: string;
@@ -18,7 +18,8 @@ const DELETE_PAGE = 500;
  * post-load work (the ANN index) and leftover staging rows of this run are dropped.
  */
 export async function finishRun(deps: ActivityDeps, input: FinishInput): Promise<FinishResult> {
-  const { store, sink } = deps;
+  const { store } = deps;
+  const sink = await sinkFor(deps, input.collection);
   let deleted = 0;
   for (let round = 0; round < 1_000_000; round++) {
     const docs = await store.unseenDocuments(input.collection, input.runKey, DELETE_PAGE);

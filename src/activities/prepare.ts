@@ -1,12 +1,14 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { validateCollectionName } from '../naming';
-import type { ActivityDeps } from './deps';
+import { sinkOf, type ActivityDeps, type SinkKind } from './deps';
 import type { IngestInput } from '../workflows/types';
 
 export interface PrepareInput {
   collection: string;
   runKey: string;
   full?: boolean;
+  /** Sink of a new collection (default: the worker's); an existing one keeps its own. */
+  sink?: SinkKind;
   /** Saved for scheduled re-indexes: the run's source and options (no run state, no secrets). */
   ingestConfig?: Omit<IngestInput, 'state' | 'full'>;
 }
@@ -27,8 +29,9 @@ export interface PrepareResult {
  */
 export async function prepareCollection(deps: ActivityDeps, input: PrepareInput): Promise<PrepareResult> {
   const name = validateCollectionName(input.collection);
-  const { embedder, sink, store } = deps;
+  const { embedder, store } = deps;
   const saved = await store.getCollection(name);
+  const sink = sinkOf(deps, input.sink ?? (saved?.sink as SinkKind | undefined) ?? deps.defaultSink);
   const changed =
     saved !== undefined &&
     (saved.model !== embedder.model || saved.dimensions !== embedder.dimensions || saved.sink !== sink.kind);
@@ -44,7 +47,7 @@ export async function prepareCollection(deps: ActivityDeps, input: PrepareInput)
   }
   if (changed && input.full) {
     deps.log.warn({ collection: name, from: saved, to: embedder.model }, 'rebuilding collection with a new embedding model');
-    await sink.drop(name);
+    await sinkOf(deps, saved.sink as SinkKind).drop(name);
     await store.resetDocuments(name);
   }
   await sink.ensureCollection(name, embedder.dimensions);

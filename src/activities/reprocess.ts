@@ -3,7 +3,7 @@ import { formatOf } from '../text/extract';
 import type { ReplaySpec } from '../workflows/replay-types';
 import { chunkRanges } from './chunk-ranges';
 import { commitPage } from './commit';
-import type { ActivityDeps } from './deps';
+import { sinkFor, type ActivityDeps } from './deps';
 import { embedBatch } from './embed';
 import { planDocuments } from './plan-documents';
 import { upsertBatch } from './upsert';
@@ -59,7 +59,7 @@ export async function reprocessDocuments(deps: ActivityDeps, input: ReprocessInp
     const f = failedDocs.get(id);
     const cf = chunkFailures.filter((c) => c.documentId === id);
     if (f?.type === 'DocumentVanished') {
-      await deps.sink.deleteDocuments(input.collection, [id]);
+      await (await sinkFor(deps, input.collection)).deleteDocuments(input.collection, [id]);
       await deps.store.deleteDocuments(input.collection, [id]);
       out.push({ documentId: id, outcome: 'vanished' });
     } else if (f) {

@@ -1,5 +1,5 @@
 import type { BatchKey } from '../state/store';
-import type { ActivityDeps } from './deps';
+import { sinkFor, type ActivityDeps } from './deps';
 
 export interface UpsertResult {
   /** Chunks now in the sink. */
@@ -15,7 +15,8 @@ export interface UpsertResult {
  * upserted by deterministic point id, so a retry or a re-run overwrites instead of duplicating.
  */
 export async function upsertBatch(deps: ActivityDeps, key: BatchKey): Promise<UpsertResult> {
-  const { store, sink, embedder } = deps;
+  const { store, embedder } = deps;
+  const sink = await sinkFor(deps, key.collection);
   const rows = await store.batchChunks(key);
   const vectors = await store.getEmbeddings(embedder.model, embedder.dimensions, [...new Set(rows.map((r) => r.textHash))]);
   const ready = rows.filter((r) => vectors.has(r.textHash));

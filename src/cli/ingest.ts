@@ -23,6 +23,7 @@ interface IngestOpts extends GlobalOpts {
   pageSize?: number;
   window?: number;
   json?: boolean;
+  sink?: 'pgvector' | 'qdrant';
 }
 
 export function ingestCommand(): Command {
@@ -37,6 +38,7 @@ export function ingestCommand(): Command {
     .option('--batch-size <n>', 'most chunks per embedding request (default 128)', parseIntOption('--batch-size'))
     .option('--batch-tokens <n>', 'most tokens per embedding request (default 32000)', parseIntOption('--batch-tokens'))
     .option('--page-size <n>', 'documents planned per page (default 200)', parseIntOption('--page-size'))
+    .addOption(new Option('--sink <sink>', 'vector store of a new collection (env VECTOR_INGEST_SINK; default pgvector)').choices(['pgvector', 'qdrant']))
     .option('--window <n>', 'embed→upsert batches in flight at once (default 8)', parseIntOption('--window'))
     .addOption(new Option('--json', 'print the final result as JSON on stdout'));
   addGlobalOptions(cmd);
@@ -63,7 +65,7 @@ The same run from the Temporal CLI (with a worker running):
 async function runIngest(dir: string, opts: IngestOpts): Promise<number> {
   const collection = validateCollectionName(opts.collection);
   const abs = path.resolve(dir);
-  const config = configFrom(opts);
+  const config = configFrom(opts, opts.sink ? { sink: opts.sink } : {});
   const embedded = !config.temporalAddress;
   if (embedded || existsSync(abs)) {
     if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new ConfigError(`${abs} is not a directory`);
@@ -73,6 +75,7 @@ async function runIngest(dir: string, opts: IngestOpts): Promise<number> {
     collection,
     source: { kind: 'directory', path: abs },
     ...(opts.full ? { full: true } : {}),
+    ...(opts.sink ? { sink: opts.sink } : {}),
     ...(opts.chunkTokens !== undefined || opts.overlapTokens !== undefined
       ? { chunking: { ...(opts.chunkTokens !== undefined && { chunkTokens: opts.chunkTokens }), ...(opts.overlapTokens !== undefined && { overlapTokens: opts.overlapTokens }) } }
       : {}),

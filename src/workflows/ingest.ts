@@ -220,7 +220,7 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
 
   if (!input.state) {
     const { state: _state, full: _full, ...ingestConfig } = input;
-    const prep = await main.prepareCollection({ collection, runKey, full, ingestConfig });
+    const prep = await main.prepareCollection({ collection, runKey, full, ingestConfig, ...(input.sink && { sink: input.sink }) });
     if (!prep.semantic) log.warn('embedder is the offline hash embedder: vectors are NOT semantic', { model: prep.model });
     carry.searchAttributes = prep.searchAttributes === true;
     visibility = new IngestVisibility(collection, sourceLabel, carry.searchAttributes);

@@ -35,6 +35,8 @@ export interface IngestInput {
   pageSize?: number;
   /** Most embed→upsert batches in flight at once. */
   maxInFlightBatches?: number;
+  /** Sink of a new collection: pgvector (default) or qdrant; an existing collection keeps its own. */
+  sink?: 'pgvector' | 'qdrant';
   /** Re-embed and rewrite everything, ignoring content hashes. */
   full?: boolean;
   /** Pages to process before continue-as-new (besides Temporal's own suggestion). */

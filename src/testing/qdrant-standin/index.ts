@@ -1,0 +1,175 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { errorsOf, loadQdrantSchema } from './schema';
+import { matches, type Filter, type StoredPoint } from './points';
+
+/**
+ * A local stand-in for Qdrant's REST API, for machines where no Qdrant server can run.
+ *
+ * What it verifies: every request body and every response body it sends is validated against
+ * Qdrant's published OpenAPI schema (schema.ts says which copy); a request that does not conform
+ * is answered 400 and recorded in `violations`, which tests assert stays empty. Requests to a
+ * route the schema does not describe are recorded in `violations` too.
+ *
+ * What it does NOT verify: behaviour beyond the routes the sink uses (collection get/create/
+ * delete, payload index, upsert, delete by filter, count, scroll); filter semantics beyond
+ * must/should/must_not with match value/any and numeric range; search quality (there is no
+ * vector index, no HNSW); distance metrics; consistency, replication, sharding, snapshots,
+ * optimizers; the exact error messages and status codes of a real server beyond 400/404/429/503;
+ * and schema changes made after the snapshot it validates against. A real Qdrant (QDRANT_URL)
+ * covers those in test/integration/qdrant-sink.test.ts.
+ */
+export interface QdrantStandIn {
+  url: string;
+  schemaVersion: string;
+  violations: string[];
+  requests: Record<string, number>;
+  collections: Map<string, { size: number; distance: string; points: Map<string, StoredPoint>; indexes: Record<string, string> }>;
+  /** The next n requests answer `status` (429 carries Retry-After: 1). */
+  failNext(n: number, status: 429 | 500 | 503): void;
+  close(): Promise<void>;
+}
+
+export async function startQdrantStandIn(): Promise<QdrantStandIn> {
+  const schema = loadQdrantSchema();
+  const violations: string[] = [];
+  const requests: Record<string, number> = {};
+  const collections: QdrantStandIn['collections'] = new Map();
+  const failures: number[] = [];
+  let opId = 0;
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const started = process.hrtime.bigint();
+      const url = new URL(req.url ?? '/', 'http://x');
+      const method = req.method ?? 'GET';
+      const op = schema.find(method, url.pathname);
+      const key = `${method} ${op ? op.id : url.pathname}`;
+      requests[key] = (requests[key] ?? 0) + 1;
+      const reply = (status: number, result: unknown, headers: Record<string, string> = {}) => {
+        const time = Number(process.hrtime.bigint() - started) / 1e9;
+        const body = status < 300 ? { time, status: 'ok', result } : { time, status: { error: String(result) }, result: null };
+        const validate = op?.responses[String(status)] ?? (status >= 400 ? op?.responses['4XX'] ?? op?.responses.default : undefined);
+        if (op && validate && !validate(body)) violations.push(`response of ${key} (${status}) violates the schema: ${errorsOf(validate)}`);
+        res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+      };
+      if (!op) {
+        violations.push(`route not in Qdrant's OpenAPI schema: ${method} ${url.pathname}`);
+        return reply(404, `no route ${method} ${url.pathname}`);
+      }
+      let body: unknown = undefined;
+      if (chunks.length > 0) {
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        } catch {
+          violations.push(`${key}: body is not JSON`);
+          return reply(400, 'body is not JSON');
+        }
+      }
+      if (op.request && !op.request(body ?? {})) {
+        const why = errorsOf(op.request);
+        violations.push(`request ${key} violates the schema: ${why}`);
+        return reply(400, `Format error in JSON body: ${why}`);
+      }
+      const fail = failures.shift();
+      if (fail) return reply(fail, fail === 429 ? 'Too many requests' : 'Service unavailable', fail === 429 ? { 'retry-after': '1' } : {});
+      try {
+        handle(method, url, body as Record<string, unknown>, reply);
+      } catch (err) {
+        reply(500, (err as Error).message);
+      }
+    });
+  });
+
+  const handle = (method: string, url: URL, body: Record<string, unknown>, reply: (s: number, r: unknown) => void) => {
+    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent); // collections, name, ...
+    const name = parts[1]!;
+    const col = collections.get(name);
+    const rest = parts.slice(2).join('/');
+    const update = () => ({ operation_id: opId++, status: 'completed' });
+    if (rest === '') {
+      if (method === 'GET') {
+        if (!col) return reply(404, `Not found: Collection \`${name}\` doesn't exist!`);
+        return reply(200, {
+          status: 'green',
+          optimizer_status: 'ok',
+          vectors_count: col.points.size,
+          indexed_vectors_count: 0,
+          points_count: col.points.size,
+          segments_count: 1,
+          config: {
+            params: { vectors: { size: col.size, distance: col.distance }, shard_number: 1, replication_factor: 1, write_consistency_factor: 1, on_disk_payload: true },
+            hnsw_config: { m: 16, ef_construct: 100, full_scan_threshold: 10000, max_indexing_threads: 0, on_disk: false },
+            optimizer_config: { deleted_threshold: 0.2, vacuum_min_vector_number: 1000, default_segment_number: 0, max_segment_size: null, memmap_threshold: null, indexing_threshold: 20000, flush_interval_sec: 5, max_optimization_threads: 1 },
+            wal_config: { wal_capacity_mb: 32, wal_segments_ahead: 0 },
+          },
+          payload_schema: Object.fromEntries(Object.entries(col.indexes).map(([k, t]) => [k, { data_type: t, points: col.points.size }])),
+        });
+      }
+      if (method === 'PUT') {
+        if (col) return reply(400, `Wrong input: Collection \`${name}\` already exists!`);
+        const v = (body as { vectors: { size: number; distance: string } }).vectors;
+        collections.set(name, { size: v.size, distance: v.distance, points: new Map(), indexes: {} });
+        return reply(200, true);
+      }
+      if (method === 'DELETE') return reply(200, collections.delete(name));
+    }
+    if (!col) return reply(404, `Not found: Collection \`${name}\` doesn't exist!`);
+    if (rest === 'index' && method === 'PUT') {
+      col.indexes[String(body.field_name)] = String(body.field_schema ?? 'keyword');
+      return reply(200, update());
+    }
+    if (rest === 'points' && method === 'PUT') {
+      for (const p of (body as { points: Array<{ id: string | number; vector: number[]; payload?: Record<string, unknown> }> }).points) {
+        if (!Array.isArray(p.vector) || p.vector.length !== col.size) {
+          return reply(400, `Wrong input: Vector dimension error: expected dim: ${col.size}, got ${Array.isArray(p.vector) ? p.vector.length : '?'}`);
+        }
+        col.points.set(String(p.id), { id: p.id, vector: p.vector, payload: p.payload ?? {} });
+      }
+      return reply(200, update());
+    }
+    if (rest === 'points/delete' && method === 'POST') {
+      const b = body as { points?: Array<string | number>; filter?: Filter };
+      if (b.points) for (const id of b.points) col.points.delete(String(id));
+      else for (const [id, p] of col.points) if (matches(p, b.filter)) col.points.delete(id);
+      return reply(200, update());
+    }
+    if (rest === 'points/count' && method === 'POST') {
+      const f = (body as { filter?: Filter } | undefined)?.filter;
+      return reply(200, { count: [...col.points.values()].filter((p) => matches(p, f)).length });
+    }
+    if (rest === 'points/scroll' && method === 'POST') {
+      const b = (body ?? {}) as { filter?: Filter; limit?: number; offset?: string | number; with_payload?: unknown; with_vector?: unknown };
+      const all = [...col.points.values()].filter((p) => matches(p, b.filter)).sort((x, y) => (String(x.id) < String(y.id) ? -1 : 1));
+      const start = b.offset === undefined || b.offset === null ? 0 : all.findIndex((p) => String(p.id) === String(b.offset));
+      const limit = b.limit ?? 10;
+      const page = all.slice(Math.max(0, start), Math.max(0, start) + limit);
+      const next = all[Math.max(0, start) + limit];
+      return reply(200, {
+        points: page.map((p) => ({ id: p.id, payload: b.with_payload === false ? null : p.payload, vector: b.with_vector ? p.vector : null })),
+        next_page_offset: next ? next.id : null,
+      });
+    }
+    return reply(404, `stand-in does not implement ${method} ${url.pathname}`);
+  };
+
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    schemaVersion: schema.version,
+    violations,
+    requests,
+    collections,
+    failNext: (n, status) => {
+      for (let i = 0; i < n; i++) failures.push(status);
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
