@@ -8,7 +8,7 @@ import { temporal } from '@temporalio/proto';
 import { loadConfig, type Config, type RawConfig } from '../../src/config';
 import { buildDeps, type Deps } from '../../src/deps';
 import { startDevServer, type DevServer } from '../../src/embedded/temporal';
-import { createLogger } from '../../src/log';
+import { createLogger, type Logger } from '../../src/log';
 import { createWorkerSet, type WorkerSet } from '../../src/worker';
 import { installRuntime } from '../../src/runtime';
 import { TemporalFailureReporter } from '../../src/temporal-failure-reporter';
@@ -49,8 +49,8 @@ export interface TestWorker {
 }
 
 /** Real workers over real clients, like src/stack.ts builds them, on a test server. */
-export async function startTestWorker(server: DevServer, config: Config, databaseUrl = TEST_DATABASE_URL): Promise<TestWorker> {
-  const log = createLogger(config.logLevel, { pretty: false });
+export async function startTestWorker(server: DevServer, config: Config, databaseUrl = TEST_DATABASE_URL, logger?: Logger): Promise<TestWorker> {
+  const log = logger ?? createLogger(config.logLevel, { pretty: false });
   installRuntime(log);
   const clientConnection = await Connection.connect({ address: server.address });
   const client = new Client({ connection: clientConnection, namespace: server.namespace });

@@ -23,7 +23,7 @@ describe('docker-compose.yml', () => {
     ajv.addFormat('duration', /^\d+(\.\d+)?(ns|us|ms|s|m|h)(\d+(\.\d+)?(ns|us|ms|s|m|h))*$/);
     // It declares draft 2019-09 as http://…/schema# (not the https id ajv knows); ajv/dist/2019 is that draft.
     delete schema.$schema;
-    const validate = ajv.compile(dropDraft4Ids(schema));
+    const validate = ajv.compile(dropDraft4Ids(schema) as object);
     assert.ok(validate(compose), JSON.stringify(validate.errors?.slice(0, 5), null, 2));
     // and the schema does reject nonsense (it is not a schema that accepts everything)
     assert.equal(validate({ services: { x: { image: 42, restart: { nope: true } } } }), false);
