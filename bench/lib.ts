@@ -1,0 +1,84 @@
+/**
+ * Shared parts of the benchmarks: the real stack (Temporal dev server, Postgres + pgvector, the
+ * project's OpenAI-compatible server with a latency model), a timed Temporal ingest, and result
+ * reporting. Numbers from a shared 2-core machine are noisy: every benchmark reports ratios
+ * measured side by side in one run.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { DevServer } from '../src/embedded/temporal';
+import { startEmbeddingServer, type EmbeddingServer, type EmbeddingServerOptions } from '../src/testing/embedding-server';
+import { ingestCollection } from '../src/workflows';
+import { TASK_QUEUE, type IngestInput, type IngestResult } from '../src/workflows/types';
+import { historySize, startTemporal, startTestWorker, testClient, testConfig, withPg, type TestWorker } from '../test/support/env';
+import type { RawConfig } from '../src/config';
+
+export interface Stack {
+  server: DevServer;
+  emb: EmbeddingServer;
+  worker: TestWorker;
+  client: Awaited<ReturnType<typeof testClient>>['client'];
+  stop(): Promise<void>;
+}
+
+export async function startStack(o: { model: string; dims?: number; emb?: Partial<EmbeddingServerOptions>; config?: Partial<RawConfig> }): Promise<Stack> {
+  const dims = o.dims ?? 64;
+  const server = await startTemporal();
+  const emb = await startEmbeddingServer({ dimensions: dims, ...o.emb });
+  const worker = await startTestWorker(
+    server,
+    testConfig({ logLevel: 'error', ...o.config }, { OPENAI_BASE_URL: emb.url, EMBEDDING_MODEL: o.model, EMBEDDING_DIMENSIONS: String(dims) }),
+  );
+  const tc = await testClient(server);
+  return {
+    server,
+    emb,
+    worker,
+    client: tc.client,
+    stop: async () => {
+      await tc.close();
+      await worker.stop();
+      await server.stop();
+      await emb.close();
+    },
+  };
+}
+
+export async function timedIngest(stack: Stack, workflowId: string, input: IngestInput): Promise<{ result: IngestResult; seconds: number; history: { bytes: number; events: number; runs: number } }> {
+  const t0 = process.hrtime.bigint();
+  const h = await stack.client.workflow.start(ingestCollection, { taskQueue: TASK_QUEUE, workflowId, args: [input] });
+  const result = await h.result();
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const history = await historySize(stack.client, workflowId, h.firstExecutionRunId);
+  return { result, seconds, history };
+}
+
+export async function dropCollection(collection: string): Promise<void> {
+  await withPg(async (c) => {
+    await c.query(`DROP TABLE IF EXISTS public.${collection}`);
+    await c.query('DELETE FROM vector_ingest.documents WHERE collection = $1', [collection]);
+    await c.query('DELETE FROM vector_ingest.collections WHERE name = $1', [collection]);
+    await c.query('DELETE FROM vector_ingest.staged_chunks WHERE collection = $1', [collection]);
+  });
+}
+
+export function report(name: string, rows: Array<Record<string, unknown>>, notes: string[] = []): void {
+  const dir = path.resolve(__dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, `${name}.json`), JSON.stringify({ name, at: new Date().toISOString(), rows, notes }, null, 2));
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  console.log(`\n## ${name}\n`);
+  console.log(`| ${keys.join(' | ')} |`);
+  console.log(`|${keys.map(() => '---').join('|')}|`);
+  for (const r of rows) console.log(`| ${keys.map((k) => fmt(r[k])).join(' | ')} |`);
+  for (const n of notes) console.log(`\n${n}`);
+}
+
+function fmt(v: unknown): string {
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 3 : 1);
+  return String(v ?? '');
+}
+
+export function rssMb(): number {
+  return Math.round(process.memoryUsage().rss / 1024 / 1024);
+}

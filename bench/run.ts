@@ -1,0 +1,43 @@
+/**
+ * npm run bench -- <name> [--smoke]
+ *   tax          orchestration tax: Temporal pipeline ÷ bare promise pool, same work
+ *   sink         pgvector write path ÷ raw binary COPY; QdrantStore ÷ bare client loop
+ *   ratelimit    sustained throughput and 429 share under enforced RPM/TPM, beside a naive semaphore(100)
+ *   scale        history bytes/chunk, events per run, RSS at growing chunk counts
+ *   incremental  unchanged re-index ÷ first run; embedding calls after a 1% change
+ *   all          every one of them
+ * --smoke runs each at a small size (CI keeps them from rotting); results go to bench/results/.
+ */
+import { incremental } from './incremental';
+import { ratelimit } from './ratelimit';
+import { scale } from './scale';
+import { sink } from './sink';
+import { tax } from './tax';
+
+const BENCHES: Record<string, (smoke: boolean) => Promise<void>> = { tax, sink, ratelimit, scale, incremental };
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const smoke = args.includes('--smoke');
+  const names = args.filter((a) => !a.startsWith('--'));
+  const selected = names.length === 0 || names.includes('all') ? Object.keys(BENCHES) : names;
+  for (const n of selected) {
+    if (!BENCHES[n]) {
+      console.error(`unknown benchmark ${n}; choose from ${Object.keys(BENCHES).join(', ')}, all`);
+      process.exit(2);
+    }
+  }
+  for (const n of selected) {
+    const t0 = Date.now();
+    await BENCHES[n]!(smoke);
+    console.log(`(${n} took ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
