@@ -1,3 +1,4 @@
+import { xorshift32 } from '../prng';
 import type { Source, SourceItem, SourcePage } from './types';
 
 const WORDS = (
@@ -43,15 +44,7 @@ export class SyntheticSource implements Source {
 }
 
 export function syntheticText(seed: number, index: number, revision: number, tokens: number): string {
-  let x = (seed * 2654435761 + index * 40503 + revision * 9973) >>> 0 || 1;
-  const next = () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
+  const next = xorshift32(seed * 2654435761 + index * 40503 + revision * 9973);
   const parts: string[] = [`# Document ${index}\n`];
   let words = 0;
   // roughly one token per word for this vocabulary

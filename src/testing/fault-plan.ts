@@ -1,3 +1,4 @@
+import { unit, xorshift32 } from '../prng';
 import type { FaultAnswer } from './embedding-server';
 
 /**
@@ -19,15 +20,7 @@ export interface ChaosMix {
 }
 
 export function chaos(mix: ChaosMix): () => FaultAnswer {
-  let x = mix.seed >>> 0 || 1;
-  const next = () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x1_0000_0000;
-  };
+  const next = unit(xorshift32(mix.seed));
   return () => {
     const r = next();
     let edge = 0;

@@ -10,7 +10,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { validateCollectionName } from '../naming';
+import { collectionOrFail } from './validate';
 import { ingestActivities } from './ingest-activities';
 import { IngestVisibility } from './ingest-visibility';
 import {
@@ -59,12 +59,7 @@ function positiveInt(name: string, value: unknown, fallback: number, max: number
  * counters; at the end delete what vanished from the source. History holds ids and counts only.
  */
 export async function ingestCollection(input: IngestInput): Promise<IngestResult> {
-  let collection: string;
-  try {
-    collection = validateCollectionName(input?.collection);
-  } catch (err) {
-    throw ApplicationFailure.nonRetryable((err as Error).message, 'ConfigError');
-  }
+  const collection = collectionOrFail(input?.collection);
   if (!input.source || typeof input.source !== 'object') {
     throw ApplicationFailure.nonRetryable('source is required, e.g. {"kind":"directory","path":"/data/docs"}', 'ConfigError');
   }

@@ -1,7 +1,7 @@
-import { ApplicationFailure, executeChild, proxyActivities } from '@temporalio/workflow';
+import { executeChild, proxyActivities } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { validateCollectionName } from '../naming';
+import { collectionOrFail } from './validate';
 import { ingestCollection } from './ingest';
 import { NON_RETRYABLE_TYPES } from './retry';
 import { ingestWorkflowId, TASK_QUEUE, type IngestResult } from './types';
@@ -30,12 +30,7 @@ export function reindexWorkflowId(collection: string): string {
  * ingest's usual id, so a scheduled run and a manual one can never overlap.
  */
 export async function reindexCollection(input: ReindexInput): Promise<ReindexResult> {
-  let collection: string;
-  try {
-    collection = validateCollectionName(input?.collection);
-  } catch (err) {
-    throw ApplicationFailure.nonRetryable((err as Error).message, 'ConfigError');
-  }
+  const collection = collectionOrFail(input?.collection);
   const config = await loadIngestConfig({ collection });
   try {
     const result = await executeChild(ingestCollection, {

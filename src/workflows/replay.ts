@@ -15,7 +15,7 @@ import {
 } from '@temporalio/workflow';
 import { SA } from './search-attributes';
 import type { Activities } from '../activities';
-import { validateCollectionName } from '../naming';
+import { collectionOrFail } from './validate';
 import {
   DEFAULT_AUTO_RETRY_EVERY,
   DEFAULT_MAX_AUTO_ATTEMPTS,
@@ -66,12 +66,7 @@ function parseDurationMs(s: string): number {
  * continue-as-new carrying only the list.
  */
 export async function replayFailures(input: ReplayInput): Promise<void> {
-  let collection: string;
-  try {
-    collection = validateCollectionName(input?.collection);
-  } catch (err) {
-    throw ApplicationFailure.nonRetryable((err as Error).message, 'ConfigError');
-  }
+  const collection = collectionOrFail(input?.collection);
   const autoEveryMs = parseDurationMs(input.autoRetryEvery ?? DEFAULT_AUTO_RETRY_EVERY);
   const maxAutoAttempts = input.maxAutoAttempts ?? DEFAULT_MAX_AUTO_ATTEMPTS;
   const items = new Map<string, FailedItem>((input.state?.items ?? []).map((i) => [i.documentId, i]));

@@ -11,7 +11,7 @@ import { ingestCollection } from '../../src/workflows';
 import type { ReindexResult } from '../../src/workflows/reindex';
 import { TASK_QUEUE, type IngestInput, type IngestResult } from '../../src/workflows/types';
 import { buildCorpus } from '../support/corpus';
-import { startTemporal, startTestWorker, tempDir, testClient, testConfig, uniqueCollection, withPg, type TestWorker } from '../support/env';
+import { startTemporal, teardown, startTestWorker, tempDir, testClient, testConfig, uniqueCollection, withPg, type TestWorker } from '../support/env';
 import { expectedRows, sinkRows, textHashes } from '../support/expected';
 
 const exec = promisify(execFile);
@@ -46,12 +46,7 @@ describe('incremental re-index (pgvector)', () => {
     tc = await testClient(server);
   });
 
-  after(async () => {
-    await tc?.close();
-    await worker?.stop();
-    await withPg((c) => c.query(`DROP TABLE IF EXISTS public.${collection}`)).catch(() => undefined);
-    await Promise.all([server?.stop(), emb?.close()]);
-  });
+  after(() => teardown({ tc, worker, server, emb, collection }));
 
   it('first run: the sink holds exactly the expected chunks', async () => {
     const r = await ingest();

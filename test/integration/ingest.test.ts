@@ -12,6 +12,7 @@ import {
   historyPayloadText,
   historySize,
   startTemporal,
+  teardown,
   startTestWorker,
   tempDir,
   testClient,
@@ -59,12 +60,7 @@ describe('ingestCollection end to end', () => {
     tc = await testClient(server);
   });
 
-  after(async () => {
-    await tc?.close();
-    await worker?.stop();
-    await withPg((c) => c.query(`DROP TABLE IF EXISTS public.${collection}`)).catch(() => undefined);
-    await Promise.all([server?.stop(), emb?.close()]);
-  });
+  after(() => teardown({ tc, worker, server, emb, collection }));
 
   let first: IngestResult;
   let rowsAfterFirst: Array<{ id: string; xmin: string }>;

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { xorshift32 } from '../../src/prng';
 
 /**
  * A deterministic fixture corpus: nested folders of markdown, HTML and plain text, mostly small
@@ -19,17 +20,6 @@ const WORDS = (
   'schedule replay cursor token model collection point history durable idempotent bounded latency'
 ).split(' ');
 
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 function sentences(next: () => number, count: number, tag: string): string[] {
   const out: string[] = [];
@@ -44,7 +34,7 @@ function sentences(next: () => number, count: number, tag: string): string[] {
 }
 
 export function buildCorpus(root: string, spec: CorpusSpec): string[] {
-  const next = rng(spec.seed ?? 7);
+  const next = xorshift32(spec.seed ?? 7);
   const ids: string[] = [];
   for (let i = 0; i < spec.files; i++) {
     const topic = TOPICS[i % TOPICS.length]!;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import type { Client } from '@temporalio/client';
+import { unit, xorshift32 } from '../../src/prng';
 import { ingestCollection } from '../../src/workflows';
 import { TASK_QUEUE, type IngestInput, type IngestResult } from '../../src/workflows/types';
 import { buildCorpus } from './corpus';
@@ -85,13 +86,5 @@ export function spawnWorker(env: Record<string, string>): { child: ChildProcess;
 
 /** A seeded PRNG for drill timings: a failing drill can be replayed with the same seed. */
 export function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x1_0000_0000;
-  };
+  return unit(xorshift32(seed));
 }

@@ -128,3 +128,17 @@ export async function historyPayloadText(client: Client, workflowId: string): Pr
   }
   return out.join('\n');
 }
+
+/** Stops what an integration test started, in dependency order, and drops its table. */
+export async function teardown(parts: {
+  tc?: { close(): Promise<void> };
+  worker?: { stop(): Promise<void> };
+  server?: { stop(): Promise<void> };
+  emb?: { close(): Promise<void> };
+  collection?: string;
+}): Promise<void> {
+  await parts.tc?.close();
+  await parts.worker?.stop();
+  if (parts.collection) await withPg((c) => c.query(`DROP TABLE IF EXISTS public.${parts.collection}`)).catch(() => undefined);
+  await Promise.all([parts.server?.stop(), parts.emb?.close()]);
+}
