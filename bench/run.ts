@@ -5,16 +5,18 @@
  *   ratelimit    sustained throughput and 429 share under enforced RPM/TPM, beside a naive semaphore(100)
  *   scale        history bytes/chunk, events per run, RSS at growing chunk counts
  *   incremental  unchanged re-index ÷ first run; embedding calls after a 1% change
+ *   peer         LangChain.js index() beside vector-ingest on the same corpus (installs LangChain in bench/peer)
  *   all          every one of them
  * --smoke runs each at a small size (CI keeps them from rotting); results go to bench/results/.
  */
 import { incremental } from './incremental';
+import { peer } from './peer';
 import { ratelimit } from './ratelimit';
 import { scale } from './scale';
 import { sink } from './sink';
 import { tax } from './tax';
 
-const BENCHES: Record<string, (smoke: boolean) => Promise<void>> = { tax, sink, ratelimit, scale, incremental };
+const BENCHES: Record<string, (smoke: boolean) => Promise<void>> = { tax, sink, ratelimit, scale, incremental, peer };
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

@@ -1,0 +1,119 @@
+/**
+ * Peer: LangChain.js `index()` with its Postgres record manager into its PGVectorStore, on the
+ * same corpus, chunks, embeddings server (50 ms) and Postgres as vector-ingest. Reported: chunks/s
+ * of each (ours ÷ theirs, target >= 3) and embedding calls on an unchanged re-index.
+ * LangChain is installed apart from the project's dependencies (bench/peer/), on first use.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { OpenAIEmbedder } from '../src/embedders/openai';
+import { chunkText } from '../src/text/chunker';
+import { decodeUtf8, extractText, formatOf } from '../src/text/extract';
+import { DirectorySource } from '../src/sources/directory';
+import { buildCorpus } from '../test/support/corpus';
+import { TEST_DATABASE_URL, tempDir, withPg } from '../test/support/env';
+import { dropCollection, report, startStack, timedIngest } from './lib';
+
+function langchain() {
+  const dir = path.join(__dirname, 'peer');
+  if (!existsSync(path.join(dir, 'node_modules', '@langchain', 'community'))) {
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir, stdio: 'inherit' });
+  }
+  const req = createRequire(path.join(dir, 'package.json'));
+  return {
+    index: req('@langchain/core/indexing').index,
+    Embeddings: req('@langchain/core/embeddings').Embeddings,
+    Document: req('@langchain/core/documents').Document,
+    PostgresRecordManager: req('@langchain/community/indexes/postgres').PostgresRecordManager,
+    PGVectorStore: req('@langchain/community/vectorstores/pgvector').PGVectorStore,
+  };
+}
+
+export async function peer(smoke: boolean): Promise<void> {
+  const files = smoke ? 60 : 600;
+  const dir = tempDir('vi-bench-peer-');
+  buildCorpus(dir, { files, largeFiles: Math.ceil(files / 100), seed: 21 });
+  const chunking = { chunkTokens: 256, overlapTokens: 32 };
+  const lc = langchain();
+  const stack = await startStack({ model: `bench-peer-${Date.now()}`, emb: { latencyMs: 50 }, config: { embedConcurrency: 4, upsertConcurrency: 4 } });
+  const table = 'bench_peer_langchain';
+  try {
+    await withPg(async (c) => {
+      await c.query(`DROP TABLE IF EXISTS ${table}`);
+      await c.query('DROP TABLE IF EXISTS bench_peer_records');
+    });
+    const embedder = new OpenAIEmbedder({ apiKey: 'k', baseURL: stack.emb.url, model: `lc-${Date.now()}`, dimensions: 64, sendDimensions: true, timeoutMs: 60_000 });
+    // The usual way to plug an OpenAI-compatible server into LangChain: an Embeddings subclass.
+    class ServerEmbeddings extends lc.Embeddings {
+      constructor() {
+        super({});
+      }
+      async embedDocuments(texts: string[]) {
+        return (await embedder.embed(texts)).vectors;
+      }
+      async embedQuery(text: string) {
+        return (await embedder.embed([text])).vectors[0];
+      }
+    }
+    const pg = { connectionString: TEST_DATABASE_URL };
+    const vectorStore = await lc.PGVectorStore.initialize(new ServerEmbeddings(), { postgresConnectionOptions: pg, tableName: table, dimensions: 64 });
+    const recordManager = new lc.PostgresRecordManager('bench_peer', { postgresConnectionOptions: pg, tableName: 'bench_peer_records' });
+    await recordManager.createSchema();
+    const loadDocs = async () => {
+      const src = new DirectorySource(dir);
+      const out: unknown[] = [];
+      let cursor: string | null = null;
+      for (;;) {
+        const page = await src.listPage(cursor, 1000);
+        for (const item of page.items) {
+          const text = extractText(item.id, decodeUtf8(item.id, await src.read(item, 1 << 30)), formatOf(item.id)!);
+          for (const c of chunkText(text, chunking)) out.push(new lc.Document({ pageContent: c.text, metadata: { source: item.id, chunk_index: c.index } }));
+        }
+        if (!page.nextCursor) return out;
+        cursor = page.nextCursor;
+      }
+    };
+    const runLc = async () => {
+      const t0 = process.hrtime.bigint();
+      const docs = await loadDocs();
+      const r = await lc.index({ docsSource: docs, recordManager, vectorStore, options: { cleanup: 'incremental', sourceIdKey: 'source', batchSize: 64 } });
+      return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, chunks: docs.length, added: r.numAdded as number };
+    };
+    stack.emb.reset();
+    const lc1 = await runLc();
+    const lcCalls1 = stack.emb.stats.requests;
+    stack.emb.reset();
+    const lc2 = await runLc();
+    const lcCalls2 = stack.emb.stats.requests;
+    await vectorStore.end?.();
+    await recordManager.end?.();
+
+    await dropCollection('bench_peer_ours');
+    const input = { collection: 'bench_peer_ours', source: { kind: 'directory' as const, path: dir }, chunking, batching: { maxChunks: 64, maxTokens: 32_000 }, pageSize: 200, maxInFlightBatches: 8 };
+    stack.emb.reset();
+    const ours1 = await timedIngest(stack, `bench-peer-1-${Date.now()}`, input);
+    const ourCalls1 = stack.emb.stats.requests;
+    stack.emb.reset();
+    const ours2 = await timedIngest(stack, `bench-peer-2-${Date.now()}`, input);
+    const ourCalls2 = stack.emb.stats.requests;
+    const ourRate = ours1.result.counters.chunksUpserted / ours1.seconds;
+    const lcRate = lc1.chunks / lc1.seconds;
+    report(
+      'peer',
+      [
+        { pipeline: 'LangChain.js index() + PGVectorStore', chunks: lc1.chunks, 'first run s': lc1.seconds, 'chunks/s': lcRate, 'embedding calls': lcCalls1, 'unchanged re-run s': lc2.seconds, 'calls on unchanged re-run': lcCalls2 },
+        { pipeline: 'vector-ingest', chunks: ours1.result.counters.chunksUpserted, 'first run s': ours1.seconds, 'chunks/s': ourRate, 'embedding calls': ourCalls1, 'unchanged re-run s': ours2.seconds, 'calls on unchanged re-run': ourCalls2 },
+      ],
+      [`ours ÷ LangChain (chunks/s, first run): ${(ourRate / lcRate).toFixed(2)} (target >= 3); ${files} files, provider latency 50 ms, batches of 64`],
+    );
+  } finally {
+    await stack.stop();
+    await dropCollection('bench_peer_ours').catch(() => undefined);
+    await withPg(async (c) => {
+      await c.query(`DROP TABLE IF EXISTS ${table}`);
+      await c.query('DROP TABLE IF EXISTS bench_peer_records');
+    }).catch(() => undefined);
+  }
+}
