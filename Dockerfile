@@ -6,7 +6,8 @@ COPY src ./src
 COPY test ./test
 COPY bench ./bench
 COPY scripts ./scripts
-RUN npm ci --no-audit --no-fund && npx tsc -p tsconfig.json && npm prune --omit=dev
+# npm ci runs "prepare": compiles dist/ and prebuilds the workflow bundle the worker loads.
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production

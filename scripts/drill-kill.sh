@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(bash scripts/infra/all.sh)"
 export TEMPORAL_CLI_PATH TEMPORAL_TEST_SERVER_PATH
-npx tsc -p tsconfig.json
+npm run build --silent
 DRILL_KILLS="${1:-20}" exec node --import tsx --test --test-reporter=spec test/integration/drill-kill.test.ts

@@ -11,7 +11,7 @@ if [[ " ${suites[*]} " != " unit " ]]; then
   eval "$(bash scripts/infra/all.sh)"
   export TEMPORAL_CLI_PATH TEMPORAL_TEST_SERVER_PATH
 fi
-npx tsc -p tsconfig.json
+npm run build --silent  # compiles dist/ and the prebuilt workflow bundle the CLI worker uses
 files=()
 for s in "${suites[@]}"; do
   [[ -d "test/$s" ]] || { echo "unknown suite: $s (expected unit, workflow or integration)" >&2; exit 2; }

@@ -1,7 +1,8 @@
-import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, EMBED_ACTIVITIES, MAIN_ACTIVITIES, UPSERT_ACTIVITIES, type Activities } from './activities';
 import type { Config } from './config';
 import type { Deps } from './deps';
+import { prebuiltWorkflowBundle } from './workflow-bundle';
 import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE } from './workflows/types';
 
 export interface WorkerSetOptions {
@@ -9,8 +10,8 @@ export interface WorkerSetOptions {
   namespace: string;
   config: Config;
   deps: Deps;
-  /** A prebuilt workflow bundle (tests build it once); otherwise the workflows are bundled here. */
-  workflowBundle?: WorkflowBundle;
+  /** A workflow bundle built by the caller (tests build it once); else the build's, else bundled here. */
+  workflowBundle?: WorkflowBundleOption;
   /** How long in-flight activities get to finish when shutting down. */
   shutdownGraceTime?: string;
 }
@@ -34,7 +35,8 @@ function pick<K extends keyof Activities>(all: Activities, keys: readonly K[]): 
 export async function createWorkerSet(o: WorkerSetOptions): Promise<WorkerSet> {
   const activities = createActivities(o.deps);
   const common = { connection: o.connection, namespace: o.namespace, shutdownGraceTime: o.shutdownGraceTime ?? '30s' };
-  const workflows = o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: require.resolve('./workflows') };
+  const bundle = o.workflowBundle ?? prebuiltWorkflowBundle();
+  const workflows = bundle ? { workflowBundle: bundle } : { workflowsPath: require.resolve('./workflows') };
   const workers = [
     await Worker.create({
       ...common,

@@ -68,6 +68,8 @@ export interface EmbeddingServer {
   stats: EmbeddingServerStats;
   reset(): void;
   setOutage(mode: 'off' | '503' | 'reset'): void;
+  /** Changes the added latency per request from now on (benchmarks compare several). */
+  setLatency(ms: number): void;
   failNext(n: number, answer: Exclude<FaultAnswer, undefined>): void;
   close(): Promise<void>;
 }
@@ -78,7 +80,8 @@ function emptyStats(): EmbeddingServerStats {
   return { requests: 0, ok: 0, inputs: 0, tokens: 0, errors: 0, rateLimited: 0, byStatus: {}, maxConcurrent: 0, requestBodies: [], log: [] };
 }
 
-export async function startEmbeddingServer(o: EmbeddingServerOptions): Promise<EmbeddingServer> {
+export async function startEmbeddingServer(options: EmbeddingServerOptions): Promise<EmbeddingServer> {
+  const o = { ...options };
   let stats = emptyStats();
   let outage: 'off' | '503' | 'reset' = 'off';
   const queued: Array<Exclude<FaultAnswer, undefined>> = [];
@@ -196,6 +199,9 @@ export async function startEmbeddingServer(o: EmbeddingServerOptions): Promise<E
     },
     setOutage: (mode) => {
       outage = mode;
+    },
+    setLatency: (ms) => {
+      o.latencyMs = ms;
     },
     failNext: (n, answer) => {
       for (let i = 0; i < n; i++) queued.push(answer);

@@ -71,6 +71,15 @@ describe('chunkText', () => {
     assert.equal(chunks.map((c) => c.text).join(''), blob);
   });
 
+  it('treats special-token strings in a document as ordinary text', () => {
+    // Tokenizers throw on "<|endoftext|>" by default; a document about tokenizers must still index.
+    const text = 'Models end a sample with <|endoftext|>; fill-in-the-middle uses <|fim_prefix|>.';
+    const chunks = chunkText(text, { chunkTokens: 64, overlapTokens: 0 });
+    assert.equal(chunks.length, 1);
+    assert.equal(chunks[0]!.text, text);
+    assert.ok(countTokens('<|endoftext|>') > 1, 'counted as ordinary text, not as one special token');
+  });
+
   it('rejects nonsensical options with a clear message', () => {
     assert.throws(() => chunkText('a', { chunkTokens: 8, overlapTokens: 0 }), /chunkTokens must be an integer from 16/);
     assert.throws(() => chunkText('a', { chunkTokens: 100, overlapTokens: 60 }), /overlapTokens/);
