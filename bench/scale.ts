@@ -28,12 +28,13 @@ export async function scale(smoke: boolean): Promise<void> {
   const stack = { server, emb, client: tc.client } as unknown as Stack;
   try {
     for (const chunks of sizes) {
-      // ~3 chunks per 700-token document at 256-token chunks
-      const documents = Math.ceil(chunks / 3);
+      // The synthetic 700-token documents come out at ~4.4 chunks each at 256-token chunks.
+      const documents = Math.ceil(chunks / 4.4);
       const collection = `bench_scale_${chunks}`;
       await dropCollection(collection);
       const pid = w.child.pid!;
-      let peak = rssOf(pid);
+      const before = rssOf(pid);
+      let peak = before;
       const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 500);
       const t = await timedIngest(stack, `bench-scale-${chunks}-${Date.now()}`, {
         collection,
@@ -52,6 +53,7 @@ export async function scale(smoke: boolean): Promise<void> {
         'events (all runs)': t.history.events,
         runs: t.history.runs,
         'events per run': Math.round(t.history.events / t.history.runs),
+        'worker RSS before MB': before,
         'worker peak RSS MB': peak,
       });
       await dropCollection(collection);

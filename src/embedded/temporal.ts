@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdirSync, openSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
@@ -51,11 +51,29 @@ export function findTemporalCli(explicit?: string): string | undefined {
 export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   const namespace = o.namespace ?? 'default';
   const cli = findTemporalCli(o.cliPath);
+  mkdirSync(o.dataDir, { recursive: true });
+  if (!cli) {
+    const port = o.port ?? (await freePort());
+    return startWithSdkDownload(o, namespace, port, o.headless ? undefined : (o.uiPort ?? (await freePort())));
+  }
+  // The dev server picks its internal services' ports itself (probe a free port, close, bind
+  // later), so another process can take one in between; it then dies with "address already in
+  // use". That is a race, not a configuration error: start again with fresh ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startCli(cli, o, namespace);
+    } catch (err) {
+      if (!(err instanceof PortRace) || attempt >= 3) throw err;
+      o.log?.(`Temporal dev server lost a port race (${err.message}); starting it again`);
+    }
+  }
+}
+
+class PortRace extends Error {}
+
+async function startCli(cli: string, o: DevServerOptions, namespace: string): Promise<DevServer> {
   const port = o.port ?? (await freePort());
   const uiPort = o.headless ? undefined : (o.uiPort ?? (await freePort()));
-  mkdirSync(o.dataDir, { recursive: true });
-  if (!cli) return startWithSdkDownload(o, namespace, port, uiPort);
-
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', namespace, '--log-level', 'warn'];
   if (!o.inMemory) args.push('--db-filename', path.join(o.dataDir, 'temporal.db'));
   if (uiPort === undefined) args.push('--headless');
@@ -66,7 +84,9 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
 
   const logFile = path.join(o.dataDir, 'temporal.log');
   const out = openSync(logFile, 'a');
+  const logStart = fstatSync(out).size;
   const child: ChildProcess = spawn(cli, args, { stdio: ['ignore', out, out], detached: false });
+  closeSync(out);
   let exited: string | undefined;
   child.once('exit', (code, signal) => (exited = `exited with ${code ?? signal}`));
   const address = `127.0.0.1:${port}`;
@@ -74,6 +94,8 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
     await waitForServer(address, namespace, () => exited, logFile);
   } catch (err) {
     child.kill('SIGKILL');
+    const bind = /listen tcp [^\s]+: bind: address already in use/.exec(readLogSince(logFile, logStart));
+    if (exited && bind) throw new PortRace(bind[0]);
     throw err;
   }
   o.log?.(`Temporal dev server on ${address}${uiPort ? `, Web UI http://127.0.0.1:${uiPort}` : ''} (log: ${logFile})`);
@@ -84,6 +106,15 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
     uiUrl: uiPort ? `http://127.0.0.1:${uiPort}` : undefined,
     stop: () => stopChild(child),
   };
+}
+
+/** What this start appended to the server log (a few KB of startup lines). */
+function readLogSince(logFile: string, offset: number): string {
+  try {
+    return readFileSync(logFile).subarray(offset).toString('utf8');
+  } catch {
+    return '';
+  }
 }
 
 async function waitForServer(address: string, namespace: string, exited: () => string | undefined, logFile: string): Promise<void> {
