@@ -3,7 +3,7 @@ import { decode as decodeIds, encode as encodeText } from 'gpt-tokenizer/encodin
 /**
  * cl100k_base is the encoding of OpenAI's embedding models (text-embedding-3-*, ada-002), so
  * token counts here match what the provider bills and limits. gpt-tokenizer, not js-tiktoken:
- * same token ids, 5–7× faster on this corpus (bench in BENCHMARKS.md), and chunking is the
+ * same token ids, 4.7–7.3× faster side by side on the fixture corpus (BENCHMARKS.md), and chunking is the
  * planning activity's main cost.
  *
  * Special-token strings such as "<|endoftext|>" inside a document are ordinary text here (the
