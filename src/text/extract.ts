@@ -1,4 +1,4 @@
-import { convert } from 'html-to-text';
+import { compile } from 'html-to-text';
 import { marked } from 'marked';
 import { DocumentError } from '../errors';
 
@@ -48,6 +48,9 @@ const HTML_OPTIONS = {
   ],
 };
 
+/** Compiled once: html-to-text's `convert` rebuilds its selector matcher on every call. */
+const htmlToText = compile(HTML_OPTIONS);
+
 /**
  * Decodes bytes as strict UTF-8. Binary and undecodable input is a per-document error, never
  * silently mangled text in the index.
@@ -68,10 +71,10 @@ export function extractText(documentId: string, raw: string, format: DocumentFor
   let text: string;
   switch (format) {
     case 'html':
-      text = convert(raw, HTML_OPTIONS);
+      text = htmlToText(raw);
       break;
     case 'markdown':
-      text = convert(marked.parse(raw, { async: false, gfm: true }) as string, HTML_OPTIONS);
+      text = htmlToText(marked.parse(raw, { async: false, gfm: true }) as string);
       break;
     case 'text':
       text = raw;

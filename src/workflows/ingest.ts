@@ -7,6 +7,7 @@ import {
   continueAsNew,
   defineQuery,
   log,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -224,22 +225,25 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
   visibility.phase(phase, c);
   showDetails();
 
+  // Plan ahead: the next page is planned while this page's batches are embedded and written,
+  // so the embedding queue does not run dry at page boundaries. Never across a continue-as-new:
+  // a run continues as new only with no plan in flight. (Runs recorded before this had no
+  // plan-ahead; `patched` keeps replaying them the old way.)
+  const planAhead = patched('plan-ahead');
+  type PagePlan = Awaited<ReturnType<typeof acts.planPage>>;
+  const planPage = (pageNo: number, cursor: string | null): Promise<PagePlan> => {
+    const p = acts.planPage({ collection, runKey, pageNo, source: input.source, cursor, pageSize, chunking, batching, full });
+    p.catch(() => undefined); // awaited below; this only keeps a failure while waiting from counting as unhandled
+    return p;
+  };
+  let ahead: Promise<PagePlan> | undefined;
   let pagesThisRun = 0;
   let done = false;
   while (!done) {
     throwIfFailed();
     const pageNo = c.pages;
-    const plan = await acts.planPage({
-      collection,
-      runKey,
-      pageNo,
-      source: input.source,
-      cursor: carry.cursor,
-      pageSize,
-      chunking,
-      batching,
-      full,
-    });
+    const plan = await (ahead ?? planPage(pageNo, carry.cursor));
+    ahead = undefined;
     c.pages++;
     c.documentsListed += plan.listed;
     c.documentsChanged += plan.changed;
@@ -250,6 +254,9 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
     for (const f of plan.failures) log.warn('document failed', { documentId: f.documentId, type: f.type, message: f.message });
     if (plan.failed > 0) lastError = `${plan.failures[0]?.type}: ${plan.failures[0]?.message}`;
     showDetails();
+    pagesThisRun++;
+    const wantsNewRun = () => pagesThisRun >= maxPages || workflowInfo().continueAsNewSuggested;
+    if (planAhead && plan.nextCursor !== null && !wantsNewRun()) ahead = planPage(pageNo + 1, plan.nextCursor);
 
     if (plan.batches === 0) {
       void commit(pageNo);
@@ -262,9 +269,8 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
     // them first, so the next run never skips or repeats a page.
     carry.cursor = plan.nextCursor;
     done = plan.nextCursor === null;
-    pagesThisRun++;
 
-    if (!done && (pagesThisRun >= maxPages || workflowInfo().continueAsNewSuggested)) {
+    if (!done && !ahead && wantsNewRun()) {
       await drain();
       carry.continuedAsNew++;
       await continueAsNew<typeof ingestCollection>({ ...input, state: carry });

@@ -3,10 +3,11 @@
  * (test/workflow/replay-histories.test.ts) that replays them against the current workflow code.
  *
  *   eval "$(bash scripts/infra/install-temporal.sh)"; export TEMPORAL_CLI_PATH
- *   node --import tsx test/support/record-histories.ts
+ *   HISTORY_TAG=plan-ahead node --import tsx test/support/record-histories.ts
  *
- * Record new ones when you add behaviour; keep the old ones: they are what running workflows
- * look like, and a change that cannot replay them needs `patched()`.
+ * Record new ones when you add behaviour, under a new tag (files are named <name>.<tag>.json);
+ * keep the old ones: they are what running workflows look like, and a change that cannot replay
+ * them needs `patched()`.
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
@@ -63,8 +64,9 @@ async function main(): Promise<void> {
       const args = ['workflow', 'show', '--address', server.address, '--workflow-id', workflowId, '--output', 'json'];
       if (run) args.push('--run-id', run);
       const { stdout } = await exec(process.env.TEMPORAL_CLI_PATH ?? 'temporal', args, { maxBuffer: 64 << 20 });
-      writeFileSync(path.join(out, `${name}.json`), stdout);
-      console.log(`${name}: ${(JSON.parse(stdout).events ?? []).length} events`);
+      const file = process.env.HISTORY_TAG ? `${name}.${process.env.HISTORY_TAG}.json` : `${name}.json`;
+      writeFileSync(path.join(out, file), stdout);
+      console.log(`${file}: ${(JSON.parse(stdout).events ?? []).length} events`);
     };
     await save('ingest-first-run', 'ingest-histories', runs[0]);
     await save('ingest-last-run', 'ingest-histories', runs[runs.length - 1]);

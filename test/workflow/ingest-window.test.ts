@@ -33,7 +33,7 @@ describe('ingestCollection workflow (mocked activities)', () => {
 
   interface Mock {
     activities: Activities;
-    log: { planned: Array<{ pageNo: number; cursor: string | null; runKey: string }>; committed: number[]; maxInFlight: number; finished: number; batchesDone: Map<number, number> };
+    log: { planned: Array<{ pageNo: number; cursor: string | null; runKey: string; previousPageBatchesDone: number }>; committed: number[]; maxInFlight: number; finished: number; batchesDone: Map<number, number> };
   }
 
   /** A source of `pages` pages with `batchesPerPage` batches of `chunksPerBatch` chunks each. */
@@ -44,7 +44,7 @@ describe('ingestCollection workflow (mocked activities)', () => {
     const activities = {
       prepareCollection: async () => ({ model: 'mock', dimensions: 4, semantic: true, sink: 'pgvector' }),
       planPage: async (i: { pageNo: number; cursor: string | null; runKey: string }) => {
-        log.planned.push({ pageNo: i.pageNo, cursor: i.cursor, runKey: i.runKey });
+        log.planned.push({ pageNo: i.pageNo, cursor: i.cursor, runKey: i.runKey, previousPageBatchesDone: log.batchesDone.get(i.pageNo - 1) ?? 0 });
         const page = i.cursor === null ? 0 : Number(i.cursor.slice(1)) + 1;
         return {
           listed: 10,
@@ -115,6 +115,17 @@ describe('ingestCollection workflow (mocked activities)', () => {
     assert.equal(m.log.maxInFlight, 3, 'the window was never filled');
     assert.equal(result.counters.batches, 36);
     assert.equal(result.counters.chunksUpserted, 180);
+  });
+
+  it('plans the next page while the current page is still being embedded (plan-ahead)', async () => {
+    const m = mock(3, 4, 5, { embedDelayMs: 300 });
+    const result = await withWorkers(m, async () => (await start('wf-plan-ahead', { collection: 'wf', source: { kind: 'synthetic', documents: 1 }, maxInFlightBatches: 2 })).result());
+    assert.deepEqual(m.log.planned.map((p) => p.pageNo), [0, 1, 2]);
+    // Without plan-ahead, page 1 would be planned only once page 0's batches were all dispatched,
+    // i.e. after 2 of its 4 had landed (window 2); with it, before the first 300 ms embed is back.
+    assert.deepEqual(m.log.planned.slice(1).map((p) => p.previousPageBatchesDone), [0, 0]);
+    assert.equal(result.counters.chunksUpserted, 60);
+    assert.deepEqual([...m.log.committed].sort((a, b) => a - b), [0, 1, 2]);
   });
 
   it('continues as new every maxPagesPerRun pages, without skipping or repeating a page, counters intact', async () => {
