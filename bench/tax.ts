@@ -2,7 +2,7 @@
 import pg from 'pg';
 import { OpenAIEmbedder } from '../src/embedders/openai';
 import { PgVectorStore } from '../src/sinks/pgvector';
-import { TEST_DATABASE_URL } from '../test/support/env';
+import { TEST_DATABASE_URL, withPg } from '../test/support/env';
 import { barePipeline } from './bare-pipeline';
 import { dropCollection, report, startStack, timedIngest } from './lib';
 
@@ -16,28 +16,51 @@ export async function tax(smoke: boolean): Promise<void> {
   const model = `bench-tax-${Date.now()}`;
   const stack = await startStack({ model, emb: { latencyMs }, config: { embedConcurrency: concurrency, upsertConcurrency: concurrency } });
   const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: concurrency + 2 });
+  // The machine is shared and noisy: several rounds, alternating which pipeline goes first,
+  // each from a cold start (no sink rows, no cached embeddings); the median ratio is reported.
+  const rounds = smoke ? 1 : 3;
+  const rows: Array<Record<string, unknown>> = [];
+  const ratios: number[] = [];
+  let historyPerChunk = 0;
   try {
-    await dropCollection('bench_tax_bare');
-    await dropCollection('bench_tax_temporal');
-    // bare pipeline: same server, same batches, same concurrency
     const embedder = new OpenAIEmbedder({ apiKey: 'k', baseURL: stack.emb.url, model, dimensions: 64, sendDimensions: true, timeoutMs: 60_000 });
-    stack.emb.reset();
-    const t0 = process.hrtime.bigint();
-    const bare = await barePipeline({ collection: 'bench_tax_bare', source, chunking, batching, pageSize: 200, concurrency, embedder, sink: new PgVectorStore(pool) });
-    const bareSecs = Number(process.hrtime.bigint() - t0) / 1e9;
-    const bareRequests = stack.emb.stats.requests;
-    stack.emb.reset();
-    const t = await timedIngest(stack, `bench-tax-${Date.now()}`, { collection: 'bench_tax_temporal', source, chunking, batching, pageSize: 200, maxInFlightBatches: concurrency * 2 });
-    const temporalRate = t.result.counters.chunksUpserted / t.seconds;
-    const bareRate = bare.chunks / bareSecs;
-    report(
-      'tax',
-      [
-        { pipeline: 'bare promise pool', chunks: bare.chunks, seconds: bareSecs, 'chunks/s': bareRate, 'embedding requests': bareRequests },
-        { pipeline: 'vector-ingest (Temporal)', chunks: t.result.counters.chunksUpserted, seconds: t.seconds, 'chunks/s': temporalRate, 'embedding requests': stack.emb.stats.requests },
-      ],
-      [`ratio (Temporal ÷ bare): ${(temporalRate / bareRate).toFixed(3)} (target >= 0.9); provider latency ${latencyMs} ms; concurrency ${concurrency}; history ${(t.history.bytes / t.result.counters.chunksUpserted).toFixed(1)} B/chunk`],
-    );
+    const cold = async () => {
+      await dropCollection('bench_tax_bare');
+      await dropCollection('bench_tax_temporal');
+      await withPg((c) => c.query('DELETE FROM vector_ingest.embedding_cache WHERE model = $1', [model]));
+      stack.emb.reset();
+    };
+    const runBare = async () => {
+      await cold();
+      const t0 = process.hrtime.bigint();
+      const bare = await barePipeline({ collection: 'bench_tax_bare', source, chunking, batching, pageSize: 200, concurrency, embedder, sink: new PgVectorStore(pool) });
+      return { chunks: bare.chunks, seconds: Number(process.hrtime.bigint() - t0) / 1e9, requests: stack.emb.stats.requests };
+    };
+    const runTemporal = async (round: number) => {
+      await cold();
+      const t = await timedIngest(stack, `bench-tax-${round}-${Date.now()}`, { collection: 'bench_tax_temporal', source, chunking, batching, pageSize: 200, maxInFlightBatches: concurrency * 2 });
+      historyPerChunk = t.history.bytes / t.result.counters.chunksUpserted;
+      return { chunks: t.result.counters.chunksUpserted, seconds: t.seconds, requests: stack.emb.stats.requests };
+    };
+    for (let round = 1; round <= rounds; round++) {
+      let bare, durable;
+      if (round % 2 === 1) {
+        bare = await runBare();
+        durable = await runTemporal(round);
+      } else {
+        durable = await runTemporal(round);
+        bare = await runBare();
+      }
+      const ratio = durable.chunks / durable.seconds / (bare.chunks / bare.seconds);
+      ratios.push(ratio);
+      for (const [pipeline, r] of [['bare promise pool', bare], ['vector-ingest (Temporal)', durable]] as const) {
+        rows.push({ round, pipeline, chunks: r.chunks, seconds: r.seconds, 'chunks/s': r.chunks / r.seconds, 'embedding requests': r.requests, 'ratio this round': pipeline === 'bare promise pool' ? '' : ratio.toFixed(3) });
+      }
+    }
+    const median = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)]!;
+    report('tax', rows, [
+      `median ratio (Temporal ÷ bare) over ${rounds} round(s): ${median.toFixed(3)} (target >= 0.9); provider latency ${latencyMs} ms; concurrency ${concurrency}; history ${historyPerChunk.toFixed(1)} B/chunk`,
+    ]);
   } finally {
     await pool.end();
     await stack.stop();

@@ -13,10 +13,18 @@ export interface UpsertResult {
 /**
  * Writes one batch to the sink: staged chunk text joined with vectors from the embedding cache,
  * upserted by deterministic point id, so a retry or a re-run overwrites instead of duplicating.
+ * A sink in the state store's database (pgvector) does the join itself; others get the points.
  */
 export async function upsertBatch(deps: ActivityDeps, key: BatchKey): Promise<UpsertResult> {
   const { store, embedder } = deps;
   const sink = await sinkFor(deps, key.collection);
+  if (sink.upsertQuery) {
+    // pgvector lives in the state store's database: one INSERT … SELECT from staging + cache,
+    // then mark those chunks landed. Both idempotent, so a retry between them is harmless.
+    const { written } = await sink.upsertQuery(key.collection, store.pointsQuery(key, embedder.model, embedder.dimensions));
+    const { landed, pending } = await store.markLandedWithVectors(key, embedder.model, embedder.dimensions);
+    return { upserted: landed, written, skipped: pending - landed };
+  }
   const rows = await store.batchChunks(key);
   const vectors = await store.getEmbeddings(embedder.model, embedder.dimensions, [...new Set(rows.map((r) => r.textHash))]);
   const ready = rows.filter((r) => vectors.has(r.textHash));

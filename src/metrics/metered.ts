@@ -51,6 +51,17 @@ export class MeteredVectorStore implements VectorStore {
     metrics.upsertRows.inc({ sink: this.kind }, points.length);
     return n;
   }
+  get upsertQuery(): VectorStore['upsertQuery'] {
+    const inner = this.inner.upsertQuery?.bind(this.inner);
+    if (!inner) return undefined;
+    return async (name, points) => {
+      const end = metrics.upsertSeconds.startTimer({ sink: this.kind });
+      const r = await inner(name, points);
+      end();
+      metrics.upsertRows.inc({ sink: this.kind }, r.offered);
+      return r;
+    };
+  }
   deleteDocuments(name: string, ids: string[]) {
     return this.inner.deleteDocuments(name, ids);
   }

@@ -1,8 +1,16 @@
 import type { Pool } from 'pg';
 import { ConfigError } from '../errors';
 import { quoteIdent, validateCollectionName } from '../naming';
-import type { ChunkTrim, Point, VectorStore } from './types';
+import type { ChunkTrim, Point, PointsQuery, VectorStore } from './types';
 import { toVectorLiteral } from './vector-literal';
+
+/** Rows whose content and vector are unchanged are left alone, so a re-run rewrites nothing. */
+const UPSERT_CONFLICT = `ON CONFLICT (id) DO UPDATE SET document_id = EXCLUDED.document_id, chunk_index = EXCLUDED.chunk_index,
+         content = EXCLUDED.content, content_hash = EXCLUDED.content_hash, metadata = EXCLUDED.metadata,
+         embedding = EXCLUDED.embedding, updated_at = now()
+       WHERE t.content_hash IS DISTINCT FROM EXCLUDED.content_hash
+          OR t.metadata IS DISTINCT FROM EXCLUDED.metadata
+          OR t.embedding IS DISTINCT FROM EXCLUDED.embedding`;
 
 /**
  * Postgres + pgvector: one table per collection, named by the collection, in `schema`.
@@ -64,16 +72,10 @@ export class PgVectorStore implements VectorStore {
 
   async upsert(name: string, points: Point[]): Promise<number> {
     if (points.length === 0) return 0;
-    const t = this.table(name);
     const r = await this.pool.query(
-      `INSERT INTO ${t} AS t (id, document_id, chunk_index, content, content_hash, metadata, embedding)
+      `${this.insertInto(name)}
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::jsonb[], $7::vector[])
-       ON CONFLICT (id) DO UPDATE SET document_id = EXCLUDED.document_id, chunk_index = EXCLUDED.chunk_index,
-         content = EXCLUDED.content, content_hash = EXCLUDED.content_hash, metadata = EXCLUDED.metadata,
-         embedding = EXCLUDED.embedding, updated_at = now()
-       WHERE t.content_hash IS DISTINCT FROM EXCLUDED.content_hash
-          OR t.metadata IS DISTINCT FROM EXCLUDED.metadata
-          OR t.embedding IS DISTINCT FROM EXCLUDED.embedding`,
+       ${UPSERT_CONFLICT}`,
       [
         points.map((p) => p.id),
         points.map((p) => p.documentId),
@@ -85,6 +87,25 @@ export class PgVectorStore implements VectorStore {
       ],
     );
     return r.rowCount ?? 0;
+  }
+
+  /**
+   * The same upsert from a SELECT in this database (the state store's staging table joined
+   * with the embedding cache): one statement, and no chunk text or vector travels to the worker
+   * and back. `offered` counts the selected rows, `written` the rows that changed.
+   */
+  async upsertQuery(name: string, points: PointsQuery): Promise<{ offered: number; written: number }> {
+    const r = await this.pool.query<{ offered: number; written: number }>(
+      `WITH src AS (${points.sql}),
+       ins AS (${this.insertInto(name)} SELECT * FROM src ${UPSERT_CONFLICT} RETURNING 1)
+       SELECT (SELECT count(*) FROM src)::int AS offered, (SELECT count(*) FROM ins)::int AS written`,
+      points.params,
+    );
+    return r.rows[0]!;
+  }
+
+  private insertInto(name: string): string {
+    return `INSERT INTO ${this.table(name)} AS t (id, document_id, chunk_index, content, content_hash, metadata, embedding)`;
   }
 
   async deleteDocuments(name: string, documentIds: string[]): Promise<void> {

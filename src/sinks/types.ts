@@ -8,6 +8,16 @@ export interface Point {
   vector: number[];
 }
 
+/**
+ * A SELECT, in the sink's own database, yielding rows of (id uuid, document_id, chunk_index,
+ * content, content_hash, metadata jsonb, embedding vector): points a sink in the same database
+ * as the state store can write without them passing through the worker.
+ */
+export interface PointsQuery {
+  sql: string;
+  params: unknown[];
+}
+
 export interface ChunkTrim {
   documentId: string;
   /** Delete this document's chunks with chunk_index >= keep. */
@@ -23,6 +33,8 @@ export interface VectorStore {
   /** Creates the collection if missing; refuses one whose vector size differs. */
   ensureCollection(name: string, dimensions: number): Promise<void>;
   upsert(name: string, points: Point[]): Promise<number>;
+  /** Same as upsert, for points selected in the sink's database (only pgvector has this). */
+  upsertQuery?(name: string, points: PointsQuery): Promise<{ offered: number; written: number }>;
   deleteDocuments(name: string, documentIds: string[]): Promise<void>;
   trimDocuments(name: string, trims: ChunkTrim[]): Promise<void>;
   /** Work best done after a bulk load (building the ANN index). */

@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { MIGRATION, STATE_SCHEMA as S, STATE_VERSION } from './schema';
 import { toVectorLiteral, parseVectorLiteral } from '../sinks/vector-literal';
+import type { PointsQuery } from '../sinks/types';
 
 export interface BatchKey {
   collection: string;
@@ -267,6 +268,38 @@ export class StateStore {
          AND s.document_id = x.doc AND s.chunk_index = x.idx`,
       [k.collection, k.runKey, k.pageNo, k.batchNo, chunks.map((c) => c.documentId), chunks.map((c) => c.chunkIndex)],
     );
+  }
+
+  /**
+   * The batch's pending chunks that have a vector in the cache, as sink rows (see PointsQuery):
+   * for a pgvector sink in this database, which writes them with one INSERT … SELECT.
+   */
+  pointsQuery(k: BatchKey, model: string, dimensions: number): PointsQuery {
+    return {
+      sql: `SELECT s.point_id, s.document_id, s.chunk_index, s.content, s.text_hash,
+              jsonb_build_object('document_id', s.document_id, 'chunk_index', s.chunk_index, 'tokens', s.tokens),
+              e.embedding
+            FROM ${S}.staged_chunks s
+            JOIN ${S}.embedding_cache e ON e.model = $5 AND e.dimensions = $6 AND e.text_hash = s.text_hash
+            WHERE s.collection = $1 AND s.run_key = $2 AND s.page_no = $3 AND s.batch_no = $4 AND s.status = 0`,
+      params: [k.collection, k.runKey, k.pageNo, k.batchNo, model, dimensions],
+    };
+  }
+
+  /** Marks the batch's pending chunks that have a cached vector as landed; counts both kinds. */
+  async markLandedWithVectors(k: BatchKey, model: string, dimensions: number): Promise<{ landed: number; pending: number }> {
+    const r = await this.pool.query<{ landed: number; pending: number }>(
+      `WITH landed AS (
+         UPDATE ${S}.staged_chunks s SET status = 1 FROM ${S}.embedding_cache e
+         WHERE s.collection = $1 AND s.run_key = $2 AND s.page_no = $3 AND s.batch_no = $4 AND s.status = 0
+           AND e.model = $5 AND e.dimensions = $6 AND e.text_hash = s.text_hash
+         RETURNING 1)
+       SELECT (SELECT count(*) FROM landed)::int AS landed,
+              (SELECT count(*) FROM ${S}.staged_chunks
+                WHERE collection = $1 AND run_key = $2 AND page_no = $3 AND batch_no = $4 AND status = 0)::int AS pending`,
+      [k.collection, k.runKey, k.pageNo, k.batchNo, model, dimensions],
+    );
+    return r.rows[0]!;
   }
 
   async markFailed(k: BatchKey, failures: ChunkFailure[]): Promise<void> {
