@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -58,5 +59,32 @@ describe('DirectorySource', () => {
       src.read({ id: 'a.md', format: 'markdown' }, 3),
       (e: unknown) => e instanceof DocumentError && e.type === 'DocumentTooLarge' && /a\.md: is \d+ bytes; the limit is 3/.test(e.message),
     );
+  });
+
+  it('refuses a file it may not read as UnreadableDocument (permission denied)', () => {
+    // Root reads a mode-000 file anyway, so as root the read runs in a child process as the
+    // unprivileged user 65534 ("nobody"): a real EACCES from the kernel, not a simulated one.
+    const dir = mkdtempSync(path.join(tmpdir(), 'vi-eacces-'));
+    try {
+      chmodSync(dir, 0o755);
+      writeFileSync(path.join(dir, 'locked.md'), 'secret');
+      chmodSync(path.join(dir, 'locked.md'), 0o000);
+      const script = path.join(dir, 'read.ts');
+      writeFileSync(
+        script,
+        `import { DirectorySource } from ${JSON.stringify(path.resolve(__dirname, '../../src/sources/directory'))};
+void new DirectorySource(${JSON.stringify(dir)}).read({ id: 'locked.md', format: 'markdown' }, 1e6).then(
+  () => console.log('read'),
+  (e) => console.log(JSON.stringify({ type: e.type, message: e.message })),
+);`,
+      );
+      chmodSync(script, 0o644);
+      const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+      const r = spawnSync(process.execPath, ['--import', 'tsx', script], { ...asNobody, cwd: path.resolve(__dirname, '../..'), encoding: 'utf8', timeout: 30_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout.trim()), { type: 'UnreadableDocument', message: 'locked.md: permission denied' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
