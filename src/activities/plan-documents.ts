@@ -24,6 +24,12 @@ export interface PlannedDocuments {
 }
 
 const MAX_MESSAGE = 300;
+/**
+ * Documents read ahead of the one being processed: reads wait on the disk or the network, so a
+ * few in flight keep the page from being a chain of round trips (an unchanged page of 200 files
+ * is mostly reads). At most this many documents are held at once.
+ */
+const READ_AHEAD = 8;
 
 /**
  * Reads, hashes, extracts and chunks documents, skipping those whose hash matches `known`
@@ -49,13 +55,25 @@ export async function planDocuments(
   const chunks: StagedChunk[] = [];
   let unchanged = 0;
   let lastBeat = Date.now();
-  for (const item of args.items) {
+  const reads: Array<Promise<Uint8Array> | undefined> = [];
+  const startRead = (i: number) => {
+    const item = args.items[i];
+    if (!item) return;
+    const p = args.source.read(item, deps.limits.maxDocumentBytes);
+    p.catch(() => undefined); // awaited in order below; a failure waiting its turn is not unhandled
+    reads[i] = p;
+  };
+  for (let i = 0; i < READ_AHEAD; i++) startRead(i);
+  for (const [i, item] of args.items.entries()) {
     if (Date.now() - lastBeat > 5_000) {
       heartbeat({ documentId: item.id });
       lastBeat = Date.now();
     }
+    const read = reads[i]!;
+    reads[i] = undefined;
+    startRead(i + READ_AHEAD);
     try {
-      const bytes = await args.source.read(item, deps.limits.maxDocumentBytes);
+      const bytes = await read;
       const hash = sha256(Buffer.concat([Buffer.from(params), bytes]));
       if (!args.full && args.known.get(item.id) === hash) {
         unchanged++;
