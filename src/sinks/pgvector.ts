@@ -92,7 +92,9 @@ export class PgVectorStore implements VectorStore {
   /**
    * The same upsert from a SELECT in this database (the state store's staging table joined
    * with the embedding cache): one statement, and no chunk text or vector travels to the worker
-   * and back. `offered` counts the selected rows, `written` the rows that changed.
+   * and back. `offered` counts the selected rows, `written` the rows that changed. The query
+   * runs on this store's pool, so it must reach the state store's database: src/deps.ts builds
+   * both on one pool.
    */
   async upsertQuery(name: string, points: PointsQuery): Promise<{ offered: number; written: number }> {
     const r = await this.pool.query<{ offered: number; written: number }>(
