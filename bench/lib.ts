@@ -82,3 +82,22 @@ function fmt(v: unknown): string {
 export function rssMb(): number {
   return Math.round(process.memoryUsage().rss / 1024 / 1024);
 }
+
+/** Forgets a model's cached embeddings, so the next run starts cold. */
+export async function clearEmbeddingCache(model: string): Promise<void> {
+  await withPg((c) => c.query('DELETE FROM vector_ingest.embedding_cache WHERE model = $1', [model]));
+}
+
+/** Runs both, `a` first in odd rounds and `b` first in even ones (a noisy machine favours neither). */
+export async function alternating<A, B>(round: number, a: () => Promise<A>, b: () => Promise<B>): Promise<[A, B]> {
+  if (round % 2 === 1) {
+    const ra = await a();
+    return [ra, await b()];
+  }
+  const rb = await b();
+  return [await a(), rb];
+}
+
+export function median(xs: number[]): number {
+  return [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+}

@@ -1,8 +1,8 @@
 /**
  * Peer: LangChain.js `index()` with its Postgres record manager into its PGVectorStore, on the
- * same corpus, chunks, embeddings server (at 50 ms and 300 ms of provider latency) and Postgres as vector-ingest. Reported: chunks/s
- * of each (ours ÷ theirs, target >= 3), and embedding calls and deletions on an unchanged
- * re-index.
+ * same corpus, chunks, embeddings server (at 50 ms and 300 ms of provider latency) and Postgres
+ * as vector-ingest. Reported: chunks/s of each (ours ÷ theirs, target >= 3), and embedding calls
+ * and deletions on an unchanged re-index.
  * LangChain is installed apart from the project's dependencies (bench/peer/), on first use.
  */
 import { execFileSync } from 'node:child_process';
@@ -15,7 +15,7 @@ import { decodeUtf8, extractText, formatOf } from '../src/text/extract';
 import { DirectorySource } from '../src/sources/directory';
 import { buildCorpus } from '../test/support/corpus';
 import { TEST_DATABASE_URL, tempDir, withPg } from '../test/support/env';
-import { dropCollection, report, startStack, timedIngest } from './lib';
+import { alternating, clearEmbeddingCache, dropCollection, median, report, startStack, timedIngest } from './lib';
 
 function langchain() {
   const dir = path.join(__dirname, 'peer');
@@ -114,7 +114,7 @@ export async function peer(smoke: boolean): Promise<void> {
     const runOurs = async (latencyMs: number, round: number) => {
       // Cold like LangChain's first run: no rows and no cached embeddings.
       await dropCollection(collection);
-      await withPg((c) => c.query('DELETE FROM vector_ingest.embedding_cache WHERE model = $1', [model]));
+      await clearEmbeddingCache(model);
       stack.emb.reset();
       const first = await timedIngest(stack, `bench-peer-${latencyMs}-${round}-1-${Date.now()}`, input);
       const calls = stack.emb.stats.requests;
@@ -136,14 +136,7 @@ export async function peer(smoke: boolean): Promise<void> {
       stack.emb.setLatency(latencyMs);
       const ratios: number[] = [];
       for (let round = 1; round <= rounds; round++) {
-        let theirs, ours;
-        if (round % 2 === 1) {
-          theirs = await runLangChain();
-          ours = await runOurs(latencyMs, round);
-        } else {
-          ours = await runOurs(latencyMs, round);
-          theirs = await runLangChain();
-        }
+        const [theirs, ours] = await alternating(round, runLangChain, () => runOurs(latencyMs, round));
         const ratio = ours.chunks / ours.first / (theirs.chunks / theirs.first);
         ratios.push(ratio);
         for (const r of [theirs, ours]) {
@@ -162,8 +155,7 @@ export async function peer(smoke: boolean): Promise<void> {
           });
         }
       }
-      const median = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)]!;
-      notes.push(`provider latency ${latencyMs} ms: median ours ÷ LangChain (chunks/s, first run) over ${rounds} round(s) = ${median.toFixed(2)} (target >= 3)`);
+      notes.push(`provider latency ${latencyMs} ms: median ours ÷ LangChain (chunks/s, first run) over ${rounds} round(s) = ${median(ratios).toFixed(2)} (target >= 3)`);
     }
     await vectorStore.end?.();
     await recordManager.end?.();

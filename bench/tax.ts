@@ -2,9 +2,9 @@
 import pg from 'pg';
 import { OpenAIEmbedder } from '../src/embedders/openai';
 import { PgVectorStore } from '../src/sinks/pgvector';
-import { TEST_DATABASE_URL, withPg } from '../test/support/env';
+import { TEST_DATABASE_URL } from '../test/support/env';
 import { barePipeline } from './bare-pipeline';
-import { dropCollection, report, startStack, timedIngest } from './lib';
+import { alternating, clearEmbeddingCache, dropCollection, median, report, startStack, timedIngest } from './lib';
 
 export async function tax(smoke: boolean): Promise<void> {
   const docs = smoke ? 120 : 1500;
@@ -27,7 +27,7 @@ export async function tax(smoke: boolean): Promise<void> {
     const cold = async () => {
       await dropCollection('bench_tax_bare');
       await dropCollection('bench_tax_temporal');
-      await withPg((c) => c.query('DELETE FROM vector_ingest.embedding_cache WHERE model = $1', [model]));
+      await clearEmbeddingCache(model);
       stack.emb.reset();
     };
     const runBare = async () => {
@@ -43,23 +43,15 @@ export async function tax(smoke: boolean): Promise<void> {
       return { chunks: t.result.counters.chunksUpserted, seconds: t.seconds, requests: stack.emb.stats.requests };
     };
     for (let round = 1; round <= rounds; round++) {
-      let bare, durable;
-      if (round % 2 === 1) {
-        bare = await runBare();
-        durable = await runTemporal(round);
-      } else {
-        durable = await runTemporal(round);
-        bare = await runBare();
-      }
+      const [bare, durable] = await alternating(round, runBare, () => runTemporal(round));
       const ratio = durable.chunks / durable.seconds / (bare.chunks / bare.seconds);
       ratios.push(ratio);
       for (const [pipeline, r] of [['bare promise pool', bare], ['vector-ingest (Temporal)', durable]] as const) {
         rows.push({ round, pipeline, chunks: r.chunks, seconds: r.seconds, 'chunks/s': r.chunks / r.seconds, 'embedding requests': r.requests, 'ratio this round': pipeline === 'bare promise pool' ? '' : ratio.toFixed(3) });
       }
     }
-    const median = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)]!;
     report('tax', rows, [
-      `median ratio (Temporal ÷ bare) over ${rounds} round(s): ${median.toFixed(3)} (target >= 0.9); provider latency ${latencyMs} ms; concurrency ${concurrency}; history ${historyPerChunk.toFixed(1)} B/chunk`,
+      `median ratio (Temporal ÷ bare) over ${rounds} round(s): ${median(ratios).toFixed(3)} (target >= 0.9); provider latency ${latencyMs} ms; concurrency ${concurrency}; history ${historyPerChunk.toFixed(1)} B/chunk`,
     ]);
   } finally {
     await pool.end();

@@ -37,7 +37,21 @@ export class MeteredEmbedder implements Embedder {
 
 /** Measures a vector store's writes: rows and batch latency. */
 export class MeteredVectorStore implements VectorStore {
-  constructor(private readonly inner: VectorStore) {}
+  /** Present exactly when the inner store has it (the activity checks for it). */
+  readonly upsertQuery?: VectorStore['upsertQuery'];
+
+  constructor(private readonly inner: VectorStore) {
+    const query = inner.upsertQuery?.bind(inner);
+    if (query) {
+      this.upsertQuery = async (name, points) => {
+        const end = metrics.upsertSeconds.startTimer({ sink: this.kind });
+        const r = await query(name, points);
+        end();
+        metrics.upsertRows.inc({ sink: this.kind }, r.offered);
+        return r;
+      };
+    }
+  }
   get kind() {
     return this.inner.kind;
   }
@@ -50,17 +64,6 @@ export class MeteredVectorStore implements VectorStore {
     end();
     metrics.upsertRows.inc({ sink: this.kind }, points.length);
     return n;
-  }
-  get upsertQuery(): VectorStore['upsertQuery'] {
-    const inner = this.inner.upsertQuery?.bind(this.inner);
-    if (!inner) return undefined;
-    return async (name, points) => {
-      const end = metrics.upsertSeconds.startTimer({ sink: this.kind });
-      const r = await inner(name, points);
-      end();
-      metrics.upsertRows.inc({ sink: this.kind }, r.offered);
-      return r;
-    };
   }
   deleteDocuments(name: string, ids: string[]) {
     return this.inner.deleteDocuments(name, ids);
