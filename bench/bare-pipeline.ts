@@ -11,7 +11,7 @@ import { openSource } from '../src/sources';
 import { assignBatches } from '../src/text/batcher';
 import { chunkText } from '../src/text/chunker';
 import { decodeUtf8, extractText } from '../src/text/extract';
-import type { BatchingOptions, ChunkingOptions, SourceSpec } from '../src/workflows/types';
+import type { BatchingOptions, ChunkingOptions, SourceSpec } from '../src/contracts/ingest';
 
 export async function barePipeline(o: {
   collection: string;

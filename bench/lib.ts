@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { DevServer } from '../src/embedded/temporal';
 import { startEmbeddingServer, type EmbeddingServer, type EmbeddingServerOptions } from '../src/testing/embedding-server';
 import { ingestCollection } from '../src/workflows';
-import { TASK_QUEUE, type IngestInput, type IngestResult } from '../src/workflows/types';
+import { TASK_QUEUE, type IngestInput, type IngestResult } from '../src/contracts/ingest';
 import { historySize, startTemporal, startTestWorker, testClient, testConfig, withPg, type TestWorker } from '../test/support/env';
 import type { RawConfig } from '../src/config';
 

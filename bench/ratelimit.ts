@@ -6,7 +6,7 @@
  * the share of requests answered 429.
  */
 import { OpenAIEmbedder } from '../src/embedders/openai';
-import { ProviderError } from '../src/embedders/classify';
+import { ProviderError } from '../src/errors';
 import { startEmbeddingServer } from '../src/testing/embedding-server';
 import { dropCollection, report, startStack, timedIngest } from './lib';
 

@@ -19,8 +19,8 @@ import { loadConfig } from '../src/config';
 import { createLogger } from '../src/log';
 import { startServices, startWorker } from '../src/stack';
 import { ingestCollection } from '../src/workflows';
-import { replayWorkflowId } from '../src/workflows/replay-types';
-import { ingestWorkflowId, TASK_QUEUE } from '../src/workflows/types';
+import { replayWorkflowId } from '../src/contracts/replay';
+import { ingestWorkflowId, TASK_QUEUE } from '../src/contracts/ingest';
 
 const OUT = path.resolve(__dirname, '../docs/screenshots');
 

@@ -1,3 +1,5 @@
+import { headerLookup, retryAfterMs } from './retry-hints';
+
 /**
  * Error types the activities throw. Their `type` names are stable: retry policies list the
  * non-retryable ones, the replay workflow groups failures by them, and operators filter on them.
@@ -33,4 +35,61 @@ export class ConfigError extends Error {
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * What went wrong talking to a provider, in terms the retry policy cares about. Embedders and
+ * sinks throw these; activities turn them into Temporal failures. Types are stable names.
+ */
+export type ProviderErrorType =
+  | 'RateLimited' // 429: retry after the server's hint
+  | 'ProviderUnavailable' // 5xx, refused/reset connections, timeouts: retry with backoff
+  | 'InvalidInput' // 400/422 on the input: no retry; isolate the bad item
+  | 'AuthenticationFailed' // 401/403: no retry; the run cannot succeed
+  | 'ModelNotFound' // 404: no retry; the run cannot succeed
+  | 'EmbeddingDimensionMismatch'; // vectors of the wrong size: no retry
+
+export class ProviderError extends Error {
+  constructor(
+    readonly type: ProviderErrorType,
+    message: string,
+    readonly retryable: boolean,
+    readonly retryAfterMs?: number,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+}
+
+export class EmbeddingDimensionError extends ProviderError {
+  constructor(message: string) {
+    super('EmbeddingDimensionMismatch', message, false);
+  }
+}
+
+export function classifyHttpStatus(
+  status: number | undefined,
+  message: string,
+  headers?: unknown,
+): ProviderError {
+  if (status === 429) {
+    return new ProviderError('RateLimited', `rate limited: ${message}`, true, retryAfterMs(headerLookup(headers)), status);
+  }
+  if (status === 401 || status === 403) {
+    return new ProviderError('AuthenticationFailed', `authentication failed (${status}): ${message}; check the API key`, false, undefined, status);
+  }
+  if (status === 404) {
+    return new ProviderError('ModelNotFound', `not found (404): ${message}; check the model name and base URL`, false, undefined, status);
+  }
+  if (status === 400 || status === 413 || status === 422) {
+    return new ProviderError('InvalidInput', `rejected input (${status}): ${message}`, false, undefined, status);
+  }
+  if (status === 408 || status === 409 || (status !== undefined && status >= 500)) {
+    return new ProviderError('ProviderUnavailable', `provider error (${status}): ${message}`, true, retryAfterMs(headerLookup(headers)), status);
+  }
+  if (status !== undefined && status >= 400) {
+    return new ProviderError('InvalidInput', `request failed (${status}): ${message}`, false, undefined, status);
+  }
+  return new ProviderError('ProviderUnavailable', message, true);
 }

@@ -1,4 +1,4 @@
-import type { FailureReport, ReplaySpec } from './workflows/replay-types';
+import type { FailureReport, ReplaySpec } from './contracts/replay';
 
 /**
  * Where activities send items that failed for good, and news of items that now succeed. The

@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { FailureReporter } from './failure-reporter';
 import { recordFailuresSignal, replayFailures, resolveFailuresSignal } from './workflows/replay';
-import { replayWorkflowId, type FailureReport, type ReplayInput, type ReplaySpec } from './workflows/replay-types';
-import { TASK_QUEUE } from './workflows/types';
+import { replayWorkflowId, type FailureReport, type ReplayInput, type ReplaySpec } from './contracts/replay';
+import { TASK_QUEUE } from './contracts/ingest';
 
 const MAX_ITEMS_PER_SIGNAL = 500;
 

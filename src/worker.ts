@@ -3,7 +3,7 @@ import { createActivities, EMBED_ACTIVITIES, MAIN_ACTIVITIES, UPSERT_ACTIVITIES,
 import type { Config } from './config';
 import type { Deps } from './deps';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
-import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE } from './workflows/types';
+import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE } from './contracts/ingest';
 
 export interface WorkerSetOptions {
   connection: NativeConnection;

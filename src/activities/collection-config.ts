@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors';
 import { validateCollectionName } from '../naming';
-import type { IngestInput } from '../workflows/types';
+import type { IngestInput } from '../contracts/ingest';
 import type { ActivityDeps } from './deps';
 
 /**

@@ -10,7 +10,7 @@ export interface PageKey {
 /** Where a page's chunk failures go: the replay workflow, with what it needs to replay them. */
 export interface CommitReporting {
   report: boolean;
-  replay?: import('../workflows/replay-types').ReplaySpec;
+  replay?: import('../contracts/replay').ReplaySpec;
 }
 
 export interface CommitResult {

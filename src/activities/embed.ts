@@ -1,4 +1,4 @@
-import { ProviderError } from '../embedders/classify';
+import { ProviderError } from '../errors';
 import type { BatchKey, ChunkFailure, StagedChunk } from '../state/store';
 import { heartbeat } from './context';
 import type { ActivityDeps } from './deps';

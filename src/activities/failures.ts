@@ -1,11 +1,10 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { ProviderError } from '../embedders/classify';
-import { ConfigError } from '../errors';
+import { ConfigError, ProviderError } from '../errors';
 
 /** Longest wait we accept from a server's Retry-After before trying again. */
 export const MAX_RETRY_DELAY_MS = 5 * 60_000;
 
-export { NON_RETRYABLE_TYPES } from '../workflows/retry';
+export { NON_RETRYABLE_TYPES } from '../contracts/error-types';
 
 /**
  * Turns our classified errors into what Temporal's retry policy understands: a typed

@@ -1,6 +1,6 @@
 import { metrics } from '../metrics/registry';
 import type { BatchKey } from '../state/store';
-import type { ReplaySpec } from '../workflows/replay-types';
+import type { ReplaySpec } from '../contracts/replay';
 import { loadIngestConfig } from './collection-config';
 import { commitPage, type PageKey } from './commit';
 import { activityInfo, whileHeartbeating } from './context';

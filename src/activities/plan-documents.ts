@@ -5,7 +5,7 @@ import type { DocumentPlan, StagedChunk } from '../state/store';
 import { assignBatches } from '../text/batcher';
 import { chunkText } from '../text/chunker';
 import { decodeUtf8, extractText } from '../text/extract';
-import type { BatchingOptions, ChunkingOptions } from '../workflows/types';
+import type { BatchingOptions, ChunkingOptions } from '../contracts/ingest';
 import { heartbeat } from './context';
 import type { ActivityDeps } from './deps';
 

@@ -1,7 +1,7 @@
 import { openSource } from '../sources';
 import { validateBatching } from '../text/batcher';
 import { validateChunking } from '../text/chunker';
-import type { BatchingOptions, ChunkingOptions, SourceSpec } from '../workflows/types';
+import type { BatchingOptions, ChunkingOptions, SourceSpec } from '../contracts/ingest';
 import type { ActivityDeps } from './deps';
 import { metrics } from '../metrics/registry';
 import { planDocuments, type DocumentFailure } from './plan-documents';

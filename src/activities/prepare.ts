@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { validateCollectionName } from '../naming';
 import { sinkOf, type ActivityDeps, type SinkKind } from './deps';
-import type { IngestInput } from '../workflows/types';
+import type { IngestInput } from '../contracts/ingest';
 
 export interface PrepareInput {
   collection: string;

@@ -1,6 +1,6 @@
 import { openSource } from '../sources';
 import { formatOf } from '../text/extract';
-import type { ReplaySpec } from '../workflows/replay-types';
+import type { ReplaySpec } from '../contracts/replay';
 import { chunkRanges } from './chunk-ranges';
 import { commitPage } from './commit';
 import { sinkFor, type ActivityDeps } from './deps';

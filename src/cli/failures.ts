@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { validateCollectionName } from '../naming';
 import { startServices } from '../stack';
 import { failuresQuery, replayUpdate } from '../workflows';
-import { replayWorkflowId, type ReplayRequest } from '../workflows/replay-types';
+import { replayWorkflowId, type ReplayRequest } from '../contracts/replay';
 import { addGlobalOptions, configFrom, connectClient, EXIT, loggerFor, parseIntOption, type GlobalOpts } from './common';
 
 /** Runs `fn` with a client for the collection's replay workflow; maps "no such workflow". */

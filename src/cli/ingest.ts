@@ -7,7 +7,7 @@ import { DirectorySource } from '../sources/directory';
 import { validateCollectionName } from '../naming';
 import { startServices, startWorker, type RunningWorker } from '../stack';
 import { ingestCollection, progressQuery } from '../workflows';
-import { ingestWorkflowId, TASK_QUEUE, type IngestInput } from '../workflows/types';
+import { ingestWorkflowId, TASK_QUEUE, type IngestInput } from '../contracts/ingest';
 import { addGlobalOptions, configFrom, connectClient, EXIT, loggerFor, parseIntOption, uiLink, type GlobalOpts } from './common';
 import { formatSummary } from './progress';
 import { ProgressView } from './progress-bar';

@@ -1,5 +1,5 @@
 import { SingleBar } from 'cli-progress';
-import type { IngestProgress } from '../workflows/types';
+import type { IngestProgress } from '../contracts/ingest';
 import { formatProgress } from './progress';
 
 /**

@@ -1,4 +1,4 @@
-import type { IngestCounters, IngestProgress } from '../workflows/types';
+import type { IngestCounters, IngestProgress } from '../contracts/ingest';
 
 /** One line of run progress, for terminals and logs alike. */
 export function formatProgress(p: IngestProgress, elapsedMs: number): string {

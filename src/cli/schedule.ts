@@ -5,7 +5,7 @@ import { validateCollectionName } from '../naming';
 import { startServices } from '../stack';
 import { reindexCollection } from '../workflows';
 import { reindexWorkflowId } from '../workflows/reindex';
-import { TASK_QUEUE } from '../workflows/types';
+import { TASK_QUEUE } from '../contracts/ingest';
 import { addGlobalOptions, configFrom, connectClient, EXIT, loggerFor, type GlobalOpts } from './common';
 
 const OVERLAPS = ['skip', 'buffer_one', 'buffer_all', 'cancel_other', 'terminate_other', 'allow_all'];

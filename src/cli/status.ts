@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { validateCollectionName } from '../naming';
 import { startServices } from '../stack';
 import { progressQuery } from '../workflows';
-import { ingestWorkflowId } from '../workflows/types';
+import { ingestWorkflowId } from '../contracts/ingest';
 import { addGlobalOptions, configFrom, connectClient, EXIT, loggerFor, uiLink, type GlobalOpts } from './common';
 import { formatProgress, formatSummary } from './progress';
 

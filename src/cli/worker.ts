@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { describeConfig } from '../config';
 import { startServices, startWorker } from '../stack';
-import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE } from '../workflows/types';
+import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE } from '../contracts/ingest';
 import { addGlobalOptions, configFrom, loggerFor, parseIntOption, type GlobalOpts } from './common';
 
 interface WorkerOpts extends GlobalOpts {

@@ -1,4 +1,4 @@
-import { ProviderError } from '../embedders/classify';
+import { ProviderError } from '../errors';
 import type { Embedder, EmbeddingResult } from '../embedders/types';
 import type { ChunkTrim, Point, VectorStore } from '../sinks/types';
 import { metrics } from './registry';

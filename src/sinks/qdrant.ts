@@ -4,8 +4,7 @@ import {
   QdrantClientTimeoutError,
   QdrantClientUnexpectedResponseError,
 } from '@qdrant/js-client-rest';
-import { classifyHttpStatus, ProviderError } from '../embedders/classify';
-import { ConfigError } from '../errors';
+import { classifyHttpStatus, ConfigError, ProviderError } from '../errors';
 import { validateCollectionName } from '../naming';
 import type { ChunkTrim, Point, VectorStore } from './types';
 

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors';
-import type { SourceSpec } from '../workflows/types';
+import type { SourceSpec } from '../contracts/ingest';
 import { DirectorySource } from './directory';
 import { SyntheticSource } from './synthetic';
 import type { Source } from './types';

@@ -1,4 +1,4 @@
-import type { BatchingOptions } from '../workflows/types';
+import type { BatchingOptions } from '../contracts/ingest';
 
 export interface Sized {
   tokens: number;

@@ -1,4 +1,4 @@
-import type { ChunkingOptions } from '../workflows/types';
+import type { ChunkingOptions } from '../contracts/ingest';
 import { countTokens, decode, encode } from './tokenizer';
 
 export interface Chunk {

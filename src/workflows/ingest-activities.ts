@@ -1,7 +1,7 @@
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { NON_RETRYABLE_TYPES } from './retry';
-import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE, type ActivityTimeouts } from './types';
+import { NON_RETRYABLE_TYPES } from '../contracts/error-types';
+import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE, type ActivityTimeouts } from '../contracts/ingest';
 
 /**
  * Activity options of the ingest workflow. Every long activity heartbeats every 5 s, so a worker

@@ -1,6 +1,6 @@
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { SA } from './search-attributes';
-import type { IngestCounters, IngestPhase } from './types';
+import type { IngestCounters, IngestPhase } from '../contracts/ingest';
 
 /**
  * What the Web UI shows of a run: search attributes (filterable: collection, phase, chunks done

@@ -27,7 +27,7 @@ import {
   type IngestPhase,
   type IngestProgress,
   type IngestResult,
-} from './types';
+} from '../contracts/ingest';
 
 export const progressQuery = defineQuery<IngestProgress>('progress');
 

@@ -3,8 +3,8 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { collectionOrFail } from './validate';
 import { ingestCollection } from './ingest';
-import { NON_RETRYABLE_TYPES } from './retry';
-import { ingestWorkflowId, TASK_QUEUE, type IngestResult } from './types';
+import { NON_RETRYABLE_TYPES } from '../contracts/error-types';
+import { ingestWorkflowId, TASK_QUEUE, type IngestResult } from '../contracts/ingest';
 
 export interface ReindexInput {
   collection: string;

@@ -28,9 +28,9 @@ import {
   type ReplayRequest,
   type ReplaySpec,
   type ResolveSignal,
-} from './replay-types';
-import { NON_RETRYABLE_TYPES } from './retry';
-import { EMBED_TASK_QUEUE } from './types';
+} from '../contracts/replay';
+import { NON_RETRYABLE_TYPES } from '../contracts/error-types';
+import { EMBED_TASK_QUEUE } from '../contracts/ingest';
 
 export const recordFailuresSignal = defineSignal<[RecordFailuresSignal]>('recordFailures');
 export const resolveFailuresSignal = defineSignal<[ResolveSignal]>('resolveFailures');

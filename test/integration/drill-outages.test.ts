@@ -4,7 +4,7 @@ import { freePort } from '../../src/embedded/ports';
 import { startDevServer, type DevServer } from '../../src/embedded/temporal';
 import { startEmbeddingServer, type EmbeddingServer } from '../../src/testing/embedding-server';
 import { chaos } from '../../src/testing/fault-plan';
-import type { IngestResult } from '../../src/workflows/types';
+import type { IngestResult } from '../../src/contracts/ingest';
 import { assertExactSink, drillCorpus, drillInput, startIngest } from '../support/drill';
 import { startTemporal, startTestWorker, tempDir, testClient, testConfig, uniqueCollection, withPg, type TestWorker } from '../support/env';
 import { startTcpProxy } from '../support/tcp-proxy';

@@ -8,8 +8,8 @@ import { promisify } from 'node:util';
 import type { DevServer } from '../../src/embedded/temporal';
 import { startEmbeddingServer, type EmbeddingServer } from '../../src/testing/embedding-server';
 import { failuresQuery, ingestCollection, replayUpdate } from '../../src/workflows';
-import { replayWorkflowId, type FailuresPage } from '../../src/workflows/replay-types';
-import { TASK_QUEUE, type IngestInput, type IngestResult } from '../../src/workflows/types';
+import { replayWorkflowId, type FailuresPage } from '../../src/contracts/replay';
+import { TASK_QUEUE, type IngestInput, type IngestResult } from '../../src/contracts/ingest';
 import { buildCorpus } from '../support/corpus';
 import { startTemporal, startTestWorker, tempDir, testClient, testConfig, uniqueCollection, withPg, type TestWorker } from '../support/env';
 

@@ -6,7 +6,7 @@ import type { DevServer } from '../../src/embedded/temporal';
 import { startEmbeddingServer, type EmbeddingServer } from '../../src/testing/embedding-server';
 import { startQdrantStandIn, type QdrantStandIn } from '../../src/testing/qdrant-standin';
 import { ingestCollection } from '../../src/workflows';
-import { TASK_QUEUE, type IngestInput, type IngestResult } from '../../src/workflows/types';
+import { TASK_QUEUE, type IngestInput, type IngestResult } from '../../src/contracts/ingest';
 import { buildCorpus } from '../support/corpus';
 import { startTemporal, startTestWorker, tempDir, testClient, testConfig, uniqueCollection, type TestWorker } from '../support/env';
 import { expectedRows, textHashes, type ExpectedRow } from '../support/expected';

@@ -9,7 +9,7 @@ import type { DevServer } from '../../src/embedded/temporal';
 import { startEmbeddingServer, type EmbeddingServer } from '../../src/testing/embedding-server';
 import { ingestCollection } from '../../src/workflows';
 import type { ReindexResult } from '../../src/workflows/reindex';
-import { TASK_QUEUE, type IngestInput, type IngestResult } from '../../src/workflows/types';
+import { TASK_QUEUE, type IngestInput, type IngestResult } from '../../src/contracts/ingest';
 import { buildCorpus } from '../support/corpus';
 import { startTemporal, teardown, startTestWorker, tempDir, testClient, testConfig, uniqueCollection, withPg, type TestWorker } from '../support/env';
 import { expectedRows, sinkRows, textHashes } from '../support/expected';

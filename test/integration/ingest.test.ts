@@ -6,7 +6,7 @@ import { SA } from '../../src/workflows/search-attributes';
 import { startEmbeddingServer, type EmbeddingServer } from '../../src/testing/embedding-server';
 import type { DevServer } from '../../src/embedded/temporal';
 import { ingestCollection } from '../../src/workflows';
-import { TASK_QUEUE, type IngestInput, type IngestResult } from '../../src/workflows/types';
+import { TASK_QUEUE, type IngestInput, type IngestResult } from '../../src/contracts/ingest';
 import { buildCorpus } from '../support/corpus';
 import {
   historyPayloadText,

@@ -7,8 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import type { DevServer } from '../../src/embedded/temporal';
 import { startEmbeddingServer, type EmbeddingServer } from '../../src/testing/embedding-server';
 import { ingestCollection } from '../../src/workflows';
-import { replayWorkflowId } from '../../src/workflows/replay-types';
-import { TASK_QUEUE } from '../../src/workflows/types';
+import { replayWorkflowId } from '../../src/contracts/replay';
+import { TASK_QUEUE } from '../../src/contracts/ingest';
 import { buildCorpus } from '../support/corpus';
 import { startTemporal, tempDir, testClient, uniqueCollection, withPg } from '../support/env';
 

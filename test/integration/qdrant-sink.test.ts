@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ProviderError } from '../../src/embedders/classify';
+import { ProviderError } from '../../src/errors';
 import { ConfigError } from '../../src/errors';
 import { pointId } from '../../src/ids';
 import { createQdrantClient, QdrantStore } from '../../src/sinks/qdrant';

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type { DevServer } from '../../src/embedded/temporal';
-import type { IngestResult } from '../../src/workflows/types';
+import type { IngestResult } from '../../src/contracts/ingest';
 import { buildCorpus } from '../support/corpus';
 import { startTemporal, startTestWorker, tempDir, testClient, testConfig, uniqueCollection, withPg, type TestWorker } from '../support/env';
 

@@ -6,7 +6,7 @@ import { freePort } from '../../src/embedded/ports';
 import type { DevServer } from '../../src/embedded/temporal';
 import { startEmbeddingServer, type EmbeddingServer } from '../../src/testing/embedding-server';
 import { ingestCollection } from '../../src/workflows';
-import { TASK_QUEUE } from '../../src/workflows/types';
+import { TASK_QUEUE } from '../../src/contracts/ingest';
 import { buildCorpus } from '../support/corpus';
 import { startTemporal, tempDir, testClient, uniqueCollection, withPg } from '../support/env';
 

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { unit, xorshift32 } from '../../src/prng';
 import { ingestCollection } from '../../src/workflows';
-import { TASK_QUEUE, type IngestInput, type IngestResult } from '../../src/workflows/types';
+import { TASK_QUEUE, type IngestInput, type IngestResult } from '../../src/contracts/ingest';
 import { buildCorpus } from './corpus';
 import { TEST_DATABASE_URL, tempDir, withPg } from './env';
 import { expectedRows, sinkRows } from './expected';

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { pointId, sha256 } from '../../src/ids';
 import { chunkText } from '../../src/text/chunker';
 import { decodeUtf8, extractText, formatOf } from '../../src/text/extract';
-import type { ChunkingOptions } from '../../src/workflows/types';
+import type { ChunkingOptions } from '../../src/contracts/ingest';
 import { withPg } from './env';
 
 export interface ExpectedRow {

@@ -16,8 +16,8 @@ import type { temporal } from '@temporalio/proto';
 import { promisify } from 'node:util';
 import { startEmbeddingServer } from '../../src/testing/embedding-server';
 import { failuresQuery, ingestCollection, replayUpdate } from '../../src/workflows';
-import { replayWorkflowId } from '../../src/workflows/replay-types';
-import { TASK_QUEUE } from '../../src/workflows/types';
+import { replayWorkflowId } from '../../src/contracts/replay';
+import { TASK_QUEUE } from '../../src/contracts/ingest';
 import { buildCorpus } from './corpus';
 import { startTemporal, startTestWorker, tempDir, testClient, testConfig, withPg } from './env';
 

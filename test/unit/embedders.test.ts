@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ProviderError } from '../../src/embedders/classify';
+import { ProviderError } from '../../src/errors';
 import { OfflineEmbedder } from '../../src/embedders/offline';
 import { OpenAIEmbedder } from '../../src/embedders/openai';
 import { startEmbeddingServer, type EmbeddingServer, type FaultAnswer } from '../../src/testing/embedding-server';

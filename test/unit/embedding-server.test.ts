@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ProviderError } from '../../src/embedders/classify';
+import { ProviderError } from '../../src/errors';
 import { OpenAIEmbedder } from '../../src/embedders/openai';
 import { startEmbeddingServer } from '../../src/testing/embedding-server';
 import { chaos } from '../../src/testing/fault-plan';

