@@ -6,7 +6,11 @@ import {
 } from '@qdrant/js-client-rest';
 import { classifyHttpStatus, ConfigError, ProviderError } from '../errors';
 import { validateCollectionName } from '../naming';
-import type { ChunkTrim, Point, VectorStore } from './types';
+import { qdrantFilter, words } from './qdrant-where';
+import type { ChunkHit, ChunkTrim, KeywordQuery, Point, VectorQuery, VectorStore } from './types';
+
+/** Candidates the keyword side of hybrid search reads to rank (full-text match is a filter in Qdrant). */
+const KEYWORD_CANDIDATES = 1000;
 
 const DELETE_CHUNK = 256;
 
@@ -61,6 +65,53 @@ export class QdrantStore implements VectorStore {
     await this.call(`index document_id of ${name}`, () =>
       this.client.createPayloadIndex(name, { field_name: 'document_id', field_schema: 'keyword', wait: true }),
     );
+    // Full-text index on the chunk text, for the keyword side of hybrid search; idempotent, so
+    // collections made before it existed get it at their next run.
+    await this.call(`index content of ${name}`, () =>
+      this.client.createPayloadIndex(name, {
+        field_name: 'content',
+        field_schema: { type: 'text', tokenizer: 'word', lowercase: true, min_token_len: 1, max_token_len: 64 },
+        wait: true,
+      }),
+    );
+  }
+
+  /** Cosine search with the query API (`hnsw_ef` from efSearch); score is the cosine similarity. */
+  async search(name: string, q: VectorQuery): Promise<ChunkHit[]> {
+    const r = await this.call(`search ${name}`, () =>
+      this.client.query(name, {
+        query: q.vector,
+        limit: q.limit,
+        filter: qdrantFilter(q.where),
+        with_payload: true,
+        params: q.efSearch === undefined ? undefined : { hnsw_ef: q.efSearch },
+      }),
+    );
+    return r.points.map((p) => toHit(p.id, p.score, p.payload));
+  }
+
+  /**
+   * Keyword ranking from the full-text index: chunks whose content has any of the query's words
+   * (a full-text match condition per word), ranked by how many of the words each has (each
+   * word's count saturating, tf/(tf+1)). Qdrant's text match is a filter, not a score, so the
+   * ranking is computed here over at most KEYWORD_CANDIDATES matches.
+   */
+  async keywordSearch(name: string, q: KeywordQuery): Promise<ChunkHit[]> {
+    const terms = words(q.text);
+    if (terms.length === 0) return [];
+    const filter = qdrantFilter(q.where, [{ should: terms.map((t) => ({ key: 'content', match: { text: t } })) }]);
+    const r = await this.call(`keyword search ${name}`, () =>
+      this.client.scroll(name, { filter, limit: KEYWORD_CANDIDATES, with_payload: true, with_vector: false }),
+    );
+    const hits = r.points.map((p) => {
+      const hit = toHit(p.id, 0, p.payload);
+      const counts = new Map<string, number>();
+      for (const w of (hit.content.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])) counts.set(w, (counts.get(w) ?? 0) + 1);
+      hit.score = terms.reduce((s, t) => s + (counts.get(t) ?? 0) / ((counts.get(t) ?? 0) + 1), 0);
+      return hit;
+    });
+    hits.sort((a, b) => b.score - a.score || (a.documentId < b.documentId ? -1 : a.documentId > b.documentId ? 1 : a.chunkIndex - b.chunkIndex));
+    return hits.filter((h) => h.score > 0).slice(0, q.limit);
   }
 
   async upsert(name: string, points: Point[]): Promise<number> {
@@ -124,6 +175,18 @@ export class QdrantStore implements VectorStore {
     // The client belongs to the worker and holds no resources of its own to release; the
     // store only stops being used. (Never close a shared client from here: the seed bug.)
   }
+}
+
+function toHit(id: string | number, score: number, payload: Record<string, unknown> | null | undefined): ChunkHit {
+  const { document_id, chunk_index, content, content_hash: _hash, ...metadata } = payload ?? {};
+  return {
+    id: String(id),
+    documentId: String(document_id),
+    chunkIndex: Number(chunk_index),
+    content: typeof content === 'string' ? content : '',
+    metadata: { ...metadata, document_id, chunk_index },
+    score,
+  };
 }
 
 function statusOf(err: unknown): number | undefined {
