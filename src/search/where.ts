@@ -34,5 +34,6 @@ export function parseWhere(items: readonly string[] | undefined): WhereClause[] 
 
 /** A matcher for a document-id glob, with the options `--where path=` documents. */
 export function globMatcher(glob: string): (path: string) => boolean {
-  return picomatch(glob, { dot: true });
+  const isMatch = picomatch(glob, { dot: true });
+  return (path) => isMatch(path) === true; // picomatch's second argument returns an object: never pass it on
 }

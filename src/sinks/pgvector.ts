@@ -21,6 +21,9 @@ const UPSERT_CONFLICT = `ON CONFLICT (id) DO UPDATE SET document_id = EXCLUDED.d
  */
 const FTS = `to_tsvector('simple'::regconfig, content)`;
 
+/** From this many chunks on, a word in more than half of them is a stop word to keyword search. */
+export const MIN_CHUNKS_FOR_COMMON = 4;
+
 /**
  * Postgres + pgvector: one table per collection, named by the collection, in `schema`.
  * Rows: id uuid primary key, document_id, chunk_index, content, content_hash, metadata jsonb,
@@ -190,17 +193,33 @@ export class PgVectorStore implements VectorStore {
   }
 
   /**
-   * Full-text ranking for hybrid search: the query's words OR-ed (a question full of names need
-   * not contain every word of a chunk), ranked by ts_rank_cd (cover density).
+   * Full-text ranking for hybrid search. A chunk qualifies when it has any of the query's words
+   * (a question full of names need not contain every word of a chunk), except words found in
+   * more than half of the chunks (stop words, in any language: they are no keywords, and would
+   * put nearly every chunk on both sides of the fusion); chunks are ranked by the
+   * summed inverse document frequency of the query words they contain (BM25's idf, over the
+   * collection), so a rare identifier outweighs common words, then by ts_rank_cd. Each chunk's
+   * tsvector is computed once; the GIN index finds the candidates and the per-word counts.
    */
   async keywordSearch(name: string, q: KeywordQuery): Promise<ChunkHit[]> {
-    const where = whereSql(q.where, 3);
+    const t = this.table(name);
+    const where = whereSql(q.where, 3, 'c');
     const r = await this.pool.query<HitRow>(
-      `WITH q AS (SELECT replace(plainto_tsquery('simple'::regconfig, $1)::text, ' & ', ' | ')::tsquery AS q)
-       SELECT id, document_id, chunk_index, content, metadata, ts_rank_cd(${FTS}, q.q) AS score
-       FROM ${this.table(name)}, q
-       WHERE ${FTS} @@ q.q AND ${where.sql}
-       ORDER BY score DESC, document_id, chunk_index LIMIT $2`,
+      `WITH terms AS (
+         SELECT DISTINCT plainto_tsquery('simple'::regconfig, lexeme) AS tq
+         FROM unnest(tsvector_to_array(to_tsvector('simple'::regconfig, $1))) AS lexeme),
+       total AS (SELECT count(*)::float8 AS n FROM ${t}),
+       idf AS (
+         SELECT terms.tq, ln(1 + (total.n - d.df + 0.5) / (d.df + 0.5)) AS w
+         FROM terms CROSS JOIN total CROSS JOIN LATERAL (SELECT count(*)::float8 AS df FROM ${t} WHERE ${FTS} @@ terms.tq) d
+         WHERE d.df > 0 AND (total.n < ${MIN_CHUNKS_FOR_COMMON} OR d.df <= total.n / 2)),
+       anyq AS (SELECT string_agg('(' || tq::text || ')', ' | ')::tsquery AS aq FROM idf)
+       SELECT c.id, c.document_id, c.chunk_index, c.content, c.metadata, s.score
+       FROM ${t} c CROSS JOIN anyq
+         CROSS JOIN LATERAL (SELECT to_tsvector('simple'::regconfig, c.content) AS v) tv
+         CROSS JOIN LATERAL (SELECT sum(idf.w) AS score FROM idf WHERE tv.v @@ idf.tq) s
+       WHERE anyq.aq IS NOT NULL AND to_tsvector('simple'::regconfig, c.content) @@ anyq.aq AND ${where.sql}
+       ORDER BY s.score DESC, ts_rank_cd(tv.v, anyq.aq) DESC, c.document_id, c.chunk_index LIMIT $2`,
       [q.text, q.limit, ...where.params],
     );
     return r.rows.map(toHit);

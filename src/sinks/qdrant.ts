@@ -6,6 +6,7 @@ import {
 } from '@qdrant/js-client-rest';
 import { classifyHttpStatus, ConfigError, ProviderError } from '../errors';
 import { validateCollectionName } from '../naming';
+import { MIN_CHUNKS_FOR_COMMON } from './pgvector';
 import { qdrantFilter, words } from './qdrant-where';
 import type { ChunkHit, ChunkTrim, KeywordQuery, Point, VectorQuery, VectorStore } from './types';
 
@@ -91,27 +92,54 @@ export class QdrantStore implements VectorStore {
   }
 
   /**
-   * Keyword ranking from the full-text index: chunks whose content has any of the query's words
-   * (a full-text match condition per word), ranked by how many of the words each has (each
-   * word's count saturating, tf/(tf+1)). Qdrant's text match is a filter, not a score, so the
-   * ranking is computed here over at most KEYWORD_CANDIDATES matches.
+   * Keyword ranking from the full-text index on `content`. Qdrant's text match is a filter, not
+   * a score, so the ranking is made here as in pgvector: for each query word, the chunks that
+   * have it (one full-text match per word, at most KEYWORD_CANDIDATES each; that count is the
+   * word's document frequency; words in more than half of the chunks are dropped as stop words),
+   * then each chunk scores the summed BM25 idf of the words it has,
+   * so a rare identifier outweighs common words; ties go to more occurrences.
    */
   async keywordSearch(name: string, q: KeywordQuery): Promise<ChunkHit[]> {
     const terms = words(q.text);
     if (terms.length === 0) return [];
-    const filter = qdrantFilter(q.where, [{ should: terms.map((t) => ({ key: 'content', match: { text: t } })) }]);
-    const r = await this.call(`keyword search ${name}`, () =>
-      this.client.scroll(name, { filter, limit: KEYWORD_CANDIDATES, with_payload: true, with_vector: false }),
+    const total = await this.count(name);
+    const perTerm = await Promise.all(
+      terms.map((term) =>
+        this.call(`keyword search ${name}`, () =>
+          this.client.scroll(name, {
+            filter: qdrantFilter(q.where, [{ key: 'content', match: { text: term } }]),
+            limit: KEYWORD_CANDIDATES,
+            with_payload: true,
+            with_vector: false,
+          }),
+        ),
+      ),
     );
-    const hits = r.points.map((p) => {
-      const hit = toHit(p.id, 0, p.payload);
-      const counts = new Map<string, number>();
-      for (const w of (hit.content.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])) counts.set(w, (counts.get(w) ?? 0) + 1);
-      hit.score = terms.reduce((s, t) => s + (counts.get(t) ?? 0) / ((counts.get(t) ?? 0) + 1), 0);
-      return hit;
+    const hits = new Map<string, ChunkHit & { tf: number; counts: Map<string, number> }>();
+    perTerm.forEach((r, i) => {
+      const df = r.points.length;
+      // A word in more than half of the chunks is a stop word here, as in the pgvector sink.
+      if (total >= MIN_CHUNKS_FOR_COMMON && df > total / 2) return;
+      const idf = Math.log(1 + (Math.max(total, df) - df + 0.5) / (df + 0.5));
+      for (const p of r.points) {
+        const id = String(p.id);
+        let hit = hits.get(id);
+        if (!hit) {
+          const counts = new Map<string, number>();
+          for (const w of p.payload?.content && typeof p.payload.content === 'string' ? p.payload.content.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [] : []) {
+            counts.set(w, (counts.get(w) ?? 0) + 1);
+          }
+          hit = { ...toHit(p.id, 0, p.payload), tf: 0, counts };
+          hits.set(id, hit);
+        }
+        hit.score += idf;
+        hit.tf += hit.counts.get(terms[i]!) ?? 0;
+      }
     });
-    hits.sort((a, b) => b.score - a.score || (a.documentId < b.documentId ? -1 : a.documentId > b.documentId ? 1 : a.chunkIndex - b.chunkIndex));
-    return hits.filter((h) => h.score > 0).slice(0, q.limit);
+    return [...hits.values()]
+      .sort((a, b) => b.score - a.score || b.tf - a.tf || (a.documentId < b.documentId ? -1 : a.documentId > b.documentId ? 1 : a.chunkIndex - b.chunkIndex))
+      .slice(0, q.limit)
+      .map(({ tf: _tf, counts: _counts, ...hit }) => hit);
   }
 
   async upsert(name: string, points: Point[]): Promise<number> {

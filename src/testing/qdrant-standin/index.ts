@@ -123,7 +123,8 @@ export async function startQdrantStandIn(): Promise<QdrantStandIn> {
     }
     if (!col) return reply(404, `Not found: Collection \`${name}\` doesn't exist!`);
     if (rest === 'index' && method === 'PUT') {
-      col.indexes[String(body.field_name)] = String(body.field_schema ?? 'keyword');
+      const fs = body.field_schema as string | { type?: string } | undefined;
+      col.indexes[String(body.field_name)] = typeof fs === 'object' && fs !== null ? String(fs.type) : String(fs ?? 'keyword');
       return reply(200, update());
     }
     if (rest === 'points' && method === 'PUT') {
