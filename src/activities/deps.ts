@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { ConfigError } from '../errors';
 import type { Embedder } from '../embedders/types';
 import type { FailureReporter } from '../failure-reporter';
+import type { SourceContext } from '../sources/types';
 import type { VectorStore } from '../sinks/types';
 
 export type SinkKind = VectorStore['kind'];
@@ -20,6 +21,8 @@ export interface ActivityDeps {
   failures: FailureReporter;
   /** The namespace has our custom search attributes, so workflows may upsert them. */
   searchAttributes: boolean;
+  /** The worker's data dir, environment and shared source clients, for opening sources. */
+  sources: SourceContext;
   limits: {
     /** Documents larger than this are refused (DocumentTooLarge) instead of read. */
     maxDocumentBytes: number;
@@ -28,7 +31,7 @@ export interface ActivityDeps {
 
 /** The sink a collection was created with (recorded by prepareCollection). */
 export async function sinkFor(deps: ActivityDeps, collection: string): Promise<VectorStore> {
-  const rec = await deps.store.getCollection(collection);
+  const rec = await deps.store.collections.get(collection);
   return sinkOf(deps, (rec?.sink as SinkKind | undefined) ?? deps.defaultSink);
 }
 

@@ -42,10 +42,10 @@ const MAX_REPORTED_FAILURES = 5;
 export async function planPage(deps: ActivityDeps, input: PlanInput): Promise<PlanResult> {
   validateChunking(input.chunking);
   validateBatching(input.batching);
-  const source = openSource(input.source);
+  const source = openSource(input.source, deps.sources);
   const page = await source.listPage(input.cursor, input.pageSize);
   const ids = page.items.map((i) => i.id);
-  const known = await deps.store.documentHashes(input.collection, ids);
+  const known = await deps.store.documents.hashes(input.collection, ids);
   const p = await planDocuments(deps, {
     collection: input.collection,
     source,
@@ -55,7 +55,7 @@ export async function planPage(deps: ActivityDeps, input: PlanInput): Promise<Pl
     batching: input.batching,
     full: input.full === true,
   });
-  await deps.store.stagePage({
+  await deps.store.staging.stagePage({
     collection: input.collection,
     runKey: input.runKey,
     pageNo: input.pageNo,
