@@ -1,20 +1,8 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { ConfigError, DocumentError } from '../errors';
 import { formatOf } from '../text/extract';
-import type { Source, SourceItem, SourcePage } from './types';
-
-/**
- * Objects under a prefix of a bucket on S3 or any S3-compatible store. Credentials, region and
- * endpoint come from the worker's standard AWS environment only (AWS_ACCESS_KEY_ID, AWS_PROFILE,
- * AWS_REGION, AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, …), never from the workflow input.
- */
-export interface S3SourceSpec {
-  kind: 's3';
-  bucket: string;
-  prefix?: string;
-  /** Overrides AWS_REGION for this bucket (not a secret). */
-  region?: string;
-}
+import type { S3SourceSpec } from '../contracts/sources/s3';
+import { defineSourceKind, type Source, type SourceItem, type SourcePage } from './types';
 
 const FORBIDDEN_KEYS = ['endpoint', 'accessKeyId', 'secretAccessKey', 'sessionToken', 'credentials'];
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -129,7 +117,7 @@ export class S3Source implements Source {
           more = true;
           break;
         }
-        items.push({ id: key, format, fingerprint: `${o.ETag ?? ''}:${o.Size ?? ''}` } as SourceItem);
+        items.push({ id: key, format, fingerprint: `${o.ETag ?? ''}:${o.Size ?? ''}` });
       }
       if (more || !res.IsTruncated || contents.length === 0) break;
       startAfter = contents[contents.length - 1]!.Key;
@@ -204,3 +192,8 @@ function redact(endpoint: string): string {
     return 'a custom endpoint';
   }
 }
+
+export const s3Source = defineSourceKind({
+  kind: 's3',
+  open: (spec, ctx) => new S3Source(spec, ctx.env, (key, create, close) => ctx.shared(key, create, close)),
+});

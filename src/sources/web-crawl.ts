@@ -53,6 +53,15 @@ function remember(url: string, r: Remembered): void {
   if (remembered.size > MAX_REMEMBERED) remembered.delete(remembered.keys().next().value!);
 }
 
+/** If-None-Match / If-Modified-Since for a URL this process crawled before (304 = unchanged). */
+export function conditionalHeaders(url: string): Record<string, string> {
+  const prev = remembered.get(url);
+  const headers: Record<string, string> = {};
+  if (prev?.etag) headers['if-none-match'] = prev.etag;
+  if (prev?.lastModified) headers['if-modified-since'] = prev.lastModified;
+  return headers;
+}
+
 /** The document format of an HTTP body, or undefined when it is not text we index. */
 export function formatOfContentType(contentType: string | null, url: string): DocumentFormat | undefined {
   const type = (contentType ?? 'text/html').split(';')[0]!.trim().toLowerCase();
@@ -89,9 +98,7 @@ export async function crawl(o: CrawlOptions): Promise<ListedPage[]> {
     const url = queue.shift()!;
     if (!o.robots.allowed(url)) continue;
     const prev = remembered.get(url);
-    const headers: Record<string, string> = {};
-    if (prev?.etag) headers['if-none-match'] = prev.etag;
-    if (prev?.lastModified) headers['if-modified-since'] = prev.lastModified;
+    const headers = conditionalHeaders(url);
     requests++;
     let res;
     try {

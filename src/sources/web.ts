@@ -1,26 +1,11 @@
 import { ConfigError, DocumentError } from '../errors';
 import { formatOf } from '../text/extract';
-import type { Source, SourceItem, SourcePage } from './types';
-import { crawl, formatOfContentType, ListingError, type ListedPage } from './web-crawl';
+import type { WebSourceSpec } from '../contracts/sources/web';
+import { defineSourceKind, type Source, type SourceItem, type SourcePage } from './types';
+import { conditionalHeaders, crawl, formatOfContentType, ListingError, type ListedPage } from './web-crawl';
 import { httpFingerprint, httpRequest, HttpUnreachable } from './web-http';
 import { robotsFor, type RobotsRules } from './web-robots';
 import { parseSitemap, SitemapError } from './web-sitemap';
-
-/** A web site: a sitemap (`…/sitemap.xml`, sitemap indexes too), or a start page to crawl. */
-export interface WebSourceSpec {
-  kind: 'web';
-  url: string;
-  /** The url is a sitemap; by default, when its path ends in .xml or .xml.gz. */
-  sitemap?: boolean;
-  /** Most documents listed (default 10,000). */
-  maxPages?: number;
-  /** Most bytes a crawl downloads (default 512 MiB). */
-  maxBytes?: number;
-  /** Requests per second to one host from one worker (default 5; robots.txt Crawl-delay can lower it). */
-  requestsPerSecond?: number;
-  /** Per request (default 30). */
-  timeoutSeconds?: number;
-}
 
 const DEFAULTS = { maxPages: 10_000, maxBytes: 512 * 1024 * 1024, requestsPerSecond: 5, timeoutSeconds: 30 };
 /** A later page of the same run reuses the listing its worker made for the first page. */
@@ -80,6 +65,30 @@ export class WebSource implements Source {
   inScope(url: string): boolean {
     const u = new URL(url);
     return u.origin === this.url.origin && (this.isSitemap || u.pathname.startsWith(this.prefix));
+  }
+
+  /**
+   * Before a run writes anything: robots.txt can be read, the sitemap or start page answers 2xx
+   * (redirects on the site followed), and a sitemap is XML. Otherwise a ConfigError says which.
+   */
+  async validate(): Promise<void> {
+    try {
+      await this.robots();
+      const url = this.url.toString();
+      // A start page this worker crawled before is asked for conditionally: 304 means it is there.
+      const res = await this.follow(url, this.perSecond, 50 * 1024 * 1024, this.isSitemap ? {} : conditionalHeaders(url));
+      const what = this.isSitemap ? 'sitemap' : 'start page';
+      if ((res.status < 200 || res.status >= 300) && res.status !== 304) throw new ListingError(`${what} ${url} answered ${res.status}`, res.status < 500 && res.status !== 429);
+      if (this.isSitemap) {
+        try {
+          parseSitemap(res.body);
+        } catch (err) {
+          throw new ListingError(`sitemap ${url} ${(err as Error).message}`, true);
+        }
+      }
+    } catch (err) {
+      throw this.listingError(err, true);
+    }
   }
 
   async listPage(cursor: string | null, limit: number): Promise<SourcePage> {
@@ -221,8 +230,8 @@ export class WebSource implements Source {
   }
 
   /** GET, following up to five redirects that stay on the origin (and in scope). */
-  private async follow(url: string, perSecond: number, maxBytes: number) {
-    let res = await httpRequest(url, { timeoutMs: this.timeoutMs, perSecond, maxBytes });
+  private async follow(url: string, perSecond: number, maxBytes: number, headers: Record<string, string> = {}) {
+    let res = await httpRequest(url, { timeoutMs: this.timeoutMs, perSecond, maxBytes, headers });
     for (let hops = 0; res.location; hops++) {
       if (hops >= MAX_REDIRECTS) throw new ListingError(`${url} redirects more than ${MAX_REDIRECTS} times`, true);
       if (!this.sameOrigin(res.location)) throw new ListingError(`${url} redirects off the site, to ${res.location}`, true);
@@ -282,5 +291,10 @@ export class WebSource implements Source {
 }
 
 function toItem(p: ListedPage): SourceItem {
-  return { id: p.id, format: p.format, ...(p.fingerprint && { fingerprint: p.fingerprint }) } as SourceItem;
+  return { id: p.id, format: p.format, ...(p.fingerprint && { fingerprint: p.fingerprint }) };
 }
+
+export const webSource = defineSourceKind({
+  kind: 'web',
+  open: (spec) => new WebSource(spec),
+});

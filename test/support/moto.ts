@@ -54,3 +54,8 @@ export async function startMoto(opts: { auth?: boolean } = {}): Promise<MotoServ
     }
   }
 }
+
+/** Object GETs (reads) in a proxy log of S3 path-style requests, as opposed to listings. */
+export function objectReads(log: ReadonlyArray<{ method: string; path: string }>, bucket: string): number {
+  return log.filter((r) => r.method === 'GET' && r.path.startsWith(`/${bucket}/`) && r.path.length > bucket.length + 2 && !r.path.includes('list-type=')).length;
+}
