@@ -45,12 +45,13 @@ export async function planPage(deps: ActivityDeps, input: PlanInput): Promise<Pl
   const source = openSource(input.source, deps.sources);
   const page = await source.listPage(input.cursor, input.pageSize);
   const ids = page.items.map((i) => i.id);
-  const known = await deps.store.documents.hashes(input.collection, ids);
+  const known = await deps.store.documents.known(input.collection, ids);
   const p = await planDocuments(deps, {
     collection: input.collection,
     source,
     items: page.items,
     known,
+    sourceKind: input.source.kind,
     chunking: input.chunking,
     batching: input.batching,
     full: input.full === true,
@@ -63,6 +64,7 @@ export async function planPage(deps: ActivityDeps, input: PlanInput): Promise<Pl
     planned: p.planned,
     failed: p.failed,
     chunks: p.chunks,
+    refreshed: p.refreshed,
   });
   for (const f of p.failed) metrics.itemsFailed.inc({ kind: 'document', type: f.type });
   if (p.failed.length > 0) {

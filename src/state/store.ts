@@ -7,7 +7,8 @@ import { StagingTable } from './staging';
 import { EmbeddingCache } from './embedding-cache';
 
 export type { CollectionRecord } from './collections';
-export type { BatchKey, StagedChunk, DocumentPlan, ChunkFailure, CommittedDocument } from './staging';
+export type { BatchKey, StagedChunk, DocumentPlan, ChunkFailure, CommittedDocument, RefreshedFingerprint } from './staging';
+export type { KnownDocument } from './documents';
 
 const MIGRATION_LOCK = 0x76_69_6e_67; // "ving": serialises concurrent worker start-ups
 
