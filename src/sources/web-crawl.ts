@@ -36,6 +36,9 @@ export interface CrawlOptions {
   perSecond: number;
 }
 
+/** Links to these are never fetched: images, media, fonts, archives, PDFs, scripts and styles. */
+const NOT_TEXT = /\.(png|jpe?g|gif|svg|webp|avif|ico|bmp|tiff?|pdf|zip|gz|tgz|tar|bz2|xz|7z|rar|mp[34]|m4a|wav|ogg|webm|mov|avi|woff2?|ttf|otf|eot|css|js|mjs|map|wasm|exe|dmg|iso|bin)$/i;
+
 /** What the last crawl in this process saw at a URL: answers a conditional GET's 304. */
 interface Remembered {
   etag?: string;
@@ -89,7 +92,7 @@ export async function crawl(o: CrawlOptions): Promise<ListedPage[]> {
   let bytes = 0;
   let requests = 0;
   const enqueue = (url: string) => {
-    if (!queued.has(url) && o.inScope(url)) {
+    if (!queued.has(url) && o.inScope(url) && !NOT_TEXT.test(new URL(url).pathname)) {
       queued.add(url);
       queue.push(url);
     }
@@ -102,7 +105,13 @@ export async function crawl(o: CrawlOptions): Promise<ListedPage[]> {
     requests++;
     let res;
     try {
-      res = await httpRequest(url, { timeoutMs: o.timeoutMs, perSecond: o.perSecond, maxBytes: o.maxDocumentBytes, headers });
+      res = await httpRequest(url, {
+        timeoutMs: o.timeoutMs,
+        perSecond: o.perSecond,
+        maxBytes: o.maxDocumentBytes,
+        headers,
+        wantBody: (type) => formatOfContentType(type, url) !== undefined,
+      });
     } catch (err) {
       if (err instanceof HttpUnreachable && err.timedOut && url !== o.start) {
         out.push({ id: url, format: formatOf(new URL(url).pathname) ?? 'html' });

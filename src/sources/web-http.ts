@@ -27,6 +27,8 @@ export interface HttpOptions {
   /** Bodies over this many bytes are cut off: `truncated` is set and the rest is not read. */
   maxBytes: number;
   headers?: Record<string, string>;
+  /** Given the Content-Type of a 2xx answer: false leaves its body unread (not text we index). */
+  wantBody?: (contentType: string | null) => boolean;
 }
 
 export interface HttpResponse {
@@ -77,6 +79,10 @@ export async function httpRequest(url: string, opts: HttpOptions): Promise<HttpR
     ...(location && res.status >= 300 && res.status < 400 && { location: new URL(location, url).toString() }),
   };
   if (opts.method === 'HEAD' || !res.body) return out;
+  if (res.status >= 200 && res.status < 300 && opts.wantBody && !opts.wantBody(res.headers.get('content-type'))) {
+    await res.body.cancel().catch(() => undefined);
+    return out;
+  }
   const declared = Number(res.headers.get('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > opts.maxBytes) {
     await res.body.cancel().catch(() => undefined);

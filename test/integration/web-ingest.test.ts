@@ -113,7 +113,7 @@ describe('web source: incremental ingest through a real worker', () => {
     const r2 = await ingest(start(), crawled);
     console.log(`web (crawl) unchanged re-run of 2 pages: ${Date.now() - t0} ms`);
     assert.equal(r2.counters.documentsChanged, 0);
-    assert.equal(site.documentReads(from), 0, 'every crawl request was answered 304');
+    assert.equal(site.documentReads(from), 0, `every crawl request was answered 304: ${JSON.stringify(site.log.slice(from))}`);
     assert.equal(emb.stats.requests, 0);
 
     site.set('/docs/', html('Docs home', 'Welcome, now with a page on sitemaps.', ['new.html']));
