@@ -8,6 +8,8 @@ import { PgVectorStore } from './sinks/pgvector';
 import { createQdrantClient, QdrantStore } from './sinks/qdrant';
 import { MeteredEmbedder, MeteredVectorStore } from './metrics/metered';
 import { StateStore } from './state/store';
+import { LeaseStore } from './state/leases';
+import type { RunLiveness } from './run-liveness';
 
 export interface Deps extends ActivityDeps {
   pool: pg.Pool;
@@ -24,7 +26,7 @@ export async function buildDeps(
   config: Config,
   log: Logger,
   databaseUrl: string,
-  temporal: { failures: FailureReporter; searchAttributes: boolean },
+  temporal: { failures: FailureReporter; searchAttributes: boolean; runs: RunLiveness },
   poolSize?: number,
 ): Promise<Deps> {
   const pool = new pg.Pool({
@@ -52,6 +54,8 @@ export async function buildDeps(
   let closed = false;
   return {
     store,
+    leases: new LeaseStore(pool),
+    runs: temporal.runs,
     sinks,
     defaultSink: config.sink,
     embedder,

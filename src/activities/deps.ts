@@ -6,10 +6,16 @@ import type { VectorStore } from '../sinks/types';
 
 export type SinkKind = VectorStore['kind'];
 import type { StateStore } from '../state/store';
+import type { LeaseStore } from '../state/leases';
+import type { RunLiveness } from '../run-liveness';
 
 /** Everything an activity may touch, built once per worker process (src/deps.ts). */
 export interface ActivityDeps {
   store: StateStore;
+  /** One active run per collection (src/state/leases.ts). */
+  leases: LeaseStore;
+  /** Asks Temporal whether a lease holder's run is still open. */
+  runs: RunLiveness;
   /** The sinks this worker can write to; a collection records which one it uses. */
   sinks: Partial<Record<SinkKind, VectorStore>>;
   /** The sink of new collections that name none. */

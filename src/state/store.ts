@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { MIGRATION, STATE_SCHEMA as S, STATE_VERSION } from './schema';
+import { LEASES_MIGRATION } from './leases';
 import { toVectorLiteral, parseVectorLiteral } from '../sinks/vector-literal';
 import type { PointsQuery } from '../sinks/types';
 
@@ -59,6 +60,7 @@ export class StateStore {
     await this.tx(async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
       await c.query(MIGRATION);
+      await c.query(LEASES_MIGRATION);
       await c.query(
         `INSERT INTO ${S}.meta (key, value) VALUES ('state_version', $1)
          ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
