@@ -8,7 +8,6 @@ import { PgVectorStore } from './sinks/pgvector';
 import { createQdrantClient, QdrantStore } from './sinks/qdrant';
 import { MeteredEmbedder, MeteredVectorStore } from './metrics/metered';
 import { StateStore } from './state/store';
-import { LeaseStore } from './state/leases';
 import type { RunLiveness } from './run-liveness';
 
 export interface Deps extends ActivityDeps {
@@ -54,7 +53,6 @@ export async function buildDeps(
   let closed = false;
   return {
     store,
-    leases: new LeaseStore(pool),
     runs: temporal.runs,
     sinks,
     defaultSink: config.sink,

@@ -6,14 +6,11 @@ import type { VectorStore } from '../sinks/types';
 
 export type SinkKind = VectorStore['kind'];
 import type { StateStore } from '../state/store';
-import type { LeaseStore } from '../state/leases';
 import type { RunLiveness } from '../run-liveness';
 
 /** Everything an activity may touch, built once per worker process (src/deps.ts). */
 export interface ActivityDeps {
   store: StateStore;
-  /** One active run per collection (src/state/leases.ts). */
-  leases: LeaseStore;
   /** Asks Temporal whether a lease holder's run is still open. */
   runs: RunLiveness;
   /** The sinks this worker can write to; a collection records which one it uses. */
@@ -34,7 +31,7 @@ export interface ActivityDeps {
 
 /** The sink a collection was created with (recorded by prepareCollection). */
 export async function sinkFor(deps: ActivityDeps, collection: string): Promise<VectorStore> {
-  const rec = await deps.store.getCollection(collection);
+  const rec = await deps.store.collections.get(collection);
   return sinkOf(deps, (rec?.sink as SinkKind | undefined) ?? deps.defaultSink);
 }
 

@@ -18,7 +18,8 @@ const DELETE_PAGE = 500;
  * post-load work (the ANN index) and leftover staging rows of this run are dropped.
  */
 export async function finishRun(deps: ActivityDeps, input: FinishInput): Promise<FinishResult> {
-  const { store, leases } = deps;
+  const { store } = deps;
+  const { leases } = store;
   const lease = await leases.get(input.collection);
   if (lease && lease.runKey === input.runKey && lease.releasedAt !== null) return { documentsDeleted: 0 }; // a retry of a finished finish
   const sink = await sinkFor(deps, input.collection);
@@ -28,13 +29,13 @@ export async function finishRun(deps: ActivityDeps, input: FinishInput): Promise
     // Fenced: only while this run holds the collection, and a takeover waits for the round, so
     // a run that lost the collection never deletes documents the new holder saw.
     const n = await leases.fenced(input.collection, input.runKey, windowMs, async () => {
-      const docs = await store.unseenDocuments(input.collection, input.runKey, DELETE_PAGE);
+      const docs = await store.documents.unseen(input.collection, input.runKey, DELETE_PAGE);
       if (docs.length === 0) return 0;
       const ids = docs.map((d) => d.documentId);
       await sink.deleteDocuments(input.collection, ids);
       const hadErrors = docs.filter((d) => d.hadError).map((d) => d.documentId);
       if (hadErrors.length > 0) await deps.failures.resolve({ collection: input.collection, documentIds: hadErrors });
-      await store.deleteDocuments(input.collection, ids);
+      await store.documents.delete(input.collection, ids);
       return ids.length;
     });
     if (n === 0) break;
@@ -42,7 +43,7 @@ export async function finishRun(deps: ActivityDeps, input: FinishInput): Promise
     heartbeat({ deleted });
   }
   await leases.fenced(input.collection, input.runKey, windowMs, () => sink.finalize(input.collection));
-  await store.dropRunStaging(input.collection, input.runKey);
+  await store.staging.dropRun(input.collection, input.runKey);
   await leases.release(input.collection, input.runKey);
   return { documentsDeleted: deleted };
 }

@@ -55,11 +55,11 @@ export function createActivities(deps: ActivityDeps) {
     planPage: wrap('planPage', (d, i: PlanInput) => planPage(d, i)),
     // Sink writes of an ingest run are fenced by the collection's lease (src/state/leases.ts).
     commitPage: wrap('commitPage', (d, { replay, ...key }: CommitInput) =>
-      d.leases.fenced(key.collection, key.runKey, attemptTimeoutMs(), () => commitPage(d, key, { report: true, replay })),
+      d.store.leases.fenced(key.collection, key.runKey, attemptTimeoutMs(), () => commitPage(d, key, { report: true, replay })),
     ),
     finishRun: wrap('finishRun', (d, i: FinishInput) => finishRun(d, i)),
     embedBatch: wrap('embedBatch', (d, i: BatchKey) => embedBatch(d, i)),
-    upsertBatch: wrap('upsertBatch', (d, i: BatchKey) => d.leases.fenced(i.collection, i.runKey, attemptTimeoutMs(), () => upsertBatch(d, i))),
+    upsertBatch: wrap('upsertBatch', (d, i: BatchKey) => d.store.leases.fenced(i.collection, i.runKey, attemptTimeoutMs(), () => upsertBatch(d, i))),
     probeEmbedder: wrap('probeEmbedder', (d, _i: void) => probeEmbedder(d), { heartbeat: false }),
     reprocessDocuments: wrap('reprocessDocuments', (d, i: ReprocessInput) => reprocessDocuments(d, i)),
   };

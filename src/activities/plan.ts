@@ -46,7 +46,7 @@ export async function planPage(deps: ActivityDeps, input: PlanInput): Promise<Pl
   const source = openSource(input.source);
   const page = await source.listPage(input.cursor, input.pageSize);
   const ids = page.items.map((i) => i.id);
-  const known = await deps.store.documentHashes(input.collection, ids);
+  const known = await deps.store.documents.hashes(input.collection, ids);
   const p = await planDocuments(deps, {
     collection: input.collection,
     source,
@@ -57,7 +57,7 @@ export async function planPage(deps: ActivityDeps, input: PlanInput): Promise<Pl
     full: input.full === true,
   });
   // Fenced: staging marks documents seen by this run, which decides what finishRun deletes.
-  await deps.leases.fenced(input.collection, input.runKey, attemptTimeoutMs(), () => deps.store.stagePage({
+  await deps.store.leases.fenced(input.collection, input.runKey, attemptTimeoutMs(), () => deps.store.staging.stagePage({
     collection: input.collection,
     runKey: input.runKey,
     pageNo: input.pageNo,

@@ -35,7 +35,7 @@ export async function prepareCollection(deps: ActivityDeps, input: PrepareInput)
   const { embedder, store } = deps;
   await takeLease(deps, name, input);
   heartbeat('lease taken');
-  const saved = await store.getCollection(name);
+  const saved = await store.collections.get(name);
   const sink = sinkOf(deps, input.sink ?? (saved?.sink as SinkKind | undefined) ?? deps.defaultSink);
   const changed =
     saved !== undefined &&
@@ -53,11 +53,11 @@ export async function prepareCollection(deps: ActivityDeps, input: PrepareInput)
   if (changed && input.full) {
     deps.log.warn({ collection: name, from: saved, to: embedder.model }, 'rebuilding collection with a new embedding model');
     await sinkOf(deps, saved.sink as SinkKind).drop(name);
-    await store.resetDocuments(name);
+    await store.documents.reset(name);
   }
   await sink.ensureCollection(name, embedder.dimensions);
-  await store.putCollection({ name, sink: sink.kind, model: embedder.model, dimensions: embedder.dimensions, ingestConfig: input.ingestConfig });
-  await store.dropAbandonedStaging(name, input.runKey);
+  await store.collections.put({ name, sink: sink.kind, model: embedder.model, dimensions: embedder.dimensions, ingestConfig: input.ingestConfig });
+  await store.staging.dropAbandoned(name, input.runKey);
   return { model: embedder.model, dimensions: embedder.dimensions, semantic: embedder.semantic, sink: sink.kind, searchAttributes: deps.searchAttributes };
 }
 
@@ -69,7 +69,7 @@ export async function prepareCollection(deps: ActivityDeps, input: PrepareInput)
 async function takeLease(deps: ActivityDeps, collection: string, input: PrepareInput): Promise<void> {
   const workflowId = input.workflowId ?? activityInfo()?.workflowId ?? 'unknown';
   for (let round = 0; round < 100; round++) {
-    const out = await deps.leases.acquire(collection, input.runKey, workflowId, (holder) => deps.runs.isClosed(holder));
+    const out = await deps.store.leases.acquire(collection, input.runKey, workflowId, (holder) => deps.runs.isClosed(holder));
     if (out.acquired) {
       if (out.takenOverFrom) deps.log.warn({ collection, from: out.takenOverFrom }, 'took over the lease of a closed run');
       return;

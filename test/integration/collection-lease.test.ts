@@ -77,7 +77,7 @@ describe('one active run per collection', () => {
     const expected = expectedRows(collection, dir, DEFAULT_CHUNKING);
     assert.deepEqual(await sinkRows(collection), expected, 'the sink holds exactly the source chunks');
     assert.equal(done[0]!.value.counters.documentsDeleted, 0);
-    const lease = await worker.deps.leases.get(collection);
+    const lease = await worker.deps.store.leases.get(collection);
     assert.equal(lease?.workflowId, winner);
     assert.ok(lease?.releasedAt, 'the finished run released the lease');
   });
@@ -93,8 +93,8 @@ describe('one active run per collection', () => {
       await startFromCli(`${collection}-stuck`, input);
       const stuck = tc.client.workflow.getHandle(`${collection}-stuck`);
       const stuckRun = (await stuck.describe()).runId;
-      for (let i = 0; i < 100 && (await worker.deps.leases.get(collection))?.runKey !== stuckRun; i++) await new Promise((r) => setTimeout(r, 100));
-      assert.equal((await worker.deps.leases.get(collection))?.runKey, stuckRun, 'the first run holds the lease');
+      for (let i = 0; i < 100 && (await worker.deps.store.leases.get(collection))?.runKey !== stuckRun; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal((await worker.deps.store.leases.get(collection))?.runKey, stuckRun, 'the first run holds the lease');
 
       // While it runs, a second run is refused.
       await startFromCli(`${collection}-second`, input);
@@ -107,11 +107,11 @@ describe('one active run per collection', () => {
       const result = (await third.result()) as IngestResult;
       assert.equal(result.counters.documentsListed, 20);
       assert.deepEqual(await sinkRows(collection), expectedRows(collection, dir, DEFAULT_CHUNKING));
-      const lease = await worker.deps.leases.get(collection);
+      const lease = await worker.deps.store.leases.get(collection);
       assert.equal(lease?.runKey, result.runKey, 'the third run took the lease over');
 
       // The terminated run is fenced off: none of its writes may start any more.
-      await assert.rejects(worker.deps.leases.fenced(collection, stuckRun, 1000, async () => 'wrote'), LeaseLostError);
+      await assert.rejects(worker.deps.store.leases.fenced(collection, stuckRun, 1000, async () => 'wrote'), LeaseLostError);
     } finally {
       emb.setOutage('off');
     }
