@@ -43,15 +43,16 @@ const MAX_REPORTED_FAILURES = 5;
 export async function planPage(deps: ActivityDeps, input: PlanInput): Promise<PlanResult> {
   validateChunking(input.chunking);
   validateBatching(input.batching);
-  const source = openSource(input.source);
+  const source = openSource(input.source, deps.sources);
   const page = await source.listPage(input.cursor, input.pageSize);
   const ids = page.items.map((i) => i.id);
-  const known = await deps.store.documents.hashes(input.collection, ids);
+  const known = await deps.store.documents.known(input.collection, ids);
   const p = await planDocuments(deps, {
     collection: input.collection,
     source,
     items: page.items,
     known,
+    sourceKind: input.source.kind,
     chunking: input.chunking,
     batching: input.batching,
     full: input.full === true,
@@ -65,6 +66,7 @@ export async function planPage(deps: ActivityDeps, input: PlanInput): Promise<Pl
     planned: p.planned,
     failed: p.failed,
     chunks: p.chunks,
+    refreshed: p.refreshed,
   }));
   for (const f of p.failed) metrics.itemsFailed.inc({ kind: 'document', type: f.type });
   if (p.failed.length > 0) {

@@ -1,5 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { validateCollectionName } from '../naming';
+import { validateSource } from '../sources';
+import { whileHeartbeating } from './context';
 import { sinkOf, type ActivityDeps, type SinkKind } from './deps';
 import type { IngestInput } from '../contracts/ingest';
 import { activityInfo, heartbeat } from './context';
@@ -32,6 +34,9 @@ export interface PrepareResult {
  */
 export async function prepareCollection(deps: ActivityDeps, input: PrepareInput): Promise<PrepareResult> {
   const name = validateCollectionName(input.collection);
+  // A source that cannot be listed (unreachable, refused, no such ref/table/column) fails the
+  // run here, with a ConfigError naming the problem, before anything is created or saved.
+  if (input.ingestConfig?.source) await whileHeartbeating(() => validateSource(input.ingestConfig!.source, deps.sources));
   const { embedder, store } = deps;
   await takeLease(deps, name, input);
   heartbeat('lease taken');

@@ -8,7 +8,8 @@ import { EmbeddingCache } from './embedding-cache';
 import { LeaseStore, LEASES_MIGRATION } from './leases';
 
 export type { CollectionRecord } from './collections';
-export type { BatchKey, StagedChunk, DocumentPlan, ChunkFailure, CommittedDocument } from './staging';
+export type { BatchKey, StagedChunk, DocumentPlan, ChunkFailure, CommittedDocument, RefreshedFingerprint } from './staging';
+export type { KnownDocument } from './documents';
 
 const MIGRATION_LOCK = 0x76_69_6e_67; // "ving": serialises concurrent worker start-ups
 
