@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { ConfigError } from '../errors';
 import type { Embedder } from '../embedders/types';
 import type { FailureReporter } from '../failure-reporter';
+import type { SourceContext } from '../sources/types';
 import type { VectorStore } from '../sinks/types';
 
 export type SinkKind = VectorStore['kind'];
@@ -20,6 +21,8 @@ export interface ActivityDeps {
   failures: FailureReporter;
   /** The namespace has our custom search attributes, so workflows may upsert them. */
   searchAttributes: boolean;
+  /** The worker's data dir, environment and shared source clients, for opening sources. */
+  sources: SourceContext;
   limits: {
     /** Documents larger than this are refused (DocumentTooLarge) instead of read. */
     maxDocumentBytes: number;

@@ -42,7 +42,7 @@ const MAX_REPORTED_FAILURES = 5;
 export async function planPage(deps: ActivityDeps, input: PlanInput): Promise<PlanResult> {
   validateChunking(input.chunking);
   validateBatching(input.batching);
-  const source = openSource(input.source);
+  const source = openSource(input.source, deps.sources);
   const page = await source.listPage(input.cursor, input.pageSize);
   const ids = page.items.map((i) => i.id);
   const known = await deps.store.documents.hashes(input.collection, ids);

@@ -1,5 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { validateCollectionName } from '../naming';
+import { validateSource } from '../sources';
+import { whileHeartbeating } from './context';
 import { sinkOf, type ActivityDeps, type SinkKind } from './deps';
 import type { IngestInput } from '../contracts/ingest';
 
@@ -29,6 +31,9 @@ export interface PrepareResult {
  */
 export async function prepareCollection(deps: ActivityDeps, input: PrepareInput): Promise<PrepareResult> {
   const name = validateCollectionName(input.collection);
+  // A source that cannot be listed (unreachable, refused, no such ref/table/column) fails the
+  // run here, with a ConfigError naming the problem, before anything is created or saved.
+  if (input.ingestConfig?.source) await whileHeartbeating(() => validateSource(input.ingestConfig!.source, deps.sources));
   const { embedder, store } = deps;
   const saved = await store.collections.get(name);
   const sink = sinkOf(deps, input.sink ?? (saved?.sink as SinkKind | undefined) ?? deps.defaultSink);
