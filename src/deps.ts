@@ -8,6 +8,7 @@ import { PgVectorStore } from './sinks/pgvector';
 import { createQdrantClient, QdrantStore } from './sinks/qdrant';
 import { MeteredEmbedder, MeteredVectorStore } from './metrics/metered';
 import { StateStore } from './state/store';
+import type { RunLiveness } from './run-liveness';
 import { createSourceContext } from './sources/context';
 
 export interface Deps extends ActivityDeps {
@@ -25,7 +26,7 @@ export async function buildDeps(
   config: Config,
   log: Logger,
   databaseUrl: string,
-  temporal: { failures: FailureReporter; searchAttributes: boolean },
+  temporal: { failures: FailureReporter; searchAttributes: boolean; runs: RunLiveness },
   poolSize?: number,
 ): Promise<Deps> {
   const pool = new pg.Pool({
@@ -54,6 +55,7 @@ export async function buildDeps(
   let closed = false;
   return {
     store,
+    runs: temporal.runs,
     sinks,
     defaultSink: config.sink,
     embedder,

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { TemporalFailureReporter } from './temporal-failure-reporter';
+import { TemporalRunLiveness } from './temporal-run-liveness';
 import { temporalConnectionOptions, type TemporalConnectionOptions } from './temporal-connection';
 import { searchAttributesRegistered } from './search-attributes-check';
 import type { Config } from './config';
@@ -159,6 +160,7 @@ export async function startWorker(config: Config, log: Logger, services: Service
     deps = await buildDeps(config, log, services.databaseUrl, {
       failures: new TemporalFailureReporter(client, { searchAttributes, autoRetryEvery: config.replayEvery }),
       searchAttributes,
+      runs: new TemporalRunLiveness(client),
     });
   } catch (err) {
     await clientConnection.close();

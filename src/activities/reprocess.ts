@@ -40,6 +40,7 @@ export async function reprocessDocuments(deps: ActivityDeps, input: ReprocessInp
     source,
     items,
     known: new Map(),
+    sourceKind: input.replay.source.kind,
     chunking: input.replay.chunking,
     batching: input.replay.batching,
     full: true,
