@@ -12,7 +12,7 @@ import { globMatcher, parseWhere, type WhereClause } from './where';
 /** What searchCollection needs: the state store (collection records), the sinks, the embedder. */
 export interface SearchDeps {
   store: {
-    getCollection(name: string): Promise<{ name: string; sink: string; model: string; dimensions: number } | undefined>;
+    collections: { get(name: string): Promise<{ name: string; sink: string; model: string; dimensions: number } | undefined> };
     /** The state store's pool: document-id globs are matched against the collection's documents. */
     readonly pool: Pool;
   };
@@ -115,7 +115,7 @@ export async function searchCollection(deps: SearchDeps, o: SearchOptions): Prom
 
 async function collectionRecord(deps: SearchDeps, collection: string) {
   try {
-    const record = await deps.store.getCollection(collection);
+    const record = await deps.store.collections.get(collection);
     if (record) return record;
   } catch (err) {
     // A database where nothing was ever ingested has no state schema yet.
