@@ -2,6 +2,7 @@ import { ConfigError } from '../errors';
 import type { SourceSpec } from '../contracts/ingest';
 import { processSourceContext } from './context';
 import { directorySource } from './directory';
+import { gitSource } from './git';
 import { syntheticSource } from './synthetic';
 import type { Source, SourceContext, SourceKind } from './types';
 
@@ -13,6 +14,7 @@ import type { Source, SourceContext, SourceKind } from './types';
 const KINDS: ReadonlyArray<SourceKind> = [
   directorySource,
   syntheticSource,
+  gitSource,
 ];
 
 const BY_KIND = new Map<string, SourceKind>(KINDS.map((k) => [k.kind, k]));
