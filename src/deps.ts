@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { ActivityDeps } from './activities';
-import type { Config } from './config';
+import { redactUrl, type Config } from './config';
 import type { FailureReporter } from './failure-reporter';
 import { createEmbedder, OFFLINE_WARNING } from './embedders';
 import type { Logger } from './log';
@@ -8,6 +8,7 @@ import { PgVectorStore } from './sinks/pgvector';
 import { createQdrantClient, QdrantStore } from './sinks/qdrant';
 import { MeteredEmbedder, MeteredVectorStore } from './metrics/metered';
 import { StateStore } from './state/store';
+import type { RunLiveness } from './run-liveness';
 import { createSourceContext } from './sources/context';
 
 export interface Deps extends ActivityDeps {
@@ -25,7 +26,7 @@ export async function buildDeps(
   config: Config,
   log: Logger,
   databaseUrl: string,
-  temporal: { failures: FailureReporter; searchAttributes: boolean },
+  temporal: { failures: FailureReporter; searchAttributes: boolean; runs: RunLiveness },
   poolSize?: number,
 ): Promise<Deps> {
   const pool = new pg.Pool({
@@ -43,7 +44,7 @@ export async function buildDeps(
     await store.migrate();
   } catch (err) {
     await pool.end().catch(() => undefined);
-    throw new Error(`cannot prepare the state store in ${redact(databaseUrl)}: ${(err as Error).message}`);
+    throw new Error(`cannot prepare the state store in ${redactUrl(databaseUrl)}: ${(err as Error).message}`);
   }
   const embedder = new MeteredEmbedder(createEmbedder(config));
   if (!embedder.semantic) log.warn(OFFLINE_WARNING);
@@ -54,6 +55,7 @@ export async function buildDeps(
   let closed = false;
   return {
     store,
+    runs: temporal.runs,
     sinks,
     defaultSink: config.sink,
     embedder,
@@ -72,8 +74,4 @@ export async function buildDeps(
       await pool.end();
     },
   };
-}
-
-function redact(u: string): string {
-  return u.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }

@@ -7,10 +7,13 @@ import type { VectorStore } from '../sinks/types';
 
 export type SinkKind = VectorStore['kind'];
 import type { StateStore } from '../state/store';
+import type { RunLiveness } from '../run-liveness';
 
 /** Everything an activity may touch, built once per worker process (src/deps.ts). */
 export interface ActivityDeps {
   store: StateStore;
+  /** Asks Temporal whether a lease holder's run is still open. */
+  runs: RunLiveness;
   /** The sinks this worker can write to; a collection records which one it uses. */
   sinks: Partial<Record<SinkKind, VectorStore>>;
   /** The sink of new collections that name none. */

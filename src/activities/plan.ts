@@ -3,6 +3,7 @@ import { validateBatching } from '../text/batcher';
 import { validateChunking } from '../text/chunker';
 import type { BatchingOptions, ChunkingOptions, SourceSpec } from '../contracts/ingest';
 import type { ActivityDeps } from './deps';
+import { attemptTimeoutMs } from './context';
 import { metrics } from '../metrics/registry';
 import { planDocuments, type DocumentFailure } from './plan-documents';
 
@@ -58,7 +59,8 @@ export async function planPage(deps: ActivityDeps, input: PlanInput): Promise<Pl
     batching: input.batching,
     full: input.full === true,
   });
-  await deps.store.staging.stagePage({
+  // Fenced: staging marks documents seen by this run, which decides what finishRun deletes.
+  await deps.store.leases.fenced(input.collection, input.runKey, attemptTimeoutMs(), () => deps.store.staging.stagePage({
     collection: input.collection,
     runKey: input.runKey,
     pageNo: input.pageNo,
@@ -67,7 +69,7 @@ export async function planPage(deps: ActivityDeps, input: PlanInput): Promise<Pl
     failed: p.failed,
     chunks: p.chunks,
     refreshed: p.refreshed,
-  });
+  }));
   for (const f of p.failed) metrics.itemsFailed.inc({ kind: 'document', type: f.type });
   if (p.failed.length > 0) {
     await deps.failures.report({

@@ -3,6 +3,8 @@ import type { SourceSpec } from '../contracts/ingest';
 import { processSourceContext } from './context';
 import { directorySource } from './directory';
 import { gitSource } from './git';
+import { webSource } from './web';
+import { s3Source } from './s3';
 import { syntheticSource } from './synthetic';
 import type { Source, SourceContext, SourceKind } from './types';
 
@@ -15,6 +17,8 @@ const KINDS: ReadonlyArray<SourceKind> = [
   directorySource,
   syntheticSource,
   gitSource,
+  webSource,
+  s3Source,
 ];
 
 const BY_KIND = new Map<string, SourceKind>(KINDS.map((k) => [k.kind, k]));
