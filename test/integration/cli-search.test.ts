@@ -3,7 +3,9 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { tempDir } from '../support/env';
+import pg from 'pg';
+import { StateStore } from '../../src/state/store';
+import { tempDir, TEST_DATABASE_URL, uniqueCollection, withPg } from '../support/env';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BIN = path.join(ROOT, 'bin/vector-ingest.js');
@@ -32,7 +34,7 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: numbe
 describe('vector-ingest search on embedded defaults', () => {
   const dataDir = tempDir('vi-search-data-');
 
-  it('finds a document from a passage of it, as text and as JSON, with --hybrid and --where; exit 4 and 2 on errors', async () => {
+  it('finds a document from a passage of it, as text and as JSON, with --hybrid and --where', async () => {
     const ingest = await cli(['ingest', EXAMPLES, '--collection', 'demo', '--data-dir', dataDir, '--json']);
     assert.equal(ingest.code, 0, ingest.stderr);
 
@@ -53,13 +55,26 @@ describe('vector-ingest search on embedded defaults', () => {
     assert.ok(r.results.length >= 1);
     assert.equal(r.results[0]!.documentId, 'guides/retries.md');
     assert.ok(r.results.every((x) => x.documentId.startsWith('guides/') && x.chunkIndex === 0 && x.ranks));
+  });
 
-    const unknown = await cli(['search', 'nope', 'anything', '--data-dir', dataDir]);
-    assert.equal(unknown.code, 4);
-    assert.match(unknown.stderr, /no collection "nope"/);
-
-    const mismatch = await cli(['search', 'demo', 'anything', '--data-dir', dataDir], { EMBEDDING_DIMENSIONS: '128' });
-    assert.equal(mismatch.code, 2);
-    assert.match(mismatch.stderr, /collection demo was embedded with model offline-hash-v1 \(384 dimensions\), but the configured embedder is offline-hash-v1 \(128 dimensions\)/);
+  // The same command against a configured Postgres (DATABASE_URL): no embedded PGlite either.
+  it('against DATABASE_URL: exit 4 for an unknown collection, exit 2 for another embedder than the recorded one', async () => {
+    const collection = uniqueCollection('cli_search');
+    const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1 });
+    await new StateStore(pool).migrate().finally(() => pool.end());
+    await withPg(async (c) => {
+      await c.query(`INSERT INTO vector_ingest.collections (name, sink, model, dimensions) VALUES ($1, 'pgvector', 'offline-hash-v1', 384)`, [collection]);
+    });
+    try {
+      const env = { DATABASE_URL: TEST_DATABASE_URL };
+      const unknown = await cli(['search', `${collection}_nope`, 'anything'], env);
+      assert.equal(unknown.code, 4, unknown.stderr);
+      assert.match(unknown.stderr, new RegExp(`no collection "${collection}_nope"`));
+      const mismatch = await cli(['search', collection, 'anything'], { ...env, EMBEDDING_DIMENSIONS: '128' });
+      assert.equal(mismatch.code, 2, mismatch.stderr);
+      assert.match(mismatch.stderr, new RegExp(`collection ${collection} was embedded with model offline-hash-v1 \\(384 dimensions\\), but the configured embedder is offline-hash-v1 \\(128 dimensions\\)`));
+    } finally {
+      await withPg((c) => c.query('DELETE FROM vector_ingest.collections WHERE name = $1', [collection]));
+    }
   });
 });
