@@ -62,6 +62,11 @@ export class PostgresTableSource implements Source {
       .slice(0, 12);
   }
 
+  /** Every row has the source's format (a replay names rows by id only). */
+  formatOf(): 'text' | 'markdown' | 'html' {
+    return this.format;
+  }
+
   describe(): string {
     return `postgres table ${this.spec.table} (connection in $${this.spec.connectionEnv})`;
   }
