@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { reciprocalRankFusion } from '../../src/search/rrf';
 import { globMatcher, parseWhere } from '../../src/search/where';
@@ -91,5 +93,16 @@ describe('snippet', () => {
     assert.match(s, /ERR_QX_4471/);
     assert.ok(s.startsWith('…') && s.endsWith('…'));
     assert.equal(snippet('short\n text', 'x'), 'short text');
+  });
+});
+
+describe('the package main entry', () => {
+  it('exports the search API for programs that embed vector-ingest', async () => {
+    const pkg = JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as { main: string };
+    assert.equal(pkg.main, 'dist/src/index.js');
+    const api = (await import('../../src/index')) as Record<string, unknown>;
+    for (const name of ['searchCollection', 'openSearch', 'loadConfig', 'createEmbedder', 'parseWhere', 'reciprocalRankFusion', 'CollectionNotFoundError', 'EmbedderMismatchError']) {
+      assert.equal(typeof api[name], 'function', name);
+    }
   });
 });
