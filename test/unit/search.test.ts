@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import * as publicApi from '../../src/index';
 import { reciprocalRankFusion } from '../../src/search/rrf';
 import { globMatcher, parseWhere } from '../../src/search/where';
 import { snippet } from '../../src/search/snippet';
@@ -97,10 +98,10 @@ describe('snippet', () => {
 });
 
 describe('the package main entry', () => {
-  it('exports the search API for programs that embed vector-ingest', async () => {
+  it('exports the search API for programs that embed vector-ingest', () => {
     const pkg = JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as { main: string };
     assert.equal(pkg.main, 'dist/src/index.js');
-    const api = (await import('../../src/index')) as Record<string, unknown>;
+    const api = publicApi as unknown as Record<string, unknown>;
     for (const name of ['searchCollection', 'openSearch', 'loadConfig', 'createEmbedder', 'parseWhere', 'reciprocalRankFusion', 'CollectionNotFoundError', 'EmbedderMismatchError']) {
       assert.equal(typeof api[name], 'function', name);
     }
