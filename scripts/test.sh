@@ -10,7 +10,7 @@ if [[ $# -gt 0 ]]; then suites=("$@"); else suites=(unit workflow integration); 
 bash scripts/infra/install-model.sh  # the local embedder's model (unit tests run it too); quick when present
 if [[ " ${suites[*]} " != " unit " ]]; then
   eval "$(bash scripts/infra/all.sh)"
-  export TEMPORAL_CLI_PATH TEMPORAL_TEST_SERVER_PATH
+  export TEMPORAL_CLI_PATH TEMPORAL_TEST_SERVER_PATH MOTO_PYTHON
 fi
 npm run build --silent  # compiles dist/ and the prebuilt workflow bundle the CLI worker uses
 files=()
