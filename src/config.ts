@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors';
 import { defaultModelDir, LOCAL_DIMENSIONS, LOCAL_MODEL } from './embedders/local-model';
+import { SINK_KINDS } from './contracts/ingest';
 import { OFFLINE_MODEL } from './embedders/offline';
 
 /**
@@ -35,7 +36,7 @@ const Schema = z.object({
   databaseUrl: z.string().min(1).optional(),
   qdrantUrl: z.url({ error: 'QDRANT_URL must be a URL' }).optional(),
   qdrantApiKey: z.string().min(1).optional(),
-  sink: z.enum(['pgvector', 'qdrant'], { error: 'VECTOR_INGEST_SINK must be pgvector or qdrant' }).default('pgvector'),
+  sink: z.enum(SINK_KINDS, { error: `VECTOR_INGEST_SINK must be one of ${SINK_KINDS.join(', ')}` }).default('pgvector'),
   embeddingProvider: z.enum(['local', 'openai', 'offline'], { error: 'EMBEDDING_PROVIDER must be local, openai or offline' }).optional(),
   embeddingSendDimensions: z.enum(['true', 'false'], { error: 'EMBEDDING_SEND_DIMENSIONS must be true or false' }).optional(),
   modelDir: z.string().min(1).optional(),
