@@ -1,8 +1,11 @@
 import type { Pool } from 'pg';
 import { ConfigError } from '../errors';
 import { quoteIdent, validateCollectionName } from '../naming';
+import { copySupported, copyUpsert } from '../pg/copy-upsert';
 import type { ChunkTrim, Point, PointsQuery, VectorStore } from './types';
 import { toVectorLiteral } from './vector-literal';
+
+const POINT_COLUMNS = ['id', 'document_id', 'chunk_index', 'content', 'content_hash', 'metadata', 'embedding'];
 
 /** Rows whose content and vector are unchanged are left alone, so a re-run rewrites nothing. */
 const UPSERT_CONFLICT = `ON CONFLICT (id) DO UPDATE SET document_id = EXCLUDED.document_id, chunk_index = EXCLUDED.chunk_index,
@@ -25,6 +28,12 @@ export class PgVectorStore implements VectorStore {
   constructor(
     private readonly pool: Pool,
     private readonly schema = 'public',
+    /**
+     * asyncCommit: upserts commit without waiting for the WAL flush. Right when every upsert is
+     * followed by a synchronous commit in the same database that records it (the pipeline's
+     * landed marks, src/deps.ts), which makes it durable, and is redone when that never happened.
+     */
+    private readonly options: { asyncCommit?: boolean } = {},
   ) {
     if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new ConfigError(`invalid Postgres schema name ${JSON.stringify(schema)}`);
   }
@@ -70,8 +79,33 @@ export class PgVectorStore implements VectorStore {
     return r.rows[0]?.typmod;
   }
 
-  async upsert(name: string, points: Point[]): Promise<number> {
+  /**
+   * New points go in by binary COPY, points already present through a temp table and one
+   * INSERT … SELECT … ON CONFLICT (src/pg/copy-upsert.ts): vectors travel as float4s, not text.
+   * PGlite (no COPY over its socket) gets the same upsert from unnest().
+   */
+  async upsert(name: string, given: Point[]): Promise<number> {
+    // One row per id, the last one given (ON CONFLICT cannot touch a row twice in a statement).
+    const points = [...new Map(given.map((p) => [p.id.toLowerCase(), p])).values()];
     if (points.length === 0) return 0;
+    if (await copySupported(this.pool)) {
+      const table = this.table(name);
+      const { inserted, merged } = await copyUpsert(this.pool, {
+        table,
+        columns: POINT_COLUMNS,
+        types: ['uuid', 'text', 'int4', 'text', 'text', 'jsonb', 'vector'],
+        rows: points.map((p) => [p.id, p.documentId, p.chunkIndex, p.content, p.contentHash, JSON.stringify(p.metadata), p.vector]),
+        keys: points.map((p) => p.id.toLowerCase()),
+        existing: (keys) => `SELECT id::text AS k FROM ${table} WHERE id = ANY(${keys}::uuid[])`,
+        merge: {
+          temp: 'vi_stage_points',
+          columnDefs: 'id uuid, document_id text, chunk_index int, content text, content_hash text, metadata jsonb, embedding vector',
+          sql: (temp) => `${this.insertInto(name)} SELECT * FROM ${temp} ${UPSERT_CONFLICT}`,
+        },
+        asyncCommit: this.options.asyncCommit,
+      });
+      return inserted + merged;
+    }
     const r = await this.pool.query(
       `${this.insertInto(name)}
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::jsonb[], $7::vector[])
@@ -97,17 +131,20 @@ export class PgVectorStore implements VectorStore {
    * both on one pool.
    */
   async upsertQuery(name: string, points: PointsQuery): Promise<{ offered: number; written: number }> {
+    // With asyncCommit, set_config(…, true) applies to this statement's own transaction.
+    const cfg = this.options.asyncCommit ? `cfg AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true) AS v),` : '';
     const r = await this.pool.query<{ offered: number; written: number }>(
-      `WITH src AS (${points.sql}),
+      `WITH ${cfg} src AS (${points.sql}),
        ins AS (${this.insertInto(name)} SELECT * FROM src ${UPSERT_CONFLICT} RETURNING 1)
-       SELECT (SELECT count(*) FROM src)::int AS offered, (SELECT count(*) FROM ins)::int AS written`,
+       SELECT (SELECT count(*) FROM src)::int AS offered, (SELECT count(*) FROM ins)::int AS written${cfg ? ', (SELECT v FROM cfg) AS cfg' : ''}`,
       points.params,
     );
-    return r.rows[0]!;
+    const { offered, written } = r.rows[0]!;
+    return { offered, written };
   }
 
   private insertInto(name: string): string {
-    return `INSERT INTO ${this.table(name)} AS t (id, document_id, chunk_index, content, content_hash, metadata, embedding)`;
+    return `INSERT INTO ${this.table(name)} AS t (${POINT_COLUMNS.join(', ')})`;
   }
 
   async deleteDocuments(name: string, documentIds: string[]): Promise<void> {
