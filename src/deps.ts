@@ -8,6 +8,8 @@ import { PgVectorStore } from './sinks/pgvector';
 import { createQdrantClient, QdrantStore } from './sinks/qdrant';
 import { MeteredEmbedder, MeteredVectorStore } from './metrics/metered';
 import { StateStore } from './state/store';
+import type { RunLiveness } from './run-liveness';
+import { createSourceContext } from './sources/context';
 
 export interface Deps extends ActivityDeps {
   pool: pg.Pool;
@@ -24,7 +26,7 @@ export async function buildDeps(
   config: Config,
   log: Logger,
   databaseUrl: string,
-  temporal: { failures: FailureReporter; searchAttributes: boolean },
+  temporal: { failures: FailureReporter; searchAttributes: boolean; runs: RunLiveness },
   poolSize?: number,
 ): Promise<Deps> {
   const pool = new pg.Pool({
@@ -53,9 +55,11 @@ export async function buildDeps(
       new PgVectorStore(pool, config.pgSchema, { asyncCommit: true }),
     ) };
   if (config.qdrantUrl) sinks.qdrant = new MeteredVectorStore(new QdrantStore(createQdrantClient(config.qdrantUrl, config.qdrantApiKey)));
+  const sources = createSourceContext(config.dataDir);
   let closed = false;
   return {
     store,
+    runs: temporal.runs,
     sinks,
     defaultSink: config.sink,
     embedder,
@@ -63,12 +67,14 @@ export async function buildDeps(
     failures: temporal.failures,
     searchAttributes: temporal.searchAttributes,
     pool,
+    sources,
     limits: { maxDocumentBytes: config.maxDocumentBytes },
     close: async () => {
       if (closed) return;
       closed = true;
       await embedder.close();
       for (const s of Object.values(sinks)) await s.close();
+      await sources.close();
       await pool.end();
     },
   };

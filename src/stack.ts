@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { TemporalFailureReporter } from './temporal-failure-reporter';
+import { TemporalRunLiveness } from './temporal-run-liveness';
 import { temporalConnectionOptions, type TemporalConnectionOptions } from './temporal-connection';
 import { searchAttributesRegistered } from './search-attributes-check';
 import type { Config } from './config';
@@ -154,6 +155,7 @@ export async function startWorker(config: Config, log: Logger, services: Service
     deps = await buildDeps(config, log, services.databaseUrl, {
       failures: new TemporalFailureReporter(client, { searchAttributes, autoRetryEvery: config.replayEvery }),
       searchAttributes,
+      runs: new TemporalRunLiveness(client),
     });
   } catch (err) {
     await clientConnection.close();
@@ -176,7 +178,7 @@ export async function startWorker(config: Config, log: Logger, services: Service
       host: config.metricsHost,
       port: metricsPort,
       sdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics`,
-      backlog: () => store.backlog(),
+      backlog: () => store.staging.backlog(),
     });
     log.info({ url: metricsServer.url }, 'Prometheus metrics');
   }

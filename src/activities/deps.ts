@@ -2,14 +2,18 @@ import type { Logger } from 'pino';
 import { ConfigError } from '../errors';
 import type { Embedder } from '../embedders/types';
 import type { FailureReporter } from '../failure-reporter';
+import type { SourceContext } from '../sources/types';
 import type { VectorStore } from '../sinks/types';
 
 export type SinkKind = VectorStore['kind'];
 import type { StateStore } from '../state/store';
+import type { RunLiveness } from '../run-liveness';
 
 /** Everything an activity may touch, built once per worker process (src/deps.ts). */
 export interface ActivityDeps {
   store: StateStore;
+  /** Asks Temporal whether a lease holder's run is still open. */
+  runs: RunLiveness;
   /** The sinks this worker can write to; a collection records which one it uses. */
   sinks: Partial<Record<SinkKind, VectorStore>>;
   /** The sink of new collections that name none. */
@@ -20,6 +24,8 @@ export interface ActivityDeps {
   failures: FailureReporter;
   /** The namespace has our custom search attributes, so workflows may upsert them. */
   searchAttributes: boolean;
+  /** The worker's data dir, environment and shared source clients, for opening sources. */
+  sources: SourceContext;
   limits: {
     /** Documents larger than this are refused (DocumentTooLarge) instead of read. */
     maxDocumentBytes: number;
@@ -28,7 +34,7 @@ export interface ActivityDeps {
 
 /** The sink a collection was created with (recorded by prepareCollection). */
 export async function sinkFor(deps: ActivityDeps, collection: string): Promise<VectorStore> {
-  const rec = await deps.store.getCollection(collection);
+  const rec = await deps.store.collections.get(collection);
   return sinkOf(deps, (rec?.sink as SinkKind | undefined) ?? deps.defaultSink);
 }
 

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { Command, Option } from 'commander';
 import { ConfigError } from '../errors';
 import { DirectorySource } from '../sources/directory';
@@ -150,9 +150,10 @@ async function runIngest(dir: string, opts: IngestOpts): Promise<number> {
     } catch (err) {
       view.stop();
       if (err instanceof WorkflowFailedError) {
-        process.stderr.write(`ingest of ${collection} failed: ${err.cause?.message ?? err.message}\n`);
+        const busy = failureType(err) === 'CollectionBusy';
+        process.stderr.write(`ingest of ${collection} ${busy ? 'refused' : 'failed'}: ${innermost(err).message}\n`);
         if (link) process.stderr.write(`Web UI: ${link}\n`);
-        return EXIT.failed;
+        return busy ? EXIT.conflict : EXIT.failed;
       }
       throw err;
     } finally {
@@ -166,6 +167,20 @@ async function runIngest(dir: string, opts: IngestOpts): Promise<number> {
     }
     await services.stop();
   }
+}
+
+/** The innermost cause of a failed run (an activity's failure under the workflow's). */
+function innermost(err: Error): Error {
+  let e: Error = err;
+  for (let i = 0; i < 10 && e.cause instanceof Error; i++) e = e.cause;
+  return e;
+}
+
+function failureType(err: Error): string | undefined {
+  for (let e: unknown = err, i = 0; e instanceof Error && i < 10; e = e.cause, i++) {
+    if (e instanceof ApplicationFailure && e.type) return e.type;
+  }
+  return undefined;
 }
 
 /** Documents in the directory, if this machine can see it (for the bar's total and ETA). */

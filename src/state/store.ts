@@ -1,419 +1,49 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
+import { inTransaction } from './db';
 import { MIGRATION, STATE_SCHEMA as S, STATE_VERSION } from './schema';
-import { toVectorLiteral, parseVectorLiteral } from '../sinks/vector-literal';
-import type { PointsQuery } from '../sinks/types';
+import { CollectionsTable } from './collections';
+import { DocumentsTable } from './documents';
+import { StagingTable } from './staging';
+import { EmbeddingCache } from './embedding-cache';
+import { LeaseStore, LEASES_MIGRATION } from './leases';
 
-export interface BatchKey {
-  collection: string;
-  runKey: string;
-  pageNo: number;
-  batchNo: number;
-}
-
-export interface StagedChunk {
-  documentId: string;
-  chunkIndex: number;
-  pointId: string;
-  textHash: string;
-  content: string;
-  tokens: number;
-  batchNo: number;
-}
-
-export interface CollectionRecord {
-  name: string;
-  sink: string;
-  model: string;
-  dimensions: number;
-  /** The last ingest's input minus run state: what a scheduled re-index repeats. */
-  ingestConfig?: unknown;
-}
-
-export interface DocumentPlan {
-  documentId: string;
-  hash: string;
-  chunkCount: number;
-}
-
-export interface ChunkFailure {
-  documentId: string;
-  chunkIndex: number;
-  type: string;
-  message: string;
-}
-
-export interface CommittedDocument {
-  documentId: string;
-  chunkCount: number;
-  /** It had failed before: the replay workflow should let it go. */
-  hadError: boolean;
-}
+export type { CollectionRecord } from './collections';
+export type { BatchKey, StagedChunk, DocumentPlan, ChunkFailure, CommittedDocument, RefreshedFingerprint } from './staging';
+export type { KnownDocument } from './documents';
 
 const MIGRATION_LOCK = 0x76_69_6e_67; // "ving": serialises concurrent worker start-ups
 
-/** Typed access to the state tables. Knows nothing of Temporal. */
+/**
+ * The state tables over one pool, one part per table family (e.g. `store.cache.putEmbeddings`).
+ * Knows nothing of Temporal.
+ */
 export class StateStore {
-  constructor(readonly pool: Pool) {}
+  readonly collections: CollectionsTable;
+  readonly documents: DocumentsTable;
+  readonly staging: StagingTable;
+  readonly cache: EmbeddingCache;
+  /** One active run per collection (the lease and its fenced writes). */
+  readonly leases: LeaseStore;
 
+  constructor(readonly pool: Pool) {
+    this.collections = new CollectionsTable(pool);
+    this.documents = new DocumentsTable(pool);
+    this.staging = new StagingTable(pool);
+    this.cache = new EmbeddingCache(pool);
+    this.leases = new LeaseStore(pool);
+  }
+
+  /** Creates or upgrades every state table; safe to run from several workers at once. */
   async migrate(): Promise<void> {
-    await this.tx(async (c) => {
+    await inTransaction(this.pool, async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
       await c.query(MIGRATION);
+      await c.query(LEASES_MIGRATION);
       await c.query(
         `INSERT INTO ${S}.meta (key, value) VALUES ('state_version', $1)
          ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
         [String(STATE_VERSION)],
       );
     });
-  }
-
-  /**
-   * Runs `fn` in a transaction on one pooled connection. While the connection is checked out
-   * the pool does not listen for its errors, and a connection that dies between two queries
-   * emits an 'error' event that, unheard, would crash the worker process; so we listen, and a
-   * broken connection is destroyed instead of going back to the pool.
-   */
-  async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
-    let broken: Error | undefined;
-    const onError = (err: Error) => (broken = err);
-    c.on('error', onError);
-    try {
-      await c.query('BEGIN');
-      const out = await fn(c);
-      await c.query('COMMIT');
-      return out;
-    } catch (err) {
-      await c.query('ROLLBACK').catch((e: Error) => (broken ??= e));
-      throw err;
-    } finally {
-      c.off('error', onError);
-      c.release(broken);
-    }
-  }
-
-  async getCollection(name: string): Promise<CollectionRecord | undefined> {
-    const r = await this.pool.query(
-      `SELECT name, sink, model, dimensions, ingest_config AS "ingestConfig" FROM ${S}.collections WHERE name = $1`,
-      [name],
-    );
-    return r.rows[0];
-  }
-
-  async putCollection(rec: CollectionRecord): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO ${S}.collections (name, sink, model, dimensions, ingest_config) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (name) DO UPDATE SET sink = EXCLUDED.sink, model = EXCLUDED.model,
-         dimensions = EXCLUDED.dimensions, ingest_config = COALESCE(EXCLUDED.ingest_config, ${S}.collections.ingest_config),
-         updated_at = now()`,
-      [rec.name, rec.sink, rec.model, rec.dimensions, rec.ingestConfig === undefined ? null : JSON.stringify(rec.ingestConfig)],
-    );
-  }
-
-  /** Forget everything about a collection's documents (a --full rebuild into a new model). */
-  async resetDocuments(collection: string): Promise<void> {
-    await this.pool.query(`DELETE FROM ${S}.documents WHERE collection = $1`, [collection]);
-  }
-
-  /** Drops staging rows of other, abandoned runs of this collection (older than a day). */
-  async dropAbandonedStaging(collection: string, runKey: string): Promise<number> {
-    const r = await this.pool.query(
-      `DELETE FROM ${S}.staged_chunks WHERE collection = $1 AND run_key <> $2
-         AND created_at < now() - interval '1 day'`,
-      [collection, runKey],
-    );
-    return r.rowCount ?? 0;
-  }
-
-  async documentHashes(collection: string, ids: string[]): Promise<Map<string, string | null>> {
-    if (ids.length === 0) return new Map();
-    const r = await this.pool.query<{ document_id: string; content_hash: string | null }>(
-      `SELECT document_id, content_hash FROM ${S}.documents WHERE collection = $1 AND document_id = ANY($2::text[])`,
-      [collection, ids],
-    );
-    return new Map(r.rows.map((row) => [row.document_id, row.content_hash]));
-  }
-
-  /**
-   * Records one planned page in one transaction: every listed document is marked seen by this
-   * run, changed documents get their pending hash, failed ones their error, and the chunks are
-   * staged. Re-running it for the same page (an activity retry) replaces what it wrote.
-   */
-  async stagePage(args: {
-    collection: string;
-    runKey: string;
-    pageNo: number;
-    seen: string[];
-    planned: DocumentPlan[];
-    failed: Array<{ documentId: string; type: string; message: string }>;
-    chunks: StagedChunk[];
-  }): Promise<void> {
-    const { collection, runKey, pageNo } = args;
-    const page = `${runKey}:${pageNo}`;
-    await this.tx(async (c) => {
-      await c.query(`DELETE FROM ${S}.staged_chunks WHERE collection = $1 AND run_key = $2 AND page_no = $3`, [
-        collection,
-        runKey,
-        pageNo,
-      ]);
-      if (args.seen.length > 0) {
-        await c.query(
-          `INSERT INTO ${S}.documents (collection, document_id, last_seen_run)
-           SELECT $1, id, $2 FROM unnest($3::text[]) AS id
-           ON CONFLICT (collection, document_id) DO UPDATE SET last_seen_run = EXCLUDED.last_seen_run`,
-          [collection, runKey, args.seen],
-        );
-      }
-      if (args.planned.length > 0) {
-        await c.query(
-          `UPDATE ${S}.documents d SET pending_hash = p.hash, pending_chunk_count = p.n, pending_page = $2,
-             updated_at = now()
-           FROM unnest($3::text[], $4::text[], $5::int[]) AS p(id, hash, n)
-           WHERE d.collection = $1 AND d.document_id = p.id`,
-          [
-            collection,
-            page,
-            args.planned.map((p) => p.documentId),
-            args.planned.map((p) => p.hash),
-            args.planned.map((p) => p.chunkCount),
-          ],
-        );
-      }
-      if (args.failed.length > 0) {
-        await c.query(
-          `UPDATE ${S}.documents d SET error_type = f.type, error_message = f.message, updated_at = now()
-           FROM unnest($2::text[], $3::text[], $4::text[]) AS f(id, type, message)
-           WHERE d.collection = $1 AND d.document_id = f.id`,
-          [collection, args.failed.map((f) => f.documentId), args.failed.map((f) => f.type), args.failed.map((f) => f.message)],
-        );
-      }
-      const CHUNK_ROWS = 2000;
-      for (let i = 0; i < args.chunks.length; i += CHUNK_ROWS) {
-        const part = args.chunks.slice(i, i + CHUNK_ROWS);
-        await c.query(
-          `INSERT INTO ${S}.staged_chunks
-             (collection, run_key, page_no, batch_no, document_id, chunk_index, point_id, text_hash, content, tokens)
-           SELECT $1, $2, $3, * FROM unnest($4::int[], $5::text[], $6::int[], $7::uuid[], $8::text[], $9::text[], $10::int[])`,
-          [
-            collection,
-            runKey,
-            pageNo,
-            part.map((x) => x.batchNo),
-            part.map((x) => x.documentId),
-            part.map((x) => x.chunkIndex),
-            part.map((x) => x.pointId),
-            part.map((x) => x.textHash),
-            part.map((x) => x.content),
-            part.map((x) => x.tokens),
-          ],
-        );
-      }
-    });
-  }
-
-  /** Chunks of a batch still waiting to land (status 0), in a stable order. */
-  async batchChunks(k: BatchKey): Promise<StagedChunk[]> {
-    const r = await this.pool.query(
-      `SELECT document_id, chunk_index, point_id, text_hash, content, tokens, batch_no FROM ${S}.staged_chunks
-       WHERE collection = $1 AND run_key = $2 AND page_no = $3 AND batch_no = $4 AND status = 0
-       ORDER BY document_id, chunk_index`,
-      [k.collection, k.runKey, k.pageNo, k.batchNo],
-    );
-    return r.rows.map((row) => ({
-      documentId: row.document_id,
-      chunkIndex: row.chunk_index,
-      pointId: row.point_id,
-      textHash: row.text_hash,
-      content: row.content,
-      tokens: row.tokens,
-      batchNo: row.batch_no,
-    }));
-  }
-
-  async cachedHashes(model: string, dimensions: number, hashes: string[]): Promise<Set<string>> {
-    if (hashes.length === 0) return new Set();
-    const r = await this.pool.query<{ text_hash: string }>(
-      `SELECT text_hash FROM ${S}.embedding_cache WHERE model = $1 AND dimensions = $2 AND text_hash = ANY($3::text[])`,
-      [model, dimensions, hashes],
-    );
-    return new Set(r.rows.map((row) => row.text_hash));
-  }
-
-  async putEmbeddings(model: string, dimensions: number, hashes: string[], vectors: number[][]): Promise<void> {
-    if (hashes.length === 0) return;
-    await this.pool.query(
-      `INSERT INTO ${S}.embedding_cache (model, dimensions, text_hash, embedding)
-       SELECT $1, $2, h, v::vector FROM unnest($3::text[], $4::text[]) AS x(h, v)
-       ON CONFLICT DO NOTHING`,
-      [model, dimensions, hashes, vectors.map(toVectorLiteral)],
-    );
-  }
-
-  async getEmbeddings(model: string, dimensions: number, hashes: string[]): Promise<Map<string, number[]>> {
-    if (hashes.length === 0) return new Map();
-    const r = await this.pool.query<{ text_hash: string; embedding: string }>(
-      `SELECT text_hash, embedding::text AS embedding FROM ${S}.embedding_cache
-       WHERE model = $1 AND dimensions = $2 AND text_hash = ANY($3::text[])`,
-      [model, dimensions, hashes],
-    );
-    return new Map(r.rows.map((row) => [row.text_hash, parseVectorLiteral(row.embedding)]));
-  }
-
-  async markLanded(k: BatchKey, chunks: Array<{ documentId: string; chunkIndex: number }>): Promise<void> {
-    if (chunks.length === 0) return;
-    await this.pool.query(
-      `UPDATE ${S}.staged_chunks s SET status = 1
-       FROM unnest($5::text[], $6::int[]) AS x(doc, idx)
-       WHERE s.collection = $1 AND s.run_key = $2 AND s.page_no = $3 AND s.batch_no = $4
-         AND s.document_id = x.doc AND s.chunk_index = x.idx`,
-      [k.collection, k.runKey, k.pageNo, k.batchNo, chunks.map((c) => c.documentId), chunks.map((c) => c.chunkIndex)],
-    );
-  }
-
-  /**
-   * The batch's pending chunks that have a vector in the cache, as sink rows (see PointsQuery):
-   * for a pgvector sink in this database, which writes them with one INSERT … SELECT.
-   */
-  pointsQuery(k: BatchKey, model: string, dimensions: number): PointsQuery {
-    return {
-      sql: `SELECT s.point_id, s.document_id, s.chunk_index, s.content, s.text_hash,
-              jsonb_build_object('document_id', s.document_id, 'chunk_index', s.chunk_index, 'tokens', s.tokens),
-              e.embedding
-            FROM ${S}.staged_chunks s
-            JOIN ${S}.embedding_cache e ON e.model = $5 AND e.dimensions = $6 AND e.text_hash = s.text_hash
-            WHERE s.collection = $1 AND s.run_key = $2 AND s.page_no = $3 AND s.batch_no = $4 AND s.status = 0`,
-      params: [k.collection, k.runKey, k.pageNo, k.batchNo, model, dimensions],
-    };
-  }
-
-  /** Marks the batch's pending chunks that have a cached vector as landed; counts both kinds. */
-  async markLandedWithVectors(k: BatchKey, model: string, dimensions: number): Promise<{ landed: number; pending: number }> {
-    const r = await this.pool.query<{ landed: number; pending: number }>(
-      `WITH landed AS (
-         UPDATE ${S}.staged_chunks s SET status = 1 FROM ${S}.embedding_cache e
-         WHERE s.collection = $1 AND s.run_key = $2 AND s.page_no = $3 AND s.batch_no = $4 AND s.status = 0
-           AND e.model = $5 AND e.dimensions = $6 AND e.text_hash = s.text_hash
-         RETURNING 1)
-       SELECT (SELECT count(*) FROM landed)::int AS landed,
-              (SELECT count(*) FROM ${S}.staged_chunks
-                WHERE collection = $1 AND run_key = $2 AND page_no = $3 AND batch_no = $4 AND status = 0)::int AS pending`,
-      [k.collection, k.runKey, k.pageNo, k.batchNo, model, dimensions],
-    );
-    return r.rows[0]!;
-  }
-
-  async markFailed(k: BatchKey, failures: ChunkFailure[]): Promise<void> {
-    if (failures.length === 0) return;
-    await this.pool.query(
-      `UPDATE ${S}.staged_chunks s SET status = 2, error_type = x.type, error_message = x.message
-       FROM unnest($5::text[], $6::int[], $7::text[], $8::text[]) AS x(doc, idx, type, message)
-       WHERE s.collection = $1 AND s.run_key = $2 AND s.page_no = $3 AND s.batch_no = $4
-         AND s.document_id = x.doc AND s.chunk_index = x.idx`,
-      [
-        k.collection,
-        k.runKey,
-        k.pageNo,
-        k.batchNo,
-        failures.map((f) => f.documentId),
-        failures.map((f) => f.chunkIndex),
-        failures.map((f) => f.type),
-        failures.map((f) => f.message),
-      ],
-    );
-  }
-
-  /**
-   * Documents of a page whose every staged chunk landed: their pending hash becomes current.
-   * Returns them with their new chunk counts so the caller can trim chunks beyond that count.
-   */
-  async committablePage(collection: string, runKey: string, pageNo: number): Promise<CommittedDocument[]> {
-    const r = await this.pool.query<{ document_id: string; pending_chunk_count: number; had_error: boolean }>(
-      `SELECT d.document_id, d.pending_chunk_count, d.error_type IS NOT NULL AS had_error FROM ${S}.documents d
-       WHERE d.collection = $1 AND d.pending_page = $2
-         AND NOT EXISTS (SELECT 1 FROM ${S}.staged_chunks s
-                         WHERE s.collection = $1 AND s.run_key = $3 AND s.page_no = $4
-                           AND s.document_id = d.document_id AND s.status <> 1)`,
-      [collection, `${runKey}:${pageNo}`, runKey, pageNo],
-    );
-    return r.rows.map((row) => ({ documentId: row.document_id, chunkCount: row.pending_chunk_count, hadError: row.had_error }));
-  }
-
-  /** Failures of a page that stay on record after the page is committed. */
-  async pageChunkFailures(collection: string, runKey: string, pageNo: number): Promise<ChunkFailure[]> {
-    const r = await this.pool.query(
-      `SELECT document_id, chunk_index, error_type, error_message FROM ${S}.staged_chunks
-       WHERE collection = $1 AND run_key = $2 AND page_no = $3 AND status = 2
-       ORDER BY document_id, chunk_index`,
-      [collection, runKey, pageNo],
-    );
-    return r.rows.map((row) => ({
-      documentId: row.document_id,
-      chunkIndex: row.chunk_index,
-      type: row.error_type,
-      message: row.error_message,
-    }));
-  }
-
-  async commitPage(collection: string, runKey: string, pageNo: number, committed: CommittedDocument[]): Promise<void> {
-    await this.tx(async (c) => {
-      if (committed.length > 0) {
-        await c.query(
-          `UPDATE ${S}.documents d SET content_hash = d.pending_hash, chunk_count = d.pending_chunk_count,
-             pending_hash = NULL, pending_chunk_count = NULL, pending_page = NULL,
-             error_type = NULL, error_message = NULL, updated_at = now()
-           WHERE d.collection = $1 AND d.document_id = ANY($2::text[]) AND d.pending_page = $3`,
-          [collection, committed.map((d) => d.documentId), `${runKey}:${pageNo}`],
-        );
-      }
-      // Documents left pending had a failed chunk: keep their old hash so the next run retries them.
-      await c.query(
-        `UPDATE ${S}.documents d SET pending_page = NULL,
-           error_type = COALESCE(f.error_type, d.error_type), error_message = COALESCE(f.error_message, d.error_message)
-         FROM (SELECT DISTINCT ON (document_id) document_id, error_type, error_message FROM ${S}.staged_chunks
-               WHERE collection = $1 AND run_key = $3 AND page_no = $4 AND status = 2
-               ORDER BY document_id, chunk_index) f
-         WHERE d.collection = $1 AND d.pending_page = $2 AND d.document_id = f.document_id`,
-        [collection, `${runKey}:${pageNo}`, runKey, pageNo],
-      );
-      await c.query(`DELETE FROM ${S}.staged_chunks WHERE collection = $1 AND run_key = $2 AND page_no = $3`, [
-        collection,
-        runKey,
-        pageNo,
-      ]);
-    });
-  }
-
-  /** Documents this run did not see: they vanished from the source. */
-  async unseenDocuments(collection: string, runKey: string, limit: number): Promise<Array<{ documentId: string; hadError: boolean }>> {
-    const r = await this.pool.query<{ document_id: string; had_error: boolean }>(
-      `SELECT document_id, error_type IS NOT NULL AS had_error FROM ${S}.documents
-       WHERE collection = $1 AND last_seen_run IS DISTINCT FROM $2
-       ORDER BY document_id LIMIT $3`,
-      [collection, runKey, limit],
-    );
-    return r.rows.map((row) => ({ documentId: row.document_id, hadError: row.had_error }));
-  }
-
-  async deleteDocuments(collection: string, ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.pool.query(`DELETE FROM ${S}.documents WHERE collection = $1 AND document_id = ANY($2::text[])`, [
-      collection,
-      ids,
-    ]);
-  }
-
-  async dropRunStaging(collection: string, runKey: string): Promise<void> {
-    await this.pool.query(`DELETE FROM ${S}.staged_chunks WHERE collection = $1 AND run_key = $2`, [collection, runKey]);
-  }
-
-  /** Chunks planned but not yet written, all collections (the metrics backlog). */
-  async backlog(): Promise<number> {
-    const r = await this.pool.query(`SELECT count(*)::int AS n FROM ${S}.staged_chunks WHERE status = 0`);
-    return r.rows[0].n;
-  }
-
-  async documentCount(collection: string): Promise<number> {
-    const r = await this.pool.query(`SELECT count(*)::int AS n FROM ${S}.documents WHERE collection = $1`, [collection]);
-    return r.rows[0].n;
   }
 }

@@ -12,6 +12,7 @@ import { createLogger, type Logger } from '../../src/log';
 import { createWorkerSet, type WorkerSet } from '../../src/worker';
 import { installRuntime } from '../../src/runtime';
 import { TemporalFailureReporter } from '../../src/temporal-failure-reporter';
+import { TemporalRunLiveness } from '../../src/temporal-run-liveness';
 import { searchAttributesRegistered } from '../../src/search-attributes-check';
 
 /** The real local Postgres 15 with pgvector (scripts/infra/install-pgvector.sh). */
@@ -55,7 +56,7 @@ export async function startTestWorker(server: DevServer, config: Config, databas
   const clientConnection = await Connection.connect({ address: server.address });
   const client = new Client({ connection: clientConnection, namespace: server.namespace });
   const searchAttributes = await searchAttributesRegistered(client, server.namespace, log);
-  const deps = await buildDeps(config, log, databaseUrl, { failures: new TemporalFailureReporter(client, { searchAttributes }), searchAttributes });
+  const deps = await buildDeps(config, log, databaseUrl, { failures: new TemporalFailureReporter(client, { searchAttributes }), searchAttributes, runs: new TemporalRunLiveness(client) });
   const connection = await NativeConnection.connect({ address: server.address });
   const set = await createWorkerSet({ connection, namespace: server.namespace, config, deps, workflowBundle: await workflowBundle(), shutdownGraceTime: '5s' });
   const running = set.run();
