@@ -94,15 +94,12 @@ export async function sink(smoke: boolean): Promise<void> {
   const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 4 });
   const results: Array<Record<string, unknown>> = [];
   const ratios: number[] = [];
-  const asyncRatios: number[] = [];
   const store = new PgVectorStore(pool);
-  // As the worker builds it (src/deps.ts): commits wait for the WAL flush of the landed mark that follows.
-  const pipelineStore = new PgVectorStore(pool, 'public', { asyncCommit: true });
-  const drop = () => pool.query('DROP TABLE IF EXISTS public.bench_sink; DROP TABLE IF EXISTS public.bench_sink_async; DROP TABLE IF EXISTS public.bench_copy');
+  const drop = () => pool.query('DROP TABLE IF EXISTS public.bench_sink; DROP TABLE IF EXISTS public.bench_copy');
   try {
-    const runOurs = async (s: PgVectorStore, table: string) => {
+    const runOurs = async () => {
       const t0 = process.hrtime.bigint();
-      for (let i = 0; i < n; i += batch) await s.upsert(table, data.slice(i, i + batch));
+      for (let i = 0; i < n; i += batch) await store.upsert('bench_sink', data.slice(i, i + batch));
       return secondsSince(t0);
     };
     const runCopy = async () => {
@@ -119,17 +116,15 @@ export async function sink(smoke: boolean): Promise<void> {
     for (let round = 1; round <= rounds; round++) {
       await drop();
       // Identical tables: the same DDL (columns, primary key, (document_id, chunk_index) index).
-      for (const t of ['bench_sink', 'bench_sink_async', 'bench_copy']) {
+      for (const t of ['bench_sink', 'bench_copy']) {
         await store.ensureCollection(t, DIMS);
         await pool.query(`VACUUM ANALYZE public.${t}`);
       }
-      const [copySecs, [upsertSecs, asyncSecs]] = await alternating(round, runCopy, async () => [await runOurs(store, 'bench_sink'), await runOurs(pipelineStore, 'bench_sink_async')] as const);
+      const [copySecs, upsertSecs] = await alternating(round, runCopy, runOurs);
       ratios.push(copySecs / upsertSecs);
-      asyncRatios.push(copySecs / asyncSecs);
       results.push(
         { round, path: 'binary COPY, one stream, one buffer per 128 rows, same PK + index', rows: n, seconds: copySecs, 'rows/s': n / copySecs, ratio: '' },
-        { round, path: 'PgVectorStore.upsert, each call committed durably', rows: n, seconds: upsertSecs, 'rows/s': n / upsertSecs, ratio: (copySecs / upsertSecs).toFixed(3) },
-        { round, path: 'PgVectorStore.upsert as the worker runs it (asyncCommit)', rows: n, seconds: asyncSecs, 'rows/s': n / asyncSecs, ratio: (copySecs / asyncSecs).toFixed(3) },
+        { round, path: 'vector-ingest PgVectorStore.upsert (idempotent; one transaction per call)', rows: n, seconds: upsertSecs, 'rows/s': n / upsertSecs, ratio: (copySecs / upsertSecs).toFixed(3) },
       );
     }
     let t0 = process.hrtime.bigint();
@@ -162,7 +157,7 @@ export async function sink(smoke: boolean): Promise<void> {
       await q.close();
     }
     report('sink', results, [
-      `pgvector write path ÷ binary COPY into an identically indexed table, median over ${rounds} round(s) (target >= 0.8): ${median(asyncRatios).toFixed(3)} as the worker runs it (commit made durable by the landed mark's), ${median(ratios).toFixed(3)} with every call committed durably; batches of ${batch}, ${DIMS} dimensions`,
+      `pgvector write path ÷ binary COPY into an identically indexed table: median ${median(ratios).toFixed(3)} over ${rounds} round(s) (target >= 0.8); batches of ${batch}, ${DIMS} dimensions`,
       `QdrantStore ÷ bare client loop: ${qratio.toFixed(3)} (the stand-in validates every request; a real Qdrant is the real measure)`,
     ]);
   } finally {

@@ -49,11 +49,7 @@ export async function buildDeps(
   const embedder = new MeteredEmbedder(createEmbedder(config));
   if (!embedder.semantic) log.warn(OFFLINE_WARNING);
   // One client per sink per process, closed only after the workers drained.
-  const sinks: Deps['sinks'] = { pgvector: new MeteredVectorStore(
-      // asyncCommit: every pgvector write is followed by a synchronous commit of its landed
-      // marks on this same database, which makes it durable (see PgVectorStore).
-      new PgVectorStore(pool, config.pgSchema, { asyncCommit: true }),
-    ) };
+  const sinks: Deps['sinks'] = { pgvector: new MeteredVectorStore(new PgVectorStore(pool, config.pgSchema)) };
   if (config.qdrantUrl) sinks.qdrant = new MeteredVectorStore(new QdrantStore(createQdrantClient(config.qdrantUrl, config.qdrantApiKey)));
   const sources = createSourceContext(config.dataDir);
   let closed = false;

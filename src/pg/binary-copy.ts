@@ -100,3 +100,34 @@ function floats(n: number): Float32Array {
 export async function copyBinary(client: ClientBase, copySql: string, data: Buffer): Promise<void> {
   await pipeline(Readable.from([data]), client.query(copyFrom(copySql)));
 }
+
+/**
+ * A `vector[]` query parameter in PostgreSQL's binary array format (a Buffer parameter goes to
+ * the server as binary): one round trip, no text for the server to parse. `vectorOid` is the
+ * vector type's oid in this database (see vectorTypeOid).
+ */
+export function encodeVectorArray(vectorOid: number, vectors: ReadonlyArray<readonly number[]>): Buffer {
+  let size = 20;
+  for (const v of vectors) size += 4 + 4 + 4 * v.length;
+  const b = Buffer.allocUnsafe(size);
+  let o = b.writeInt32BE(1, 0); // dimensions
+  o = b.writeInt32BE(0, o); // no nulls
+  o = b.writeUInt32BE(vectorOid, o);
+  o = b.writeInt32BE(vectors.length, o);
+  o = b.writeInt32BE(1, o); // lower bound
+  for (const v of vectors) o = writeValue(b, o, 'vector', v);
+  return b;
+}
+
+const vectorOids = new WeakMap<object, Promise<number>>();
+
+/** The oid of pgvector's `vector` type as this pool's connections resolve it, asked once. */
+export function vectorTypeOid(pool: { query: (sql: string) => Promise<{ rows: Array<{ oid: number }> }> }): Promise<number> {
+  let p = vectorOids.get(pool);
+  if (!p) {
+    p = pool.query(`SELECT 'vector'::regtype::oid::int AS oid`).then((r) => r.rows[0]!.oid);
+    p.catch(() => vectorOids.delete(pool));
+    vectorOids.set(pool, p);
+  }
+  return p;
+}

@@ -43,12 +43,6 @@ export interface CopyUpsert {
   existing: (keysArray: string, literal: (s: string) => string) => string;
   /** How rows already present are merged; without it they are left as they are (DO NOTHING). */
   merge?: { temp: string; columnDefs: string; sql: (temp: string) => string };
-  /**
-   * Commit without waiting for the WAL flush. Only for a caller that commits synchronously in
-   * the same database afterwards (WAL is replayed in order, so that later commit makes this one
-   * durable too) and redoes the write if that later commit never happened.
-   */
-  asyncCommit?: boolean;
 }
 
 /** Writes the rows; returns how many were new and how many present rows the merge changed. */
@@ -72,8 +66,7 @@ async function once(c: PoolClient, u: CopyUpsert, rows: ReadonlyArray<readonly C
   const literal = (s: string) => c.escapeLiteral(s);
   const keysArray = literal(`{${keys.map((k) => `"${k.replace(/["\\]/g, '\\$&')}"`).join(',')}}`);
   const results = (await c.query(
-    `BEGIN; SET LOCAL client_min_messages = warning;${u.asyncCommit ? ' SET LOCAL synchronous_commit = off;' : ''}
-     ${u.existing(keysArray, literal)}`,
+    `BEGIN; SET LOCAL client_min_messages = warning; ${u.existing(keysArray, literal)}`,
   )) as unknown as Array<{ rows: Array<{ k: string }> }>;
   const present = new Set(results[results.length - 1]!.rows.map((r) => r.k));
   const fresh = rows.filter((_, i) => !present.has(keys[i]!));

@@ -3,7 +3,7 @@ import { ConfigError } from '../errors';
 import { quoteIdent, validateCollectionName } from '../naming';
 import { copySupported, copyUpsert } from '../pg/copy-upsert';
 import type { ChunkTrim, Point, PointsQuery, VectorStore } from './types';
-import { toVectorLiteral } from './vector-literal';
+import { encodeVectorArray, vectorTypeOid } from '../pg/binary-copy';
 
 const POINT_COLUMNS = ['id', 'document_id', 'chunk_index', 'content', 'content_hash', 'metadata', 'embedding'];
 
@@ -28,12 +28,6 @@ export class PgVectorStore implements VectorStore {
   constructor(
     private readonly pool: Pool,
     private readonly schema = 'public',
-    /**
-     * asyncCommit: upserts commit without waiting for the WAL flush. Right when every upsert is
-     * followed by a synchronous commit in the same database that records it (the pipeline's
-     * landed marks, src/deps.ts), which makes it durable, and is redone when that never happened.
-     */
-    private readonly options: { asyncCommit?: boolean } = {},
   ) {
     if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new ConfigError(`invalid Postgres schema name ${JSON.stringify(schema)}`);
   }
@@ -82,7 +76,8 @@ export class PgVectorStore implements VectorStore {
   /**
    * New points go in by binary COPY, points already present through a temp table and one
    * INSERT … SELECT … ON CONFLICT (src/pg/copy-upsert.ts): vectors travel as float4s, not text.
-   * PGlite (no COPY over its socket) gets the same upsert from unnest().
+   * PGlite (no COPY over its socket) gets the same upsert from unnest(), vectors as one binary
+   * vector[] parameter.
    */
   async upsert(name: string, given: Point[]): Promise<number> {
     // One row per id, the last one given (ON CONFLICT cannot touch a row twice in a statement).
@@ -102,7 +97,6 @@ export class PgVectorStore implements VectorStore {
           columnDefs: 'id uuid, document_id text, chunk_index int, content text, content_hash text, metadata jsonb, embedding vector',
           sql: (temp) => `${this.insertInto(name)} SELECT * FROM ${temp} ${UPSERT_CONFLICT}`,
         },
-        asyncCommit: this.options.asyncCommit,
       });
       return inserted + merged;
     }
@@ -117,7 +111,7 @@ export class PgVectorStore implements VectorStore {
         points.map((p) => p.content),
         points.map((p) => p.contentHash),
         points.map((p) => JSON.stringify(p.metadata)),
-        points.map((p) => toVectorLiteral(p.vector)),
+        encodeVectorArray(await vectorTypeOid(this.pool), points.map((p) => p.vector)),
       ],
     );
     return r.rowCount ?? 0;
@@ -131,16 +125,13 @@ export class PgVectorStore implements VectorStore {
    * both on one pool.
    */
   async upsertQuery(name: string, points: PointsQuery): Promise<{ offered: number; written: number }> {
-    // With asyncCommit, set_config(…, true) applies to this statement's own transaction.
-    const cfg = this.options.asyncCommit ? `cfg AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true) AS v),` : '';
     const r = await this.pool.query<{ offered: number; written: number }>(
-      `WITH ${cfg} src AS (${points.sql}),
+      `WITH src AS (${points.sql}),
        ins AS (${this.insertInto(name)} SELECT * FROM src ${UPSERT_CONFLICT} RETURNING 1)
-       SELECT (SELECT count(*) FROM src)::int AS offered, (SELECT count(*) FROM ins)::int AS written${cfg ? ', (SELECT v FROM cfg) AS cfg' : ''}`,
+       SELECT (SELECT count(*) FROM src)::int AS offered, (SELECT count(*) FROM ins)::int AS written`,
       points.params,
     );
-    const { offered, written } = r.rows[0]!;
-    return { offered, written };
+    return r.rows[0]!;
   }
 
   private insertInto(name: string): string {

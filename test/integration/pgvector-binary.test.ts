@@ -1,8 +1,9 @@
 /**
  * The pgvector write path in binary: PgVectorStore.upsert goes through binary COPY into a
  * session temp table and one INSERT … ON CONFLICT on PostgreSQL, and through unnest() on the
- * embedded PGlite (no COPY over its socket). Both must store the same rows, skip unchanged
+ * embedded PGlite (no COPY over its socket; vectors as a binary vector[] parameter). Both must store the same rows, skip unchanged
  * rows, update changed ones, and refuse bad input with a clear error without poisoning the pool.
+ * The embedding cache takes its vectors as one binary vector[] parameter, on both servers.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +13,7 @@ import { pointId } from '../../src/ids';
 import { copySupported } from '../../src/pg/copy-upsert';
 import { PgVectorStore } from '../../src/sinks/pgvector';
 import type { Point } from '../../src/sinks/types';
+import { StateStore } from '../../src/state/store';
 import { TEST_DATABASE_URL, tempDir, uniqueCollection } from '../support/env';
 
 const DIMS = 3;
@@ -25,14 +27,14 @@ const point = (collection: string, doc: string, i: number, v = [0.25, -1.5, i]):
   vector: v,
 });
 
-function suite(name: string, url: () => string, expectCopy: boolean, asyncCommit: boolean) {
+function suite(name: string, url: () => string, expectCopy: boolean) {
   describe(name, () => {
     let pool: pg.Pool;
     let store: PgVectorStore;
     const collection = uniqueCollection('pgbin');
     before(async () => {
       pool = new pg.Pool({ connectionString: url(), max: 2 });
-      store = new PgVectorStore(pool, 'public', { asyncCommit });
+      store = new PgVectorStore(pool);
       await store.ensureCollection(collection, DIMS);
     });
     after(async () => {
@@ -97,11 +99,25 @@ function suite(name: string, url: () => string, expectCopy: boolean, asyncCommit
       assert.deepEqual(await store.upsertQuery(collection, q), { offered: 1, written: 1 });
       assert.deepEqual(await store.upsertQuery(collection, q), { offered: 1, written: 0 });
     });
+
+    it('embedding cache: vectors in binary, read back exact at float4, first write wins', async () => {
+      const state = new StateStore(pool);
+      await state.migrate();
+      const model = `${collection}-model`;
+      const vs = [[0.1, -2, 3e-5], [1, 2, 3]];
+      await state.cache.putEmbeddings(model, 3, ['h1', 'h2'], vs);
+      await state.cache.putEmbeddings(model, 3, ['h1', 'h3'], [[9, 9, 9], [4, 5, 6]]);
+      const got = await state.cache.getEmbeddings(model, 3, ['h1', 'h2', 'h3', 'h4']);
+      assert.deepEqual([...got.keys()].sort(), ['h1', 'h2', 'h3']);
+      assert.deepEqual(got.get('h1')!.map(Math.fround), vs[0]!.map(Math.fround));
+      assert.deepEqual(got.get('h3'), [4, 5, 6]);
+      await assert.rejects(state.cache.putEmbeddings(model, 3, ['h5'], [[1, Number.POSITIVE_INFINITY, 0]]), /non-finite/);
+      await pool.query('DELETE FROM vector_ingest.embedding_cache WHERE model = $1', [model]);
+    });
   });
 }
 
-suite('pgvector upsert on PostgreSQL', () => TEST_DATABASE_URL, true, false);
-suite('pgvector upsert on PostgreSQL, asynchronous commit', () => TEST_DATABASE_URL, true, true);
+suite('pgvector upsert on PostgreSQL', () => TEST_DATABASE_URL, true);
 
 let embedded: EmbeddedPostgres | undefined;
 before(async () => {
@@ -110,4 +126,4 @@ before(async () => {
 after(async () => {
   await embedded?.stop();
 });
-suite('pgvector upsert on embedded PGlite', () => embedded!.url, false, false);
+suite('pgvector upsert on embedded PGlite', () => embedded!.url, false);
