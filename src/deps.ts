@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { ActivityDeps } from './activities';
-import type { Config } from './config';
+import { redactUrl, type Config } from './config';
 import type { FailureReporter } from './failure-reporter';
 import { createEmbedder, OFFLINE_WARNING } from './embedders';
 import type { Logger } from './log';
@@ -44,7 +44,7 @@ export async function buildDeps(
     await store.migrate();
   } catch (err) {
     await pool.end().catch(() => undefined);
-    throw new Error(`cannot prepare the state store in ${redact(databaseUrl)}: ${(err as Error).message}`);
+    throw new Error(`cannot prepare the state store in ${redactUrl(databaseUrl)}: ${(err as Error).message}`);
   }
   const embedder = new MeteredEmbedder(createEmbedder(config));
   if (!embedder.semantic) log.warn(OFFLINE_WARNING);
@@ -74,8 +74,4 @@ export async function buildDeps(
       await pool.end();
     },
   };
-}
-
-function redact(u: string): string {
-  return u.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }

@@ -5,3 +5,4 @@ here=$(dirname "$0")
 bash "$here/ensure-postgres.sh"
 bash "$here/install-pgvector.sh"
 bash "$here/install-temporal.sh"
+bash "$here/install-moto.sh"

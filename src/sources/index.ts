@@ -2,6 +2,8 @@ import { ConfigError } from '../errors';
 import type { SourceSpec } from '../contracts/ingest';
 import { processSourceContext } from './context';
 import { directorySource } from './directory';
+import { webSource } from './web';
+import { s3Source } from './s3';
 import { syntheticSource } from './synthetic';
 import type { Source, SourceContext, SourceKind } from './types';
 
@@ -13,6 +15,8 @@ import type { Source, SourceContext, SourceKind } from './types';
 const KINDS: ReadonlyArray<SourceKind> = [
   directorySource,
   syntheticSource,
+  webSource,
+  s3Source,
 ];
 
 const BY_KIND = new Map<string, SourceKind>(KINDS.map((k) => [k.kind, k]));
