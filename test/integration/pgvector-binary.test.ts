@@ -93,11 +93,11 @@ function suite(name: string, url: () => string, expectCopy: boolean) {
       assert.deepEqual(r.rows.map((x) => x.e), ['[0.25,-1.5,0]', '[7,7,7]', '[0.25,-1.5,0]']);
     });
 
-    it('upserts points selected in the database (upsertQuery) the same way', async () => {
+    it('upserts points selected in the database (upsertFromSelect) the same way', async () => {
       const id = pointId(collection, 'g.md', 0);
       const q = { sql: `SELECT $1::uuid, 'g.md', 0, 'g text', 'hg', '{}'::jsonb, '[1,2,3]'::vector`, params: [id] };
-      assert.deepEqual(await store.upsertQuery(collection, q), { offered: 1, written: 1 });
-      assert.deepEqual(await store.upsertQuery(collection, q), { offered: 1, written: 0 });
+      assert.deepEqual(await store.upsertFromSelect(collection, q), { offered: 1, written: 1 });
+      assert.deepEqual(await store.upsertFromSelect(collection, q), { offered: 1, written: 0 });
     });
 
     it('embedding cache: vectors in binary, read back exact at float4, first write wins', async () => {
