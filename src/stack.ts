@@ -176,7 +176,7 @@ export async function startWorker(config: Config, log: Logger, services: Service
       host: config.metricsHost,
       port: metricsPort,
       sdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics`,
-      backlog: () => store.backlog(),
+      backlog: () => store.staging.backlog(),
     });
     log.info({ url: metricsServer.url }, 'Prometheus metrics');
   }

@@ -9,7 +9,7 @@ import type { ActivityDeps } from './deps';
  */
 export async function loadIngestConfig(deps: ActivityDeps, input: { collection: string }): Promise<Omit<IngestInput, 'state' | 'full'>> {
   const name = validateCollectionName(input.collection);
-  const rec = await deps.store.getCollection(name);
+  const rec = await deps.store.collections.get(name);
   if (!rec?.ingestConfig) {
     throw new ConfigError(`collection ${name} has never been ingested here, so there is nothing to re-index; run \`vector-ingest ingest <dir> --collection ${name}\` first`);
   }

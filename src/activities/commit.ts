@@ -28,12 +28,12 @@ export interface CommitResult {
 export async function commitPage(deps: ActivityDeps, key: PageKey, reporting: CommitReporting = { report: true }): Promise<CommitResult> {
   const { store } = deps;
   const sink = await sinkFor(deps, key.collection);
-  const committed = await store.committablePage(key.collection, key.runKey, key.pageNo);
+  const committed = await store.staging.committablePage(key.collection, key.runKey, key.pageNo);
   await sink.trimDocuments(
     key.collection,
     committed.map((d) => ({ documentId: d.documentId, keep: d.chunkCount })),
   );
-  const failures = await store.pageChunkFailures(key.collection, key.runKey, key.pageNo);
+  const failures = await store.staging.pageChunkFailures(key.collection, key.runKey, key.pageNo);
   if (reporting.report && reporting.replay && failures.length > 0) {
     const byDoc = new Map<string, typeof failures>();
     for (const f of failures) byDoc.set(f.documentId, [...(byDoc.get(f.documentId) ?? []), f]);
@@ -51,6 +51,6 @@ export async function commitPage(deps: ActivityDeps, key: PageKey, reporting: Co
   }
   const recovered = committed.filter((d) => d.hadError).map((d) => d.documentId);
   if (reporting.report && recovered.length > 0) await deps.failures.resolve({ collection: key.collection, documentIds: recovered });
-  await store.commitPage(key.collection, key.runKey, key.pageNo, committed);
+  await store.staging.commitPage(key.collection, key.runKey, key.pageNo, committed);
   return { documents: committed.length, failedChunks: failures.length };
 }

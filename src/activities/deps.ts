@@ -28,7 +28,7 @@ export interface ActivityDeps {
 
 /** The sink a collection was created with (recorded by prepareCollection). */
 export async function sinkFor(deps: ActivityDeps, collection: string): Promise<VectorStore> {
-  const rec = await deps.store.getCollection(collection);
+  const rec = await deps.store.collections.get(collection);
   return sinkOf(deps, (rec?.sink as SinkKind | undefined) ?? deps.defaultSink);
 }
 

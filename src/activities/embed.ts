@@ -29,14 +29,14 @@ function isPerItem(err: unknown): err is ProviderError {
  */
 export async function embedBatch(deps: ActivityDeps, key: BatchKey): Promise<EmbedResult> {
   const { store, embedder } = deps;
-  const rows = await store.batchChunks(key);
+  const rows = await store.staging.batchChunks(key);
   const byHash = new Map<string, StagedChunk[]>();
   for (const r of rows) {
     const list = byHash.get(r.textHash);
     if (list) list.push(r);
     else byHash.set(r.textHash, [r]);
   }
-  const cached = await store.cachedHashes(embedder.model, embedder.dimensions, [...byHash.keys()]);
+  const cached = await store.cache.cachedHashes(embedder.model, embedder.dimensions, [...byHash.keys()]);
   const misses = [...byHash.entries()].filter(([h]) => !cached.has(h)).map(([h, list]) => ({ hash: h, text: list[0]!.content }));
 
   let tokens = 0;
@@ -49,7 +49,7 @@ export async function embedBatch(deps: ActivityDeps, key: BatchKey): Promise<Emb
       requests++;
       const res = await embedder.embed(items.map((i) => i.text));
       tokens += res.tokens;
-      await store.putEmbeddings(embedder.model, embedder.dimensions, items.map((i) => i.hash), res.vectors);
+      await store.cache.putEmbeddings(embedder.model, embedder.dimensions, items.map((i) => i.hash), res.vectors);
     } catch (err) {
       if (!isPerItem(err)) throw err;
       if (items.length === 1) {
@@ -64,7 +64,7 @@ export async function embedBatch(deps: ActivityDeps, key: BatchKey): Promise<Emb
     }
   };
   await run(misses);
-  await store.markFailed(key, failures);
+  await store.staging.markFailed(key, failures);
   for (const f of failures) metrics.itemsFailed.inc({ kind: 'chunk', type: f.type });
   if (failures.length > 0) {
     deps.log.warn({ ...key, failed: failures.length, first: failures[0] }, 'embedding rejected some chunks; they were isolated');

@@ -22,17 +22,17 @@ export async function finishRun(deps: ActivityDeps, input: FinishInput): Promise
   const sink = await sinkFor(deps, input.collection);
   let deleted = 0;
   for (let round = 0; round < 1_000_000; round++) {
-    const docs = await store.unseenDocuments(input.collection, input.runKey, DELETE_PAGE);
+    const docs = await store.documents.unseen(input.collection, input.runKey, DELETE_PAGE);
     if (docs.length === 0) break;
     const ids = docs.map((d) => d.documentId);
     await sink.deleteDocuments(input.collection, ids);
     const hadErrors = docs.filter((d) => d.hadError).map((d) => d.documentId);
     if (hadErrors.length > 0) await deps.failures.resolve({ collection: input.collection, documentIds: hadErrors });
-    await store.deleteDocuments(input.collection, ids);
+    await store.documents.delete(input.collection, ids);
     deleted += ids.length;
     heartbeat({ deleted });
   }
   await sink.finalize(input.collection);
-  await store.dropRunStaging(input.collection, input.runKey);
+  await store.staging.dropRun(input.collection, input.runKey);
   return { documentsDeleted: deleted };
 }

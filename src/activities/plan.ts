@@ -45,7 +45,7 @@ export async function planPage(deps: ActivityDeps, input: PlanInput): Promise<Pl
   const source = openSource(input.source);
   const page = await source.listPage(input.cursor, input.pageSize);
   const ids = page.items.map((i) => i.id);
-  const known = await deps.store.documentHashes(input.collection, ids);
+  const known = await deps.store.documents.hashes(input.collection, ids);
   const p = await planDocuments(deps, {
     collection: input.collection,
     source,
@@ -55,7 +55,7 @@ export async function planPage(deps: ActivityDeps, input: PlanInput): Promise<Pl
     batching: input.batching,
     full: input.full === true,
   });
-  await deps.store.stagePage({
+  await deps.store.staging.stagePage({
     collection: input.collection,
     runKey: input.runKey,
     pageNo: input.pageNo,

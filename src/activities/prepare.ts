@@ -30,7 +30,7 @@ export interface PrepareResult {
 export async function prepareCollection(deps: ActivityDeps, input: PrepareInput): Promise<PrepareResult> {
   const name = validateCollectionName(input.collection);
   const { embedder, store } = deps;
-  const saved = await store.getCollection(name);
+  const saved = await store.collections.get(name);
   const sink = sinkOf(deps, input.sink ?? (saved?.sink as SinkKind | undefined) ?? deps.defaultSink);
   const changed =
     saved !== undefined &&
@@ -48,10 +48,10 @@ export async function prepareCollection(deps: ActivityDeps, input: PrepareInput)
   if (changed && input.full) {
     deps.log.warn({ collection: name, from: saved, to: embedder.model }, 'rebuilding collection with a new embedding model');
     await sinkOf(deps, saved.sink as SinkKind).drop(name);
-    await store.resetDocuments(name);
+    await store.documents.reset(name);
   }
   await sink.ensureCollection(name, embedder.dimensions);
-  await store.putCollection({ name, sink: sink.kind, model: embedder.model, dimensions: embedder.dimensions, ingestConfig: input.ingestConfig });
-  await store.dropAbandonedStaging(name, input.runKey);
+  await store.collections.put({ name, sink: sink.kind, model: embedder.model, dimensions: embedder.dimensions, ingestConfig: input.ingestConfig });
+  await store.staging.dropAbandoned(name, input.runKey);
   return { model: embedder.model, dimensions: embedder.dimensions, semantic: embedder.semantic, sink: sink.kind, searchAttributes: deps.searchAttributes };
 }

@@ -44,13 +44,13 @@ export async function reprocessDocuments(deps: ActivityDeps, input: ReprocessInp
     batching: input.replay.batching,
     full: true,
   });
-  await deps.store.stagePage({ collection: input.collection, runKey, pageNo: 0, seen: [], planned: p.planned, failed: p.failed, chunks: p.chunks });
+  await deps.store.staging.stagePage({ collection: input.collection, runKey, pageNo: 0, seen: [], planned: p.planned, failed: p.failed, chunks: p.chunks });
   for (let b = 0; b < p.batches; b++) {
     const key = { collection: input.collection, runKey, pageNo: 0, batchNo: b };
     await embedBatch(deps, key);
     await upsertBatch(deps, key);
   }
-  const chunkFailures = await deps.store.pageChunkFailures(input.collection, runKey, 0);
+  const chunkFailures = await deps.store.staging.pageChunkFailures(input.collection, runKey, 0);
   await commitPage(deps, { collection: input.collection, runKey, pageNo: 0 }, { report: false });
 
   const out: ReprocessedDocument[] = [];
@@ -60,7 +60,7 @@ export async function reprocessDocuments(deps: ActivityDeps, input: ReprocessInp
     const cf = chunkFailures.filter((c) => c.documentId === id);
     if (f?.type === 'DocumentVanished') {
       await (await sinkFor(deps, input.collection)).deleteDocuments(input.collection, [id]);
-      await deps.store.deleteDocuments(input.collection, [id]);
+      await deps.store.documents.delete(input.collection, [id]);
       out.push({ documentId: id, outcome: 'vanished' });
     } else if (f) {
       out.push({ documentId: id, outcome: 'failed', type: f.type, message: f.message });

@@ -21,12 +21,12 @@ export async function upsertBatch(deps: ActivityDeps, key: BatchKey): Promise<Up
   if (sink.upsertQuery) {
     // pgvector lives in the state store's database: one INSERT … SELECT from staging + cache,
     // then mark those chunks landed. Both idempotent, so a retry between them is harmless.
-    const { written } = await sink.upsertQuery(key.collection, store.pointsQuery(key, embedder.model, embedder.dimensions));
-    const { landed, pending } = await store.markLandedWithVectors(key, embedder.model, embedder.dimensions);
+    const { written } = await sink.upsertQuery(key.collection, store.cache.pointsQuery(key, embedder.model, embedder.dimensions));
+    const { landed, pending } = await store.cache.markLandedWithVectors(key, embedder.model, embedder.dimensions);
     return { upserted: landed, written, skipped: pending - landed };
   }
-  const rows = await store.batchChunks(key);
-  const vectors = await store.getEmbeddings(embedder.model, embedder.dimensions, [...new Set(rows.map((r) => r.textHash))]);
+  const rows = await store.staging.batchChunks(key);
+  const vectors = await store.cache.getEmbeddings(embedder.model, embedder.dimensions, [...new Set(rows.map((r) => r.textHash))]);
   const ready = rows.filter((r) => vectors.has(r.textHash));
   const written = await sink.upsert(
     key.collection,
@@ -40,6 +40,6 @@ export async function upsertBatch(deps: ActivityDeps, key: BatchKey): Promise<Up
       vector: vectors.get(r.textHash)!,
     })),
   );
-  await store.markLanded(key, ready);
+  await store.staging.markLanded(key, ready);
   return { upserted: ready.length, written, skipped: rows.length - ready.length };
 }

@@ -1,0 +1,50 @@
+import type { Pool } from 'pg';
+import { STATE_SCHEMA as S } from './schema';
+
+/**
+ * What each collection's documents looked like when they last landed (content hash, chunk
+ * count), which run last saw them, and their last error. Pending hashes are written and
+ * committed page by page by the staging table (src/state/staging.ts).
+ */
+export class DocumentsTable {
+  constructor(private readonly pool: Pool) {}
+
+  /** The recorded content hash of each known document among `ids` (null: never landed). */
+  async hashes(collection: string, ids: string[]): Promise<Map<string, string | null>> {
+    if (ids.length === 0) return new Map();
+    const r = await this.pool.query<{ document_id: string; content_hash: string | null }>(
+      `SELECT document_id, content_hash FROM ${S}.documents WHERE collection = $1 AND document_id = ANY($2::text[])`,
+      [collection, ids],
+    );
+    return new Map(r.rows.map((row) => [row.document_id, row.content_hash]));
+  }
+
+  /** Forget everything about a collection's documents (a --full rebuild into a new model). */
+  async reset(collection: string): Promise<void> {
+    await this.pool.query(`DELETE FROM ${S}.documents WHERE collection = $1`, [collection]);
+  }
+
+  /** Documents this run did not see: they vanished from the source. */
+  async unseen(collection: string, runKey: string, limit: number): Promise<Array<{ documentId: string; hadError: boolean }>> {
+    const r = await this.pool.query<{ document_id: string; had_error: boolean }>(
+      `SELECT document_id, error_type IS NOT NULL AS had_error FROM ${S}.documents
+       WHERE collection = $1 AND last_seen_run IS DISTINCT FROM $2
+       ORDER BY document_id LIMIT $3`,
+      [collection, runKey, limit],
+    );
+    return r.rows.map((row) => ({ documentId: row.document_id, hadError: row.had_error }));
+  }
+
+  async delete(collection: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.pool.query(`DELETE FROM ${S}.documents WHERE collection = $1 AND document_id = ANY($2::text[])`, [
+      collection,
+      ids,
+    ]);
+  }
+
+  async count(collection: string): Promise<number> {
+    const r = await this.pool.query(`SELECT count(*)::int AS n FROM ${S}.documents WHERE collection = $1`, [collection]);
+    return r.rows[0].n;
+  }
+}

@@ -1,0 +1,76 @@
+import type { Pool } from 'pg';
+import { STATE_SCHEMA as S } from './schema';
+import type { BatchKey } from './staging';
+import { toVectorLiteral, parseVectorLiteral } from '../sinks/vector-literal';
+import type { PointsQuery } from '../sinks/types';
+
+/**
+ * Vectors by (model, dimensions, text hash): embed writes them here and upsert reads them, so
+ * vectors never travel through Temporal, and unchanged text is never embedded twice.
+ * pointsQuery and markLandedWithVectors join a batch's staged chunks to this cache; they live
+ * here so the join condition is written in one file.
+ */
+export class EmbeddingCache {
+  constructor(private readonly pool: Pool) {}
+
+  async cachedHashes(model: string, dimensions: number, hashes: string[]): Promise<Set<string>> {
+    if (hashes.length === 0) return new Set();
+    const r = await this.pool.query<{ text_hash: string }>(
+      `SELECT text_hash FROM ${S}.embedding_cache WHERE model = $1 AND dimensions = $2 AND text_hash = ANY($3::text[])`,
+      [model, dimensions, hashes],
+    );
+    return new Set(r.rows.map((row) => row.text_hash));
+  }
+
+  async putEmbeddings(model: string, dimensions: number, hashes: string[], vectors: number[][]): Promise<void> {
+    if (hashes.length === 0) return;
+    await this.pool.query(
+      `INSERT INTO ${S}.embedding_cache (model, dimensions, text_hash, embedding)
+       SELECT $1, $2, h, v::vector FROM unnest($3::text[], $4::text[]) AS x(h, v)
+       ON CONFLICT DO NOTHING`,
+      [model, dimensions, hashes, vectors.map(toVectorLiteral)],
+    );
+  }
+
+  async getEmbeddings(model: string, dimensions: number, hashes: string[]): Promise<Map<string, number[]>> {
+    if (hashes.length === 0) return new Map();
+    const r = await this.pool.query<{ text_hash: string; embedding: string }>(
+      `SELECT text_hash, embedding::text AS embedding FROM ${S}.embedding_cache
+       WHERE model = $1 AND dimensions = $2 AND text_hash = ANY($3::text[])`,
+      [model, dimensions, hashes],
+    );
+    return new Map(r.rows.map((row) => [row.text_hash, parseVectorLiteral(row.embedding)]));
+  }
+
+  /**
+   * The batch's pending chunks that have a vector in the cache, as sink rows (see PointsQuery):
+   * for a pgvector sink in this database, which writes them with one INSERT … SELECT.
+   */
+  pointsQuery(k: BatchKey, model: string, dimensions: number): PointsQuery {
+    return {
+      sql: `SELECT s.point_id, s.document_id, s.chunk_index, s.content, s.text_hash,
+              jsonb_build_object('document_id', s.document_id, 'chunk_index', s.chunk_index, 'tokens', s.tokens),
+              e.embedding
+            FROM ${S}.staged_chunks s
+            JOIN ${S}.embedding_cache e ON e.model = $5 AND e.dimensions = $6 AND e.text_hash = s.text_hash
+            WHERE s.collection = $1 AND s.run_key = $2 AND s.page_no = $3 AND s.batch_no = $4 AND s.status = 0`,
+      params: [k.collection, k.runKey, k.pageNo, k.batchNo, model, dimensions],
+    };
+  }
+
+  /** Marks the batch's pending chunks that have a cached vector as landed; counts both kinds. */
+  async markLandedWithVectors(k: BatchKey, model: string, dimensions: number): Promise<{ landed: number; pending: number }> {
+    const r = await this.pool.query<{ landed: number; pending: number }>(
+      `WITH landed AS (
+         UPDATE ${S}.staged_chunks s SET status = 1 FROM ${S}.embedding_cache e
+         WHERE s.collection = $1 AND s.run_key = $2 AND s.page_no = $3 AND s.batch_no = $4 AND s.status = 0
+           AND e.model = $5 AND e.dimensions = $6 AND e.text_hash = s.text_hash
+         RETURNING 1)
+       SELECT (SELECT count(*) FROM landed)::int AS landed,
+              (SELECT count(*) FROM ${S}.staged_chunks
+                WHERE collection = $1 AND run_key = $2 AND page_no = $3 AND batch_no = $4 AND status = 0)::int AS pending`,
+      [k.collection, k.runKey, k.pageNo, k.batchNo, model, dimensions],
+    );
+    return r.rows[0]!;
+  }
+}

@@ -1,0 +1,257 @@
+import type { Pool } from 'pg';
+import { inTransaction } from './db';
+import { STATE_SCHEMA as S } from './schema';
+
+export interface BatchKey {
+  collection: string;
+  runKey: string;
+  pageNo: number;
+  batchNo: number;
+}
+
+export interface StagedChunk {
+  documentId: string;
+  chunkIndex: number;
+  pointId: string;
+  textHash: string;
+  content: string;
+  tokens: number;
+  batchNo: number;
+}
+
+export interface DocumentPlan {
+  documentId: string;
+  hash: string;
+  chunkCount: number;
+}
+
+export interface ChunkFailure {
+  documentId: string;
+  chunkIndex: number;
+  type: string;
+  message: string;
+}
+
+export interface CommittedDocument {
+  documentId: string;
+  chunkCount: number;
+  /** It had failed before: the replay workflow should let it go. */
+  hadError: boolean;
+}
+
+/**
+ * The chunks a run has planned but not yet committed, by page and batch: staged with their text
+ * when a page is planned, marked landed (status 1) or failed (status 2) batch by batch, and
+ * dropped when the page commits, which is also when its documents' pending hashes become current.
+ */
+export class StagingTable {
+  constructor(private readonly pool: Pool) {}
+
+  /**
+   * Records one planned page in one transaction: every listed document is marked seen by this
+   * run, changed documents get their pending hash, failed ones their error, and the chunks are
+   * staged. Re-running it for the same page (an activity retry) replaces what it wrote.
+   */
+  async stagePage(args: {
+    collection: string;
+    runKey: string;
+    pageNo: number;
+    seen: string[];
+    planned: DocumentPlan[];
+    failed: Array<{ documentId: string; type: string; message: string }>;
+    chunks: StagedChunk[];
+  }): Promise<void> {
+    const { collection, runKey, pageNo } = args;
+    const page = `${runKey}:${pageNo}`;
+    await inTransaction(this.pool, async (c) => {
+      await c.query(`DELETE FROM ${S}.staged_chunks WHERE collection = $1 AND run_key = $2 AND page_no = $3`, [
+        collection,
+        runKey,
+        pageNo,
+      ]);
+      if (args.seen.length > 0) {
+        await c.query(
+          `INSERT INTO ${S}.documents (collection, document_id, last_seen_run)
+           SELECT $1, id, $2 FROM unnest($3::text[]) AS id
+           ON CONFLICT (collection, document_id) DO UPDATE SET last_seen_run = EXCLUDED.last_seen_run`,
+          [collection, runKey, args.seen],
+        );
+      }
+      if (args.planned.length > 0) {
+        await c.query(
+          `UPDATE ${S}.documents d SET pending_hash = p.hash, pending_chunk_count = p.n, pending_page = $2,
+             updated_at = now()
+           FROM unnest($3::text[], $4::text[], $5::int[]) AS p(id, hash, n)
+           WHERE d.collection = $1 AND d.document_id = p.id`,
+          [
+            collection,
+            page,
+            args.planned.map((p) => p.documentId),
+            args.planned.map((p) => p.hash),
+            args.planned.map((p) => p.chunkCount),
+          ],
+        );
+      }
+      if (args.failed.length > 0) {
+        await c.query(
+          `UPDATE ${S}.documents d SET error_type = f.type, error_message = f.message, updated_at = now()
+           FROM unnest($2::text[], $3::text[], $4::text[]) AS f(id, type, message)
+           WHERE d.collection = $1 AND d.document_id = f.id`,
+          [collection, args.failed.map((f) => f.documentId), args.failed.map((f) => f.type), args.failed.map((f) => f.message)],
+        );
+      }
+      const CHUNK_ROWS = 2000;
+      for (let i = 0; i < args.chunks.length; i += CHUNK_ROWS) {
+        const part = args.chunks.slice(i, i + CHUNK_ROWS);
+        await c.query(
+          `INSERT INTO ${S}.staged_chunks
+             (collection, run_key, page_no, batch_no, document_id, chunk_index, point_id, text_hash, content, tokens)
+           SELECT $1, $2, $3, * FROM unnest($4::int[], $5::text[], $6::int[], $7::uuid[], $8::text[], $9::text[], $10::int[])`,
+          [
+            collection,
+            runKey,
+            pageNo,
+            part.map((x) => x.batchNo),
+            part.map((x) => x.documentId),
+            part.map((x) => x.chunkIndex),
+            part.map((x) => x.pointId),
+            part.map((x) => x.textHash),
+            part.map((x) => x.content),
+            part.map((x) => x.tokens),
+          ],
+        );
+      }
+    });
+  }
+
+  /** Chunks of a batch still waiting to land (status 0), in a stable order. */
+  async batchChunks(k: BatchKey): Promise<StagedChunk[]> {
+    const r = await this.pool.query(
+      `SELECT document_id, chunk_index, point_id, text_hash, content, tokens, batch_no FROM ${S}.staged_chunks
+       WHERE collection = $1 AND run_key = $2 AND page_no = $3 AND batch_no = $4 AND status = 0
+       ORDER BY document_id, chunk_index`,
+      [k.collection, k.runKey, k.pageNo, k.batchNo],
+    );
+    return r.rows.map((row) => ({
+      documentId: row.document_id,
+      chunkIndex: row.chunk_index,
+      pointId: row.point_id,
+      textHash: row.text_hash,
+      content: row.content,
+      tokens: row.tokens,
+      batchNo: row.batch_no,
+    }));
+  }
+
+  async markLanded(k: BatchKey, chunks: Array<{ documentId: string; chunkIndex: number }>): Promise<void> {
+    if (chunks.length === 0) return;
+    await this.pool.query(
+      `UPDATE ${S}.staged_chunks s SET status = 1
+       FROM unnest($5::text[], $6::int[]) AS x(doc, idx)
+       WHERE s.collection = $1 AND s.run_key = $2 AND s.page_no = $3 AND s.batch_no = $4
+         AND s.document_id = x.doc AND s.chunk_index = x.idx`,
+      [k.collection, k.runKey, k.pageNo, k.batchNo, chunks.map((c) => c.documentId), chunks.map((c) => c.chunkIndex)],
+    );
+  }
+
+  async markFailed(k: BatchKey, failures: ChunkFailure[]): Promise<void> {
+    if (failures.length === 0) return;
+    await this.pool.query(
+      `UPDATE ${S}.staged_chunks s SET status = 2, error_type = x.type, error_message = x.message
+       FROM unnest($5::text[], $6::int[], $7::text[], $8::text[]) AS x(doc, idx, type, message)
+       WHERE s.collection = $1 AND s.run_key = $2 AND s.page_no = $3 AND s.batch_no = $4
+         AND s.document_id = x.doc AND s.chunk_index = x.idx`,
+      [
+        k.collection,
+        k.runKey,
+        k.pageNo,
+        k.batchNo,
+        failures.map((f) => f.documentId),
+        failures.map((f) => f.chunkIndex),
+        failures.map((f) => f.type),
+        failures.map((f) => f.message),
+      ],
+    );
+  }
+
+  /**
+   * Documents of a page whose every staged chunk landed: their pending hash becomes current.
+   * Returns them with their new chunk counts so the caller can trim chunks beyond that count.
+   */
+  async committablePage(collection: string, runKey: string, pageNo: number): Promise<CommittedDocument[]> {
+    const r = await this.pool.query<{ document_id: string; pending_chunk_count: number; had_error: boolean }>(
+      `SELECT d.document_id, d.pending_chunk_count, d.error_type IS NOT NULL AS had_error FROM ${S}.documents d
+       WHERE d.collection = $1 AND d.pending_page = $2
+         AND NOT EXISTS (SELECT 1 FROM ${S}.staged_chunks s
+                         WHERE s.collection = $1 AND s.run_key = $3 AND s.page_no = $4
+                           AND s.document_id = d.document_id AND s.status <> 1)`,
+      [collection, `${runKey}:${pageNo}`, runKey, pageNo],
+    );
+    return r.rows.map((row) => ({ documentId: row.document_id, chunkCount: row.pending_chunk_count, hadError: row.had_error }));
+  }
+
+  /** Failures of a page that stay on record after the page is committed. */
+  async pageChunkFailures(collection: string, runKey: string, pageNo: number): Promise<ChunkFailure[]> {
+    const r = await this.pool.query(
+      `SELECT document_id, chunk_index, error_type, error_message FROM ${S}.staged_chunks
+       WHERE collection = $1 AND run_key = $2 AND page_no = $3 AND status = 2
+       ORDER BY document_id, chunk_index`,
+      [collection, runKey, pageNo],
+    );
+    return r.rows.map((row) => ({
+      documentId: row.document_id,
+      chunkIndex: row.chunk_index,
+      type: row.error_type,
+      message: row.error_message,
+    }));
+  }
+
+  async commitPage(collection: string, runKey: string, pageNo: number, committed: CommittedDocument[]): Promise<void> {
+    await inTransaction(this.pool, async (c) => {
+      if (committed.length > 0) {
+        await c.query(
+          `UPDATE ${S}.documents d SET content_hash = d.pending_hash, chunk_count = d.pending_chunk_count,
+             pending_hash = NULL, pending_chunk_count = NULL, pending_page = NULL,
+             error_type = NULL, error_message = NULL, updated_at = now()
+           WHERE d.collection = $1 AND d.document_id = ANY($2::text[]) AND d.pending_page = $3`,
+          [collection, committed.map((d) => d.documentId), `${runKey}:${pageNo}`],
+        );
+      }
+      // Documents left pending had a failed chunk: keep their old hash so the next run retries them.
+      await c.query(
+        `UPDATE ${S}.documents d SET pending_page = NULL,
+           error_type = COALESCE(f.error_type, d.error_type), error_message = COALESCE(f.error_message, d.error_message)
+         FROM (SELECT DISTINCT ON (document_id) document_id, error_type, error_message FROM ${S}.staged_chunks
+               WHERE collection = $1 AND run_key = $3 AND page_no = $4 AND status = 2
+               ORDER BY document_id, chunk_index) f
+         WHERE d.collection = $1 AND d.pending_page = $2 AND d.document_id = f.document_id`,
+        [collection, `${runKey}:${pageNo}`, runKey, pageNo],
+      );
+      await c.query(`DELETE FROM ${S}.staged_chunks WHERE collection = $1 AND run_key = $2 AND page_no = $3`, [
+        collection,
+        runKey,
+        pageNo,
+      ]);
+    });
+  }
+
+  /** Drops staging rows of other, abandoned runs of this collection (older than a day). */
+  async dropAbandoned(collection: string, runKey: string): Promise<number> {
+    const r = await this.pool.query(
+      `DELETE FROM ${S}.staged_chunks WHERE collection = $1 AND run_key <> $2
+         AND created_at < now() - interval '1 day'`,
+      [collection, runKey],
+    );
+    return r.rowCount ?? 0;
+  }
+
+  async dropRun(collection: string, runKey: string): Promise<void> {
+    await this.pool.query(`DELETE FROM ${S}.staged_chunks WHERE collection = $1 AND run_key = $2`, [collection, runKey]);
+  }
+
+  /** Chunks planned but not yet written, all collections (the metrics backlog). */
+  async backlog(): Promise<number> {
+    const r = await this.pool.query(`SELECT count(*)::int AS n FROM ${S}.staged_chunks WHERE status = 0`);
+    return r.rows[0].n;
+  }
+}
