@@ -59,7 +59,12 @@ export async function buildDeps(
     failures: temporal.failures,
     searchAttributes: temporal.searchAttributes,
     pool,
-    limits: { maxDocumentBytes: config.maxDocumentBytes },
+    limits: {
+      maxDocumentBytes: config.maxDocumentBytes,
+      maxPdfPages: config.maxPdfPages,
+      maxUnzippedBytes: config.maxUnzippedBytes,
+      maxCodeLineBytes: config.maxCodeLineBytes,
+    },
     close: async () => {
       if (closed) return;
       closed = true;

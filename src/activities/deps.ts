@@ -3,6 +3,7 @@ import { ConfigError } from '../errors';
 import type { Embedder } from '../embedders/types';
 import type { FailureReporter } from '../failure-reporter';
 import type { VectorStore } from '../sinks/types';
+import type { FormatLimits } from '../text/formats/types';
 
 export type SinkKind = VectorStore['kind'];
 import type { StateStore } from '../state/store';
@@ -20,7 +21,8 @@ export interface ActivityDeps {
   failures: FailureReporter;
   /** The namespace has our custom search attributes, so workflows may upsert them. */
   searchAttributes: boolean;
-  limits: {
+  /** Per-document limits: the read's size, and each format's own (src/text/formats/types.ts). */
+  limits: FormatLimits & {
     /** Documents larger than this are refused (DocumentTooLarge) instead of read. */
     maxDocumentBytes: number;
   };

@@ -1,5 +1,6 @@
 import { ProviderError } from '../errors';
 import type { BatchKey, ChunkFailure, StagedChunk } from '../state/store';
+import { embeddingText } from '../text/sections';
 import { heartbeat } from './context';
 import type { ActivityDeps } from './deps';
 import { metrics } from '../metrics/registry';
@@ -37,7 +38,7 @@ export async function embedBatch(deps: ActivityDeps, key: BatchKey): Promise<Emb
     else byHash.set(r.textHash, [r]);
   }
   const cached = await store.cache.cachedHashes(embedder.model, embedder.dimensions, [...byHash.keys()]);
-  const misses = [...byHash.entries()].filter(([h]) => !cached.has(h)).map(([h, list]) => ({ hash: h, text: list[0]!.content }));
+  const misses = [...byHash.entries()].filter(([h]) => !cached.has(h)).map(([h, list]) => ({ hash: h, text: embeddingText(list[0]!.embedPrefix, list[0]!.content) }));
 
   let tokens = 0;
   let requests = 0;

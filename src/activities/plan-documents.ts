@@ -3,8 +3,8 @@ import { pointId, sha256 } from '../ids';
 import type { Source, SourceItem } from '../sources';
 import type { DocumentPlan, StagedChunk } from '../state/store';
 import { assignBatches } from '../text/batcher';
-import { chunkText } from '../text/chunker';
-import { decodeUtf8, extractText } from '../text/extract';
+import { chunkDocument, EXTRACTION_VERSION } from '../text/document';
+import { embeddingText } from '../text/sections';
 import type { BatchingOptions, ChunkingOptions } from '../contracts/ingest';
 import { heartbeat } from './context';
 import type { ActivityDeps } from './deps';
@@ -48,8 +48,9 @@ export async function planDocuments(
     full: boolean;
   },
 ): Promise<PlannedDocuments> {
-  // The hash covers the chunking parameters too: changing them re-chunks every document.
-  const params = `c${args.chunking.chunkTokens}o${args.chunking.overlapTokens}:`;
+  // The hash covers the chunking parameters and the extraction rules too: changing them re-chunks
+  // every document.
+  const params = `c${args.chunking.chunkTokens}o${args.chunking.overlapTokens}x${EXTRACTION_VERSION}:`;
   const planned: DocumentPlan[] = [];
   const failed: DocumentFailure[] = [];
   const chunks: StagedChunk[] = [];
@@ -64,11 +65,17 @@ export async function planDocuments(
     reads[i] = p;
   };
   for (let i = 0; i < READ_AHEAD; i++) startRead(i);
-  for (const [i, item] of args.items.entries()) {
+  let currentId = '';
+  // Long extractions (a PDF's pages) call this too, so a big document does not look like a dead worker.
+  const beat = () => {
     if (Date.now() - lastBeat > 5_000) {
-      heartbeat({ documentId: item.id });
+      heartbeat({ documentId: currentId });
       lastBeat = Date.now();
     }
+  };
+  for (const [i, item] of args.items.entries()) {
+    currentId = item.id;
+    beat();
     const read = reads[i]!;
     reads[i] = undefined;
     startRead(i + READ_AHEAD);
@@ -79,18 +86,26 @@ export async function planDocuments(
         unchanged++;
         continue;
       }
-      if (bytes.length === 0) throw new DocumentError('EmptyDocument', `${item.id}: is empty`);
-      const text = extractText(item.id, decodeUtf8(item.id, bytes), item.format);
-      if (text.length === 0) throw new DocumentError('EmptyDocument', `${item.id}: has no text to index`);
-      const docChunks = chunkText(text, args.chunking);
+      const docChunks = await chunkDocument({
+        documentId: item.id,
+        bytes,
+        format: item.format,
+        modifiedAt: item.modifiedAt,
+        chunking: args.chunking,
+        limits: deps.limits,
+        progress: beat,
+      });
       planned.push({ documentId: item.id, hash, chunkCount: docChunks.length });
       for (const c of docChunks) {
         chunks.push({
           documentId: item.id,
           chunkIndex: c.index,
           pointId: pointId(args.collection, item.id, c.index),
-          textHash: sha256(c.text),
-          content: c.text,
+          // The embedding cache keys on what is embedded: the heading path and the text.
+          textHash: sha256(embeddingText(c.embedPrefix, c.content)),
+          content: c.content,
+          embedPrefix: c.embedPrefix,
+          metadata: c.metadata as unknown as Record<string, unknown>,
           tokens: c.tokens,
           batchNo: 0,
         });

@@ -4,6 +4,10 @@ export interface SourceItem {
   /** Stable document id within the collection (a relative POSIX path for directories). */
   id: string;
   format: DocumentFormat;
+  /** Size in bytes, when the listing knows it (chunk metadata `byte_size` uses the bytes read). */
+  size?: number;
+  /** Last modification time, ISO 8601, when the source knows it (chunk metadata `modified_at`). */
+  modifiedAt?: string;
 }
 
 export interface SourcePage {

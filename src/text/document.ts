@@ -18,9 +18,8 @@ export interface ChunkMetadata {
   title?: string;
   /** "Guide > Install > Linux" */
   heading_path?: string;
-  /** PDF: the page the chunk starts on (from 1), and the page it ends on when it spans more. */
+  /** PDF: the page the chunk is on (from 1; chunks never span pages). */
   page?: number;
-  page_end?: number;
   /** Source code: the language (typescript, python, go, …). */
   language?: string;
   /** The document's size in bytes. */
@@ -86,7 +85,6 @@ export async function chunkDocument(input: DocumentInput): Promise<DocumentChunk
       const metadata: ChunkMetadata = { ...base };
       if (c.headingPath.length > 0) metadata.heading_path = embeddingPrefix(c.headingPath);
       if (c.page !== undefined) metadata.page = c.page;
-      if (c.pageEnd !== undefined) metadata.page_end = c.pageEnd;
       const embedPrefix = embeddingPrefix(c.headingPath);
       const tokens = c.tokens + (embedPrefix ? tokenizer.count(embedPrefix) + 1 : 0);
       out.push({ index: c.index, content: c.text, embedPrefix, tokens, metadata });

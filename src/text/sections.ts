@@ -10,9 +10,8 @@ export interface SectionChunk {
   tokens: number;
   /** Headings every part of the chunk is under (the common path of what it holds). */
   headingPath: string[];
-  /** PDF: the page the chunk starts on, and the one it ends on when it spans more. */
+  /** PDF: the page the chunk is on (chunks never span pages). */
   page?: number;
-  pageEnd?: number;
 }
 
 /** How tokens are counted; the embedder's tokenizer once it has one (chunkText's too). */
@@ -39,6 +38,10 @@ export function embeddingText(prefix: string | null | undefined, content: string
   return prefix ? `${prefix}\n\n${content}` : content;
 }
 
+function isPrefix(prefix: readonly string[], path: readonly string[]): boolean {
+  return prefix.length <= path.length && prefix.every((h, i) => path[i] === h);
+}
+
 function commonPath(a: readonly string[], b: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < Math.min(a.length, b.length) && a[i] === b[i]; i++) out.push(a[i]!);
@@ -47,8 +50,9 @@ function commonPath(a: readonly string[], b: readonly string[]): string[] {
 
 /**
  * Chunks a document along its sections. Consecutive sections share a chunk while they fit,
- * but a major boundary (h1/h2, a PDF page) starts a new chunk unless what is gathered before it
- * is tiny (under an eighth of a chunk: a title line, a one-line intro). A section larger than a
+ * but a major boundary (h1/h2) starts a new chunk unless what is gathered before it is a tiny
+ * intro to it (under an eighth of a chunk, under headings the new section is also under: a
+ * title line, a one-line preamble). A chunk never spans two PDF pages. A section larger than a
  * chunk is cut by chunkText, each piece keeping the section's heading path. Every chunk's text
  * plus its embedding prefix stays within `chunkTokens`.
  */
@@ -64,21 +68,31 @@ export function chunkSections(sections: readonly Section[], options: ChunkingOpt
   let parts: Array<{ s: Section; tokens: number }> = [];
   let partsTokens = 0;
   let partsPath: string[] = [];
+  // Every part so far is a bare heading (a heading followed straight by a subheading).
+  let bareHeadings = false;
+  const isBareHeading = (s: Section) => s.headingPath.length > 0 && s.text.trim() === s.headingPath[s.headingPath.length - 1];
 
-  const emit = (text: string, headingPath: string[], page?: number, pageEnd?: number) => {
+  const emit = (text: string, headingPath: string[], page?: number) => {
     const chunk: SectionChunk = { index: out.length, text, tokens: tokenizer.count(text), headingPath };
     if (page !== undefined) chunk.page = page;
-    if (pageEnd !== undefined && pageEnd !== page) chunk.pageEnd = pageEnd;
     out.push(chunk);
   };
   const flush = () => {
     if (parts.length === 0) return;
-    const text = parts.map((p) => p.s.text.trim()).join('\n\n');
-    const pages = parts.map((p) => p.s.page).filter((n): n is number => n !== undefined);
-    emit(text, partsPath, pages[0], pages[pages.length - 1]);
+    // Verbatim sections (code) join as they are; others by a blank line. Leading blank lines and
+    // trailing space go; leading indentation stays.
+    let text = '';
+    for (const [i, p] of parts.entries()) {
+      if (i === 0) text = p.s.verbatim ? p.s.text : p.s.text.trim();
+      else if (p.s.verbatim) text += p.s.text;
+      else text = `${text.trimEnd()}\n\n${p.s.text.trim()}`;
+    }
+    text = text.replace(/^\s*\n/, '').trimEnd();
+    emit(text, partsPath, parts[0]!.s.page);
     parts = [];
     partsTokens = 0;
     partsPath = [];
+    bareHeadings = false;
   };
 
   for (const s of sections) {
@@ -93,13 +107,18 @@ export function chunkSections(sections: readonly Section[], options: ChunkingOpt
       continue;
     }
     if (parts.length > 0) {
-      const path = commonPath(partsPath, s.headingPath);
+      // Bare headings above a section are its own path's start: the section's path says more.
+      const path = bareHeadings && isPrefix(partsPath, s.headingPath) ? [...s.headingPath] : commonPath(partsPath, s.headingPath);
       const fits = partsTokens + 1 + tokens + prefixTokens(path) <= chunkTokens;
-      const allowed = !s.major || partsTokens < tiny;
+      // Across a major boundary only a tiny intro joins what it introduces (a title line before
+      // its first h2); never text from another page.
+      const samePage = s.page === parts[0]!.s.page;
+      const allowed = samePage && (!s.major || (partsTokens < tiny && isPrefix(partsPath, s.headingPath)));
       if (fits && allowed) {
         parts.push({ s, tokens });
         partsTokens += 1 + tokens;
         partsPath = path;
+        bareHeadings &&= isBareHeading(s);
         continue;
       }
       flush();
@@ -107,6 +126,7 @@ export function chunkSections(sections: readonly Section[], options: ChunkingOpt
     parts = [{ s, tokens }];
     partsTokens = tokens;
     partsPath = [...s.headingPath];
+    bareHeadings = isBareHeading(s);
   }
   flush();
   return out;

@@ -124,7 +124,7 @@ function split(source: string, node: Node, from: number, to: number, path: strin
   let start = from;
   const push = (end: number, p: string[]) => {
     const text = source.slice(start, end);
-    if (text.trim().length > 0) out.push({ text: text.replace(/^\s*\n/, ''), headingPath: p, major: false });
+    if (text.trim().length > 0) out.push({ text, headingPath: p, major: false, verbatim: true });
     start = end;
   };
   for (const [i, child] of children.entries()) {
@@ -149,7 +149,7 @@ function split(source: string, node: Node, from: number, to: number, path: strin
     const rest = source.slice(start, to);
     if (rest.trim().length > 0) {
       if (out.length > 0) out[out.length - 1]!.text += rest;
-      else out.push({ text: rest, headingPath: path, major: false });
+      else out.push({ text: rest, headingPath: path, major: false, verbatim: true });
     }
   }
   return out;

@@ -54,7 +54,11 @@ export const docx: Format = {
     try {
       const r = await mammoth.convertToHtml(
         { buffer: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length) },
-        { convertImage: mammoth.images.imgElement(async () => ({ src: '' })) },
+        {
+          convertImage: mammoth.images.imgElement(async () => ({ src: '' })),
+          // Word's Title style is the document's title (mammoth's default map makes it a paragraph).
+          styleMap: ["p[style-name='Title'] => h1:fresh"],
+        },
       );
       html = r.value;
     } catch (err) {

@@ -1,19 +1,24 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DocumentError } from '../../errors';
 import { normalizeWhitespace } from '../decode';
 import type { ExtractContext, Format, Section } from './types';
 
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 
+const requireHere = createRequire(__filename);
+const pdfjsRoot = path.dirname(requireHere.resolve('pdfjs-dist/package.json'));
+
 let pdfjs: Promise<PdfJs> | undefined;
-/** pdfjs-dist is ESM only and large: loaded on the first PDF, once per process. */
+/**
+ * pdfjs-dist is ESM only and large: loaded on the first PDF, once per process, by file URL (a
+ * bare specifier does not resolve from every loader this code runs under, e.g. tsx's).
+ */
 function loadPdfJs(): Promise<PdfJs> {
-  pdfjs ??= import('pdfjs-dist/legacy/build/pdf.mjs');
+  pdfjs ??= import(pathToFileURL(requireHere.resolve('pdfjs-dist/legacy/build/pdf.mjs')).href) as Promise<PdfJs>;
   return pdfjs;
 }
-
-const pdfjsRoot = path.dirname(createRequire(__filename).resolve('pdfjs-dist/package.json'));
 
 /** A PDF starts with %PDF- within its first kilobyte (some writers put junk before it). */
 function looksLikePdf(bytes: Uint8Array): boolean {

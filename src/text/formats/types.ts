@@ -48,6 +48,12 @@ export interface Section {
    * sides of a major boundary unless what came before it is tiny.
    */
   major: boolean;
+  /**
+   * The text is a verbatim slice of the document, whitespace included (code): neighbours are
+   * joined as they are, so a chunk is a contiguous stretch of the file. Otherwise sections are
+   * joined by a blank line.
+   */
+  verbatim?: boolean;
 }
 
 export interface ExtractedMetadata {
