@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 if [[ $# -gt 0 ]]; then suites=("$@"); else suites=(unit workflow integration); fi
 if [[ " ${suites[*]} " != " unit " ]]; then
   eval "$(bash scripts/infra/all.sh)"
-  export TEMPORAL_CLI_PATH TEMPORAL_TEST_SERVER_PATH
+  export TEMPORAL_CLI_PATH TEMPORAL_TEST_SERVER_PATH MOTO_PYTHON
 fi
 npm run build --silent  # compiles dist/ and the prebuilt workflow bundle the CLI worker uses
 files=()

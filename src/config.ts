@@ -1,44 +1,12 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { OFFLINE_MODEL } from './embedders/offline';
 
 /**
  * Runtime configuration: environment variables, overridden by command-line flags. Secrets
  * (API keys, passwords in URLs) live here, in the worker's process, and never in workflow input.
  */
-export const ENV_DOC: Array<[string, string]> = [
-  ['TEMPORAL_ADDRESS', 'Temporal frontend host:port. Unset: start a local dev server (temporal CLI) under the data dir'],
-  ['TEMPORAL_NAMESPACE', 'Temporal namespace (default: default)'],
-  ['TEMPORAL_API_KEY', 'API key for Temporal Cloud (sent over TLS)'],
-  ['TEMPORAL_TLS_CERT', 'Client certificate (PEM file) for mTLS to Temporal'],
-  ['TEMPORAL_TLS_KEY', 'Client key (PEM file) for mTLS to Temporal'],
-  ['TEMPORAL_TLS', 'true: use TLS without a client certificate (implied by the three above)'],
-  ['TEMPORAL_UI_URL', 'Web UI base URL for links to runs, e.g. https://cloud.temporal.io (embedded: the dev server\'s)'],
-  ['DATABASE_URL', 'Postgres with pgvector for state and vectors. Unset: embedded PGlite under the data dir'],
-  ['QDRANT_URL', 'Qdrant REST endpoint (e.g. http://127.0.0.1:6333); enables the qdrant sink'],
-  ['QDRANT_API_KEY', 'Qdrant API key, if the server needs one'],
-  ['VECTOR_INGEST_SINK', 'Sink of new collections: pgvector or qdrant (default: pgvector; --sink overrides)'],
-  ['OPENAI_API_KEY', 'Key for the embeddings API. Unset (and no OPENAI_BASE_URL): offline hash embedder, NOT semantic'],
-  ['OPENAI_BASE_URL', 'Any OpenAI-compatible embeddings server (e.g. http://127.0.0.1:8000/v1)'],
-  ['EMBEDDING_MODEL', 'Embedding model (default: text-embedding-3-small; offline-hash-v1 without a provider)'],
-  ['EMBEDDING_DIMENSIONS', 'Vector size (default: the model\'s own; 384 offline). Sent to the API when set'],
-  ['VECTOR_INGEST_DATA_DIR', 'Where embedded Temporal and PGlite keep their files (default: ./.vector-ingest)'],
-  ['VECTOR_INGEST_EMBED_CONCURRENCY', 'Embedding activities at once per worker (default: 4)'],
-  ['VECTOR_INGEST_UPSERT_CONCURRENCY', 'Upsert activities at once per worker (default: 4)'],
-  ['VECTOR_INGEST_PLAN_CONCURRENCY', 'Planning activities at once per worker (default: 2)'],
-  ['VECTOR_INGEST_EMBED_RATE', 'Embedding activities per second across all workers, enforced by the server (default: unlimited)'],
-  ['VECTOR_INGEST_MAX_DOCUMENT_BYTES', 'Larger documents are refused with DocumentTooLarge (default: 20971520)'],
-  ['VECTOR_INGEST_MAX_PDF_PAGES', 'PDFs with more pages are refused with TooManyPages (default: 2000)'],
-  ['VECTOR_INGEST_MAX_UNZIPPED_BYTES', 'DOCX files that would inflate past this are refused with ZipBomb (default: 104857600)'],
-  ['VECTOR_INGEST_MAX_CODE_LINE_BYTES', 'Source files with a longer line (minified) are refused with LineTooLong (default: 20000)'],
-  ['VECTOR_INGEST_PG_SCHEMA', 'Postgres schema of the collection tables (default: public)'],
-  ['VECTOR_INGEST_REPLAY_EVERY', 'How often a collection\'s failed items are retried by themselves, e.g. 30m, 1h; 0 = never (default: 1h)'],
-  ['TEMPORAL_CLI_PATH', 'The temporal CLI binary used for the embedded dev server (default: temporal on PATH)'],
-  ['VECTOR_INGEST_METRICS_PORT', 'Prometheus /metrics port of `worker` and `dev` (default 9464; 0 = off)'],
-  ['VECTOR_INGEST_METRICS_HOST', 'Address the metrics endpoint binds (default 127.0.0.1; 0.0.0.0 in containers)'],
-  ['LOG_FORMAT', 'json: JSON logs even on a terminal (default: pretty on a terminal, JSON otherwise)'],
-  ['LOG_LEVEL', 'trace, debug, info, warn, error (default: info)'],
-];
 
 const KNOWN_MODEL_DIMENSIONS: Record<string, number> = {
   'text-embedding-3-small': 1536,
@@ -98,38 +66,53 @@ export interface EmbeddingConfig {
 
 export type Config = z.output<typeof Schema> & { embedding: EmbeddingConfig };
 
-const ENV_KEYS: Record<keyof RawConfig, string> = {
-  temporalAddress: 'TEMPORAL_ADDRESS',
-  temporalNamespace: 'TEMPORAL_NAMESPACE',
-  temporalApiKey: 'TEMPORAL_API_KEY',
-  temporalTlsCert: 'TEMPORAL_TLS_CERT',
-  temporalTlsKey: 'TEMPORAL_TLS_KEY',
-  temporalTls: 'TEMPORAL_TLS',
-  temporalUiUrl: 'TEMPORAL_UI_URL',
-  metricsPort: 'VECTOR_INGEST_METRICS_PORT',
-  metricsHost: 'VECTOR_INGEST_METRICS_HOST',
-  databaseUrl: 'DATABASE_URL',
-  qdrantUrl: 'QDRANT_URL',
-  qdrantApiKey: 'QDRANT_API_KEY',
-  sink: 'VECTOR_INGEST_SINK',
-  openaiApiKey: 'OPENAI_API_KEY',
-  openaiBaseUrl: 'OPENAI_BASE_URL',
-  embeddingModel: 'EMBEDDING_MODEL',
-  embeddingDimensions: 'EMBEDDING_DIMENSIONS',
-  dataDir: 'VECTOR_INGEST_DATA_DIR',
-  embedConcurrency: 'VECTOR_INGEST_EMBED_CONCURRENCY',
-  upsertConcurrency: 'VECTOR_INGEST_UPSERT_CONCURRENCY',
-  planConcurrency: 'VECTOR_INGEST_PLAN_CONCURRENCY',
-  embedRatePerSecond: 'VECTOR_INGEST_EMBED_RATE',
-  maxDocumentBytes: 'VECTOR_INGEST_MAX_DOCUMENT_BYTES',
-  maxPdfPages: 'VECTOR_INGEST_MAX_PDF_PAGES',
-  maxUnzippedBytes: 'VECTOR_INGEST_MAX_UNZIPPED_BYTES',
-  maxCodeLineBytes: 'VECTOR_INGEST_MAX_CODE_LINE_BYTES',
-  pgSchema: 'VECTOR_INGEST_PG_SCHEMA',
-  replayEvery: 'VECTOR_INGEST_REPLAY_EVERY',
-  temporalCliPath: 'TEMPORAL_CLI_PATH',
-  logLevel: 'LOG_LEVEL',
-};
+/**
+ * Every variable loadConfig reads, by config key, with its help text: one table both reads the
+ * environment and documents it (CLI help, README), so no variable is read and not documented or
+ * documented and not read. `satisfies` makes a config key without a variable a compile error.
+ */
+const ENV = {
+  temporalAddress: ['TEMPORAL_ADDRESS', 'Temporal frontend host:port. Unset: start a local dev server (temporal CLI) under the data dir'],
+  temporalNamespace: ['TEMPORAL_NAMESPACE', 'Temporal namespace (default: default)'],
+  temporalApiKey: ['TEMPORAL_API_KEY', 'API key for Temporal Cloud (sent over TLS)'],
+  temporalTlsCert: ['TEMPORAL_TLS_CERT', 'Client certificate (PEM file) for mTLS to Temporal'],
+  temporalTlsKey: ['TEMPORAL_TLS_KEY', 'Client key (PEM file) for mTLS to Temporal'],
+  temporalTls: ['TEMPORAL_TLS', 'true: use TLS without a client certificate (implied by the three above)'],
+  temporalUiUrl: ['TEMPORAL_UI_URL', 'Web UI base URL for links to runs, e.g. https://cloud.temporal.io (embedded: the dev server\'s)'],
+  databaseUrl: ['DATABASE_URL', 'Postgres with pgvector for state and vectors. Unset: embedded PGlite under the data dir'],
+  qdrantUrl: ['QDRANT_URL', 'Qdrant REST endpoint (e.g. http://127.0.0.1:6333); enables the qdrant sink'],
+  qdrantApiKey: ['QDRANT_API_KEY', 'Qdrant API key, if the server needs one'],
+  sink: ['VECTOR_INGEST_SINK', 'Sink of new collections: pgvector or qdrant (default: pgvector; --sink overrides)'],
+  openaiApiKey: ['OPENAI_API_KEY', 'Key for the embeddings API. Unset (and no OPENAI_BASE_URL): offline hash embedder, NOT semantic'],
+  openaiBaseUrl: ['OPENAI_BASE_URL', 'Any OpenAI-compatible embeddings server (e.g. http://127.0.0.1:8000/v1)'],
+  embeddingModel: ['EMBEDDING_MODEL', `Embedding model (default: text-embedding-3-small; ${OFFLINE_MODEL} without a provider)`],
+  embeddingDimensions: ['EMBEDDING_DIMENSIONS', 'Vector size (default: the model\'s own; 384 offline). Sent to the API when set'],
+  dataDir: ['VECTOR_INGEST_DATA_DIR', 'Where embedded Temporal and PGlite keep their files (default: ./.vector-ingest)'],
+  embedConcurrency: ['VECTOR_INGEST_EMBED_CONCURRENCY', 'Embedding activities at once per worker (default: 4)'],
+  upsertConcurrency: ['VECTOR_INGEST_UPSERT_CONCURRENCY', 'Upsert activities at once per worker (default: 4)'],
+  planConcurrency: ['VECTOR_INGEST_PLAN_CONCURRENCY', 'Planning activities at once per worker (default: 2)'],
+  embedRatePerSecond: ['VECTOR_INGEST_EMBED_RATE', 'Embedding activities per second across all workers, enforced by the server (default: unlimited)'],
+  maxDocumentBytes: ['VECTOR_INGEST_MAX_DOCUMENT_BYTES', 'Larger documents are refused with DocumentTooLarge (default: 20971520)'],
+  maxPdfPages: ['VECTOR_INGEST_MAX_PDF_PAGES', 'PDFs with more pages are refused with TooManyPages (default: 2000)'],
+  maxUnzippedBytes: ['VECTOR_INGEST_MAX_UNZIPPED_BYTES', 'DOCX files that would inflate past this are refused with ZipBomb (default: 104857600)'],
+  maxCodeLineBytes: ['VECTOR_INGEST_MAX_CODE_LINE_BYTES', 'Source files with a longer line (minified) are refused with LineTooLong (default: 20000)'],
+  pgSchema: ['VECTOR_INGEST_PG_SCHEMA', 'Postgres schema of the collection tables (default: public)'],
+  replayEvery: ['VECTOR_INGEST_REPLAY_EVERY', 'How often a collection\'s failed items are retried by themselves, e.g. 30m, 1h; 0 = never (default: 1h)'],
+  temporalCliPath: ['TEMPORAL_CLI_PATH', 'The temporal CLI binary used for the embedded dev server (default: temporal on PATH)'],
+  metricsPort: ['VECTOR_INGEST_METRICS_PORT', 'Prometheus /metrics port of `worker` and `dev` (default 9464; 0 = off)'],
+  metricsHost: ['VECTOR_INGEST_METRICS_HOST', 'Address the metrics endpoint binds (default 127.0.0.1; 0.0.0.0 in containers)'],
+  logLevel: ['LOG_LEVEL', 'trace, debug, info, warn, error (default: info)'],
+} as const satisfies Record<keyof RawConfig, readonly [string, string]>;
+
+/** Variables read outside loadConfig, where they are read. */
+const ENV_READ_ELSEWHERE: ReadonlyArray<readonly [string, string]> = [
+  ['LOG_FORMAT', 'json: JSON logs even on a terminal (default: pretty on a terminal, JSON otherwise)'], // src/log.ts
+];
+
+const ENV_KEYS = Object.fromEntries(Object.entries(ENV).map(([key, [name]]) => [key, name])) as Record<keyof RawConfig, string>;
+
+/** Name and help text of every environment variable the program reads. */
+export const ENV_DOC: ReadonlyArray<readonly [string, string]> = [...Object.values(ENV), ...ENV_READ_ELSEWHERE];
 
 /** Reads the environment, applies flag overrides, validates, and fills in derived defaults. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<RawConfig> = {}): Config {
@@ -158,7 +141,7 @@ function embeddingConfig(c: z.output<typeof Schema>): EmbeddingConfig {
   if (!c.openaiApiKey && !c.openaiBaseUrl) {
     return {
       provider: 'offline',
-      model: 'offline-hash-v1',
+      model: OFFLINE_MODEL,
       dimensions: c.embeddingDimensions ?? 384,
       sendDimensions: false,
     };

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { ActivityDeps } from './activities';
-import type { Config } from './config';
+import { redactUrl, type Config } from './config';
 import type { FailureReporter } from './failure-reporter';
 import { createEmbedder, OFFLINE_WARNING } from './embedders';
 import type { Logger } from './log';
@@ -8,6 +8,8 @@ import { PgVectorStore } from './sinks/pgvector';
 import { createQdrantClient, QdrantStore } from './sinks/qdrant';
 import { MeteredEmbedder, MeteredVectorStore } from './metrics/metered';
 import { StateStore } from './state/store';
+import type { RunLiveness } from './run-liveness';
+import { createSourceContext } from './sources/context';
 
 export interface Deps extends ActivityDeps {
   pool: pg.Pool;
@@ -24,7 +26,7 @@ export async function buildDeps(
   config: Config,
   log: Logger,
   databaseUrl: string,
-  temporal: { failures: FailureReporter; searchAttributes: boolean },
+  temporal: { failures: FailureReporter; searchAttributes: boolean; runs: RunLiveness },
   poolSize?: number,
 ): Promise<Deps> {
   const pool = new pg.Pool({
@@ -42,16 +44,18 @@ export async function buildDeps(
     await store.migrate();
   } catch (err) {
     await pool.end().catch(() => undefined);
-    throw new Error(`cannot prepare the state store in ${redact(databaseUrl)}: ${(err as Error).message}`);
+    throw new Error(`cannot prepare the state store in ${redactUrl(databaseUrl)}: ${(err as Error).message}`);
   }
   const embedder = new MeteredEmbedder(createEmbedder(config));
   if (!embedder.semantic) log.warn(OFFLINE_WARNING);
   // One client per sink per process, closed only after the workers drained.
   const sinks: Deps['sinks'] = { pgvector: new MeteredVectorStore(new PgVectorStore(pool, config.pgSchema)) };
   if (config.qdrantUrl) sinks.qdrant = new MeteredVectorStore(new QdrantStore(createQdrantClient(config.qdrantUrl, config.qdrantApiKey)));
+  const sources = createSourceContext(config.dataDir);
   let closed = false;
   return {
     store,
+    runs: temporal.runs,
     sinks,
     defaultSink: config.sink,
     embedder,
@@ -59,6 +63,7 @@ export async function buildDeps(
     failures: temporal.failures,
     searchAttributes: temporal.searchAttributes,
     pool,
+    sources,
     limits: {
       maxDocumentBytes: config.maxDocumentBytes,
       maxPdfPages: config.maxPdfPages,
@@ -70,11 +75,8 @@ export async function buildDeps(
       closed = true;
       await embedder.close();
       for (const s of Object.values(sinks)) await s.close();
+      await sources.close();
       await pool.end();
     },
   };
-}
-
-function redact(u: string): string {
-  return u.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { TemporalFailureReporter } from './temporal-failure-reporter';
+import { TemporalRunLiveness } from './temporal-run-liveness';
 import { temporalConnectionOptions, type TemporalConnectionOptions } from './temporal-connection';
 import { searchAttributesRegistered } from './search-attributes-check';
 import type { Config } from './config';
@@ -12,7 +13,7 @@ import { freePort, isListening } from './embedded/ports';
 import { startMetricsServer, type MetricsServer } from './metrics/server';
 import { startDevServer, type DevServer } from './embedded/temporal';
 import type { Logger } from './log';
-import { createWorkerSet, type WorkerSet } from './worker';
+import { createWorkerSet, type WorkerSet, type WorkerSetOptions } from './worker';
 import { installRuntime } from './runtime';
 
 /**
@@ -139,8 +140,13 @@ export interface RunningWorker {
   done: Promise<void>;
 }
 
+export interface StartWorkerOptions extends Pick<WorkerSetOptions, 'workflowBundle' | 'shutdownGraceTime'> {
+  /** Prometheus port; 0 = off (default: the config's). */
+  metricsPort?: number;
+}
+
 /** Builds clients, starts the workers, and closes clients only after the workers drained. */
-export async function startWorker(config: Config, log: Logger, services: Services, opts: { metricsPort?: number } = {}): Promise<RunningWorker> {
+export async function startWorker(config: Config, log: Logger, services: Services, opts: StartWorkerOptions = {}): Promise<RunningWorker> {
   if (!services.databaseUrl) throw new Error('internal: the worker needs a database URL');
   const metricsPort = opts.metricsPort ?? config.metricsPort;
   const sdkMetricsPort = metricsPort ? await freePort() : undefined;
@@ -154,6 +160,7 @@ export async function startWorker(config: Config, log: Logger, services: Service
     deps = await buildDeps(config, log, services.databaseUrl, {
       failures: new TemporalFailureReporter(client, { searchAttributes, autoRetryEvery: config.replayEvery }),
       searchAttributes,
+      runs: new TemporalRunLiveness(client),
     });
   } catch (err) {
     await clientConnection.close();
@@ -163,7 +170,14 @@ export async function startWorker(config: Config, log: Logger, services: Service
   let set: WorkerSet;
   try {
     connection = await NativeConnection.connect(services.connection);
-    set = await createWorkerSet({ connection, namespace: services.namespace, config, deps });
+    set = await createWorkerSet({
+      connection,
+      namespace: services.namespace,
+      config,
+      deps,
+      workflowBundle: opts.workflowBundle,
+      shutdownGraceTime: opts.shutdownGraceTime,
+    });
   } catch (err) {
     await deps.close();
     await clientConnection.close();

@@ -31,3 +31,15 @@ export async function whileHeartbeating<T>(work: () => Promise<T>, everyMs = 5_0
     clearInterval(timer);
   }
 }
+
+/**
+ * How long one attempt of the calling activity may take (its start-to-close timeout): the
+ * longest a fenced write of it can be in flight. A default when not in an activity.
+ */
+export function attemptTimeoutMs(fallback = 15 * 60_000): number {
+  try {
+    return Context.current().info.startToCloseTimeoutMs || fallback;
+  } catch {
+    return fallback;
+  }
+}

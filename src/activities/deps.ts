@@ -2,15 +2,19 @@ import type { Logger } from 'pino';
 import { ConfigError } from '../errors';
 import type { Embedder } from '../embedders/types';
 import type { FailureReporter } from '../failure-reporter';
+import type { SourceContext } from '../sources/types';
 import type { VectorStore } from '../sinks/types';
 import type { FormatLimits } from '../text/formats/types';
 
 export type SinkKind = VectorStore['kind'];
 import type { StateStore } from '../state/store';
+import type { RunLiveness } from '../run-liveness';
 
 /** Everything an activity may touch, built once per worker process (src/deps.ts). */
 export interface ActivityDeps {
   store: StateStore;
+  /** Asks Temporal whether a lease holder's run is still open. */
+  runs: RunLiveness;
   /** The sinks this worker can write to; a collection records which one it uses. */
   sinks: Partial<Record<SinkKind, VectorStore>>;
   /** The sink of new collections that name none. */
@@ -21,6 +25,8 @@ export interface ActivityDeps {
   failures: FailureReporter;
   /** The namespace has our custom search attributes, so workflows may upsert them. */
   searchAttributes: boolean;
+  /** The worker's data dir, environment and shared source clients, for opening sources. */
+  sources: SourceContext;
   /** Per-document limits: the read's size, and each format's own (src/text/formats/types.ts). */
   limits: FormatLimits & {
     /** Documents larger than this are refused (DocumentTooLarge) instead of read. */

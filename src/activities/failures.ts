@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ConfigError, ProviderError } from '../errors';
+import { LeaseLostError } from '../state/leases';
 
 /** Longest wait we accept from a server's Retry-After before trying again. */
 export const MAX_RETRY_DELAY_MS = 5 * 60_000;
@@ -25,6 +26,9 @@ export function toFailure(err: unknown): unknown {
   }
   if (isDatabaseUnavailable(err)) {
     return ApplicationFailure.create({ type: 'StoreUnavailable', message: `database unavailable: ${(err as Error).message}`, nonRetryable: false });
+  }
+  if (err instanceof LeaseLostError) {
+    return ApplicationFailure.create({ type: 'CollectionBusy', message: err.message, nonRetryable: true });
   }
   if (err instanceof ConfigError) {
     return ApplicationFailure.create({ type: err.name, message: err.message, nonRetryable: true });

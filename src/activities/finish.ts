@@ -1,4 +1,4 @@
-import { heartbeat } from './context';
+import { attemptTimeoutMs, heartbeat } from './context';
 import { sinkFor, type ActivityDeps } from './deps';
 
 export interface FinishInput {
@@ -19,20 +19,31 @@ const DELETE_PAGE = 500;
  */
 export async function finishRun(deps: ActivityDeps, input: FinishInput): Promise<FinishResult> {
   const { store } = deps;
+  const { leases } = store;
+  const lease = await leases.get(input.collection);
+  if (lease && lease.runKey === input.runKey && lease.releasedAt !== null) return { documentsDeleted: 0 }; // a retry of a finished finish
   const sink = await sinkFor(deps, input.collection);
+  const windowMs = attemptTimeoutMs();
   let deleted = 0;
   for (let round = 0; round < 1_000_000; round++) {
-    const docs = await store.documents.unseen(input.collection, input.runKey, DELETE_PAGE);
-    if (docs.length === 0) break;
-    const ids = docs.map((d) => d.documentId);
-    await sink.deleteDocuments(input.collection, ids);
-    const hadErrors = docs.filter((d) => d.hadError).map((d) => d.documentId);
-    if (hadErrors.length > 0) await deps.failures.resolve({ collection: input.collection, documentIds: hadErrors });
-    await store.documents.delete(input.collection, ids);
-    deleted += ids.length;
+    // Fenced: only while this run holds the collection, and a takeover waits for the round, so
+    // a run that lost the collection never deletes documents the new holder saw.
+    const n = await leases.fenced(input.collection, input.runKey, windowMs, async () => {
+      const docs = await store.documents.unseen(input.collection, input.runKey, DELETE_PAGE);
+      if (docs.length === 0) return 0;
+      const ids = docs.map((d) => d.documentId);
+      await sink.deleteDocuments(input.collection, ids);
+      const hadErrors = docs.filter((d) => d.hadError).map((d) => d.documentId);
+      if (hadErrors.length > 0) await deps.failures.resolve({ collection: input.collection, documentIds: hadErrors });
+      await store.documents.delete(input.collection, ids);
+      return ids.length;
+    });
+    if (n === 0) break;
+    deleted += n;
     heartbeat({ deleted });
   }
-  await sink.finalize(input.collection);
+  await leases.fenced(input.collection, input.runKey, windowMs, () => sink.finalize(input.collection));
   await store.staging.dropRun(input.collection, input.runKey);
+  await leases.release(input.collection, input.runKey);
   return { documentsDeleted: deleted };
 }

@@ -3,7 +3,7 @@ import type { BatchKey } from '../state/store';
 import type { ReplaySpec } from '../contracts/replay';
 import { loadIngestConfig } from './collection-config';
 import { commitPage, type PageKey } from './commit';
-import { activityInfo, whileHeartbeating } from './context';
+import { activityInfo, attemptTimeoutMs, whileHeartbeating } from './context';
 import type { ActivityDeps } from './deps';
 import { embedBatch } from './embed';
 import { toFailure } from './failures';
@@ -50,13 +50,16 @@ export function createActivities(deps: ActivityDeps) {
       }
     };
   return {
-    prepareCollection: wrap('prepareCollection', (d, i: PrepareInput) => prepareCollection(d, i), { heartbeat: false }),
+    prepareCollection: wrap('prepareCollection', (d, i: PrepareInput) => prepareCollection(d, i)),
     loadIngestConfig: wrap('loadIngestConfig', (d, i: { collection: string }) => loadIngestConfig(d, i), { heartbeat: false }),
     planPage: wrap('planPage', (d, i: PlanInput) => planPage(d, i)),
-    commitPage: wrap('commitPage', (d, { replay, ...key }: CommitInput) => commitPage(d, key, { report: true, replay })),
+    // Sink writes of an ingest run are fenced by the collection's lease (src/state/leases.ts).
+    commitPage: wrap('commitPage', (d, { replay, ...key }: CommitInput) =>
+      d.store.leases.fenced(key.collection, key.runKey, attemptTimeoutMs(), () => commitPage(d, key, { report: true, replay })),
+    ),
     finishRun: wrap('finishRun', (d, i: FinishInput) => finishRun(d, i)),
     embedBatch: wrap('embedBatch', (d, i: BatchKey) => embedBatch(d, i)),
-    upsertBatch: wrap('upsertBatch', (d, i: BatchKey) => upsertBatch(d, i)),
+    upsertBatch: wrap('upsertBatch', (d, i: BatchKey) => d.store.leases.fenced(i.collection, i.runKey, attemptTimeoutMs(), () => upsertBatch(d, i))),
     probeEmbedder: wrap('probeEmbedder', (d, _i: void) => probeEmbedder(d), { heartbeat: false }),
     reprocessDocuments: wrap('reprocessDocuments', (d, i: ReprocessInput) => reprocessDocuments(d, i)),
   };

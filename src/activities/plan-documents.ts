@@ -1,7 +1,8 @@
 import { DocumentError } from '../errors';
 import { pointId, sha256 } from '../ids';
 import type { Source, SourceItem } from '../sources';
-import type { DocumentPlan, StagedChunk } from '../state/store';
+import type { DocumentPlan, KnownDocument, RefreshedFingerprint, StagedChunk } from '../state/store';
+import { metrics } from '../metrics/registry';
 import { assignBatches } from '../text/batcher';
 import { chunkDocument, EXTRACTION_VERSION } from '../text/document';
 import { embeddingText } from '../text/sections';
@@ -20,6 +21,10 @@ export interface PlannedDocuments {
   failed: DocumentFailure[];
   chunks: StagedChunk[];
   unchanged: number;
+  /** Documents whose bytes were read (the rest were skipped on their fingerprint). */
+  read: number;
+  /** Unchanged documents listed with a new fingerprint (a touched file, a rewritten row). */
+  refreshed: RefreshedFingerprint[];
   batches: number;
 }
 
@@ -33,7 +38,8 @@ const READ_AHEAD = 8;
 
 /**
  * Reads, hashes, extracts and chunks documents, skipping those whose hash matches `known`
- * (unless `full`), and packs their chunks into batches. A DocumentError is recorded against its
+ * (unless `full`), and packs their chunks into batches. A document listed with the fingerprint
+ * recorded when it last landed is skipped before it is read (design invariant 12). A DocumentError is recorded against its
  * document; anything else (a database or source outage) propagates so the activity is retried.
  */
 export async function planDocuments(
@@ -42,7 +48,9 @@ export async function planDocuments(
     collection: string;
     source: Source;
     items: SourceItem[];
-    known: Map<string, string | null>;
+    known: Map<string, KnownDocument>;
+    /** Label of the source for metrics (its kind). */
+    sourceKind?: string;
     chunking: ChunkingOptions;
     batching: BatchingOptions;
     full: boolean;
@@ -54,17 +62,31 @@ export async function planDocuments(
   const planned: DocumentPlan[] = [];
   const failed: DocumentFailure[] = [];
   const chunks: StagedChunk[] = [];
+  const refreshed: RefreshedFingerprint[] = [];
   let unchanged = 0;
   let lastBeat = Date.now();
+  // Fingerprint first: a document whose fingerprint (under these chunking parameters) is the one
+  // recorded when it last landed is unchanged, and is never read.
+  const fingerprints = args.items.map((item) => (item.fingerprint ? `${params}${item.fingerprint}` : null));
+  const skip = args.items.map((item, i) => {
+    if (args.full || fingerprints[i] === null) return false;
+    const k = args.known.get(item.id);
+    return k !== undefined && k.hash !== null && k.fingerprint === fingerprints[i];
+  });
+  const toRead = args.items.map((_, i) => i).filter((i) => !skip[i]);
+  unchanged += args.items.length - toRead.length;
+  const readCounter = metrics.documentsRead.labels({ source: args.sourceKind ?? 'unknown' });
   const reads: Array<Promise<Uint8Array> | undefined> = [];
-  const startRead = (i: number) => {
-    const item = args.items[i];
-    if (!item) return;
+  const startRead = (n: number) => {
+    const i = toRead[n];
+    if (i === undefined) return;
+    const item = args.items[i]!;
+    readCounter.inc();
     const p = args.source.read(item, deps.limits.maxDocumentBytes);
     p.catch(() => undefined); // awaited in order below; a failure waiting its turn is not unhandled
-    reads[i] = p;
+    reads[n] = p;
   };
-  for (let i = 0; i < READ_AHEAD; i++) startRead(i);
+  for (let n = 0; n < READ_AHEAD; n++) startRead(n);
   let currentId = '';
   // Long extractions (a PDF's pages) call this too, so a big document does not look like a dead worker.
   const beat = () => {
@@ -73,17 +95,20 @@ export async function planDocuments(
       lastBeat = Date.now();
     }
   };
-  for (const [i, item] of args.items.entries()) {
+  for (const [n, i] of toRead.entries()) {
+    const item = args.items[i]!;
+    const fingerprint = fingerprints[i]!;
     currentId = item.id;
     beat();
-    const read = reads[i]!;
-    reads[i] = undefined;
-    startRead(i + READ_AHEAD);
+    const read = reads[n]!;
+    reads[n] = undefined;
+    startRead(n + READ_AHEAD);
     try {
       const bytes = await read;
       const hash = sha256(Buffer.concat([Buffer.from(params), bytes]));
-      if (!args.full && args.known.get(item.id) === hash) {
+      if (!args.full && args.known.get(item.id)?.hash === hash) {
         unchanged++;
+        if (fingerprint !== null) refreshed.push({ documentId: item.id, hash, fingerprint });
         continue;
       }
       const docChunks = await chunkDocument({
@@ -95,7 +120,7 @@ export async function planDocuments(
         limits: deps.limits,
         progress: beat,
       });
-      planned.push({ documentId: item.id, hash, chunkCount: docChunks.length });
+      planned.push({ documentId: item.id, hash, chunkCount: docChunks.length, fingerprint });
       for (const c of docChunks) {
         chunks.push({
           documentId: item.id,
@@ -118,5 +143,5 @@ export async function planDocuments(
   }
   const batchNos = assignBatches(chunks, args.batching);
   chunks.forEach((c, i) => (c.batchNo = batchNos[i]!));
-  return { planned, failed, chunks, unchanged, batches: chunks.length === 0 ? 0 : batchNos[batchNos.length - 1]! + 1 };
+  return { planned, failed, chunks, unchanged, read: toRead.length, refreshed, batches: chunks.length === 0 ? 0 : batchNos[batchNos.length - 1]! + 1 };
 }

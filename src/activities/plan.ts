@@ -3,6 +3,7 @@ import { validateBatching } from '../text/batcher';
 import { validateChunking } from '../text/chunker';
 import type { BatchingOptions, ChunkingOptions, SourceSpec } from '../contracts/ingest';
 import type { ActivityDeps } from './deps';
+import { attemptTimeoutMs } from './context';
 import { metrics } from '../metrics/registry';
 import { planDocuments, type DocumentFailure } from './plan-documents';
 
@@ -42,20 +43,22 @@ const MAX_REPORTED_FAILURES = 5;
 export async function planPage(deps: ActivityDeps, input: PlanInput): Promise<PlanResult> {
   validateChunking(input.chunking);
   validateBatching(input.batching);
-  const source = openSource(input.source);
+  const source = openSource(input.source, deps.sources);
   const page = await source.listPage(input.cursor, input.pageSize);
   const ids = page.items.map((i) => i.id);
-  const known = await deps.store.documents.hashes(input.collection, ids);
+  const known = await deps.store.documents.known(input.collection, ids);
   const p = await planDocuments(deps, {
     collection: input.collection,
     source,
     items: page.items,
     known,
+    sourceKind: input.source.kind,
     chunking: input.chunking,
     batching: input.batching,
     full: input.full === true,
   });
-  await deps.store.staging.stagePage({
+  // Fenced: staging marks documents seen by this run, which decides what finishRun deletes.
+  await deps.store.leases.fenced(input.collection, input.runKey, attemptTimeoutMs(), () => deps.store.staging.stagePage({
     collection: input.collection,
     runKey: input.runKey,
     pageNo: input.pageNo,
@@ -63,7 +66,8 @@ export async function planPage(deps: ActivityDeps, input: PlanInput): Promise<Pl
     planned: p.planned,
     failed: p.failed,
     chunks: p.chunks,
-  });
+    refreshed: p.refreshed,
+  }));
   for (const f of p.failed) metrics.itemsFailed.inc({ kind: 'document', type: f.type });
   if (p.failed.length > 0) {
     await deps.failures.report({

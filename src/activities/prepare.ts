@@ -1,11 +1,16 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { validateCollectionName } from '../naming';
+import { validateSource } from '../sources';
+import { whileHeartbeating } from './context';
 import { sinkOf, type ActivityDeps, type SinkKind } from './deps';
 import type { IngestInput } from '../contracts/ingest';
+import { activityInfo, heartbeat } from './context';
 
 export interface PrepareInput {
   collection: string;
   runKey: string;
+  /** The run's workflow id (default: the calling activity's), recorded with the lease. */
+  workflowId?: string;
   full?: boolean;
   /** Sink of a new collection (default: the worker's); an existing one keeps its own. */
   sink?: SinkKind;
@@ -29,7 +34,12 @@ export interface PrepareResult {
  */
 export async function prepareCollection(deps: ActivityDeps, input: PrepareInput): Promise<PrepareResult> {
   const name = validateCollectionName(input.collection);
+  // A source that cannot be listed (unreachable, refused, no such ref/table/column) fails the
+  // run here, with a ConfigError naming the problem, before anything is created or saved.
+  if (input.ingestConfig?.source) await whileHeartbeating(() => validateSource(input.ingestConfig!.source, deps.sources));
   const { embedder, store } = deps;
+  await takeLease(deps, name, input);
+  heartbeat('lease taken');
   const saved = await store.collections.get(name);
   const sink = sinkOf(deps, input.sink ?? (saved?.sink as SinkKind | undefined) ?? deps.defaultSink);
   const changed =
@@ -54,4 +64,36 @@ export async function prepareCollection(deps: ActivityDeps, input: PrepareInput)
   await store.collections.put({ name, sink: sink.kind, model: embedder.model, dimensions: embedder.dimensions, ingestConfig: input.ingestConfig });
   await store.staging.dropAbandoned(name, input.runKey);
   return { model: embedder.model, dimensions: embedder.dimensions, semantic: embedder.semantic, sink: sink.kind, searchAttributes: deps.searchAttributes };
+}
+
+/**
+ * One active run per collection: a second run while the holder is open fails with
+ * CollectionBusy naming the holder; a holder that is closed (completed, failed, terminated,
+ * timed out) is taken over. Runs of one chain (continue-as-new) share the run key.
+ */
+async function takeLease(deps: ActivityDeps, collection: string, input: PrepareInput): Promise<void> {
+  const workflowId = input.workflowId ?? activityInfo()?.workflowId ?? 'unknown';
+  for (let round = 0; round < 100; round++) {
+    const out = await deps.store.leases.acquire(collection, input.runKey, workflowId, (holder) => deps.runs.isClosed(holder));
+    if (out.acquired) {
+      if (out.takenOverFrom) deps.log.warn({ collection, from: out.takenOverFrom }, 'took over the lease of a closed run');
+      return;
+    }
+    const h = out.holder;
+    if (!out.drainingUntil) {
+      throw ApplicationFailure.create({
+        type: 'CollectionBusy',
+        nonRetryable: true,
+        message:
+          `collection ${collection} is being written by another run: workflow ${h.workflowId} (run ${h.runKey}, since ${new Date(h.acquiredAt).toISOString()}). ` +
+          `One run per collection at a time: wait for it to finish, or stop it (temporal workflow terminate --workflow-id ${h.workflowId}) and start again.`,
+      });
+    }
+    // The holder is closed but a write it started may still be landing: wait it out.
+    const waitMs = Math.min(Math.max(new Date(out.drainingUntil).getTime() - Date.now(), 200), 5_000);
+    deps.log.info({ collection, holder: h.workflowId, until: out.drainingUntil }, 'waiting for the writes of a closed run to end');
+    heartbeat({ waitingFor: h.workflowId });
+    await new Promise((r) => setTimeout(r, waitMs));
+  }
+  throw new Error(`collection ${collection}: the closed run holding it still had writes in flight after waiting; retrying`);
 }

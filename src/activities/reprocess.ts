@@ -32,7 +32,7 @@ export interface ReprocessedDocument {
  * The documents are not marked as seen, so a replay never changes what an ingest run deletes.
  */
 export async function reprocessDocuments(deps: ActivityDeps, input: ReprocessInput): Promise<{ documents: ReprocessedDocument[] }> {
-  const source = openSource(input.replay.source);
+  const source = openSource(input.replay.source, deps.sources);
   const runKey = `replay:${input.replayKey}`;
   const items = input.documentIds.map((id) => ({ id, format: formatOf(id) ?? 'text' as const }));
   const p = await planDocuments(deps, {
@@ -40,6 +40,7 @@ export async function reprocessDocuments(deps: ActivityDeps, input: ReprocessInp
     source,
     items,
     known: new Map(),
+    sourceKind: input.replay.source.kind,
     chunking: input.replay.chunking,
     batching: input.replay.batching,
     full: true,

@@ -18,10 +18,10 @@ export interface UpsertResult {
 export async function upsertBatch(deps: ActivityDeps, key: BatchKey): Promise<UpsertResult> {
   const { store, embedder } = deps;
   const sink = await sinkFor(deps, key.collection);
-  if (sink.upsertQuery) {
+  if (sink.upsertFromSelect) {
     // pgvector lives in the state store's database: one INSERT … SELECT from staging + cache,
     // then mark those chunks landed. Both idempotent, so a retry between them is harmless.
-    const { written } = await sink.upsertQuery(key.collection, store.cache.pointsQuery(key, embedder.model, embedder.dimensions));
+    const { written } = await sink.upsertFromSelect(key.collection, store.cache.pointsQuery(key, embedder.model, embedder.dimensions));
     const { landed, pending } = await store.cache.markLandedWithVectors(key, embedder.model, embedder.dimensions);
     return { upserted: landed, written, skipped: pending - landed };
   }

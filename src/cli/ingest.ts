@@ -1,13 +1,13 @@
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { Command, Option } from 'commander';
 import { ConfigError } from '../errors';
 import { DirectorySource } from '../sources/directory';
 import { validateCollectionName } from '../naming';
 import { startServices, startWorker, type RunningWorker } from '../stack';
 import { ingestCollection, progressQuery } from '../workflows';
-import { ingestWorkflowId, TASK_QUEUE, type IngestInput } from '../contracts/ingest';
+import { DEFAULT_BATCHING, DEFAULT_CHUNKING, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAGE_SIZE, ingestWorkflowId, TASK_QUEUE, type IngestInput } from '../contracts/ingest';
 import { addGlobalOptions, configFrom, connectClient, EXIT, loggerFor, parseIntOption, uiLink, type GlobalOpts } from './common';
 import { formatSummary } from './progress';
 import { ProgressView } from './progress-bar';
@@ -33,13 +33,13 @@ export function ingestCommand(): Command {
     .requiredOption('-c, --collection <name>', 'collection (table) name: lowercase letters, digits, _')
     .option('--no-wait', 'start the run and exit; watch it with `vector-ingest status`')
     .option('--full', 'ignore content hashes: re-chunk and rewrite every document (and allow a new embedding model)')
-    .option('--chunk-tokens <n>', 'tokens per chunk (default 512)', parseIntOption('--chunk-tokens'))
-    .option('--overlap-tokens <n>', 'tokens shared by consecutive chunks (default 64)', parseIntOption('--overlap-tokens'))
-    .option('--batch-size <n>', 'most chunks per embedding request (default 128)', parseIntOption('--batch-size'))
-    .option('--batch-tokens <n>', 'most tokens per embedding request (default 32000)', parseIntOption('--batch-tokens'))
-    .option('--page-size <n>', 'documents planned per page (default 200)', parseIntOption('--page-size'))
+    .option('--chunk-tokens <n>', `tokens per chunk (default ${DEFAULT_CHUNKING.chunkTokens})`, parseIntOption('--chunk-tokens'))
+    .option('--overlap-tokens <n>', `tokens shared by consecutive chunks (default ${DEFAULT_CHUNKING.overlapTokens})`, parseIntOption('--overlap-tokens'))
+    .option('--batch-size <n>', `most chunks per embedding request (default ${DEFAULT_BATCHING.maxChunks})`, parseIntOption('--batch-size'))
+    .option('--batch-tokens <n>', `most tokens per embedding request (default ${DEFAULT_BATCHING.maxTokens})`, parseIntOption('--batch-tokens'))
+    .option('--page-size <n>', `documents planned per page (default ${DEFAULT_PAGE_SIZE})`, parseIntOption('--page-size'))
     .addOption(new Option('--sink <sink>', 'vector store of a new collection (env VECTOR_INGEST_SINK; default pgvector)').choices(['pgvector', 'qdrant']))
-    .option('--window <n>', 'embed→upsert batches in flight at once (default 8)', parseIntOption('--window'))
+    .option('--window <n>', `embed→upsert batches in flight at once (default ${DEFAULT_MAX_IN_FLIGHT})`, parseIntOption('--window'))
     .addOption(new Option('--json', 'print the final result as JSON on stdout'));
   addGlobalOptions(cmd);
   cmd.addHelpText(
@@ -108,8 +108,8 @@ async function runIngest(dir: string, opts: IngestOpts): Promise<number> {
         staticSummary: `Ingest ${collection} from ${abs}${opts.full ? ' (full rebuild)' : ''}`,
         staticDetails: [
           `**Collection** \`${collection}\` · **source** directory \`${abs}\``,
-          `- chunking: ${input.chunking?.chunkTokens ?? 512} tokens, ${input.chunking?.overlapTokens ?? 64} overlap`,
-          `- batches: ${input.batching?.maxChunks ?? 128} chunks / ${input.batching?.maxTokens ?? 32000} tokens, window ${input.maxInFlightBatches ?? 8}`,
+          `- chunking: ${input.chunking?.chunkTokens ?? DEFAULT_CHUNKING.chunkTokens} tokens, ${input.chunking?.overlapTokens ?? DEFAULT_CHUNKING.overlapTokens} overlap`,
+          `- batches: ${input.batching?.maxChunks ?? DEFAULT_BATCHING.maxChunks} chunks / ${input.batching?.maxTokens ?? DEFAULT_BATCHING.maxTokens} tokens, window ${input.maxInFlightBatches ?? DEFAULT_MAX_IN_FLIGHT}`,
           `- embedder: ${config.embedding.model} (${config.embedding.dimensions} dimensions${config.embedding.provider === 'offline' ? ', offline, NOT semantic' : ''})`,
         ].join('\n'),
       });
@@ -150,9 +150,10 @@ async function runIngest(dir: string, opts: IngestOpts): Promise<number> {
     } catch (err) {
       view.stop();
       if (err instanceof WorkflowFailedError) {
-        process.stderr.write(`ingest of ${collection} failed: ${err.cause?.message ?? err.message}\n`);
+        const busy = failureType(err) === 'CollectionBusy';
+        process.stderr.write(`ingest of ${collection} ${busy ? 'refused' : 'failed'}: ${innermost(err).message}\n`);
         if (link) process.stderr.write(`Web UI: ${link}\n`);
-        return EXIT.failed;
+        return busy ? EXIT.conflict : EXIT.failed;
       }
       throw err;
     } finally {
@@ -166,6 +167,20 @@ async function runIngest(dir: string, opts: IngestOpts): Promise<number> {
     }
     await services.stop();
   }
+}
+
+/** The innermost cause of a failed run (an activity's failure under the workflow's). */
+function innermost(err: Error): Error {
+  let e: Error = err;
+  for (let i = 0; i < 10 && e.cause instanceof Error; i++) e = e.cause;
+  return e;
+}
+
+function failureType(err: Error): string | undefined {
+  for (let e: unknown = err, i = 0; e instanceof Error && i < 10; e = e.cause, i++) {
+    if (e instanceof ApplicationFailure && e.type) return e.type;
+  }
+  return undefined;
 }
 
 /** Documents in the directory, if this machine can see it (for the bar's total and ETA). */

@@ -9,4 +9,6 @@ export const NON_RETRYABLE_TYPES = [
   'ModelNotFound',
   'EmbeddingDimensionMismatch',
   'CollectionConfigChanged',
+  // Another run writes the collection (or took it over from this one): one run at a time.
+  'CollectionBusy',
 ];

@@ -8,9 +8,25 @@ export const TASK_QUEUE = 'vector-ingest';
 export const EMBED_TASK_QUEUE = 'vector-ingest-embed';
 export const UPSERT_TASK_QUEUE = 'vector-ingest-upsert';
 
+import type { DirectorySourceSpec } from './sources/directory';
+import type { GitSourceSpec } from './sources/git';
+import type { PostgresSourceSpec } from './sources/postgres';
+import type { S3SourceSpec } from './sources/s3';
+import type { SyntheticSourceSpec } from './sources/synthetic';
+import type { WebSourceSpec } from './sources/web';
+
+export type { DirectorySourceSpec, GitSourceSpec, PostgresSourceSpec, S3SourceSpec, SyntheticSourceSpec, WebSourceSpec };
+
+/** Where a collection's documents come from: one shape per kind (src/contracts/sources/<kind>.ts). */
 export type SourceSpec =
-  | { kind: 'directory'; path: string; include?: string[]; exclude?: string[] }
-  | { kind: 'synthetic'; documents: number; tokensPerDocument?: number; seed?: number; revision?: number };
+  | DirectorySourceSpec
+  | SyntheticSourceSpec
+  | GitSourceSpec
+  | PostgresSourceSpec
+  | WebSourceSpec
+  | S3SourceSpec;
+
+export type SourceKindName = SourceSpec['kind'];
 
 export interface ChunkingOptions {
   /** Target chunk size in tokens (cl100k_base). */

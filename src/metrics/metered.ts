@@ -38,12 +38,12 @@ export class MeteredEmbedder implements Embedder {
 /** Measures a vector store's writes: rows and batch latency. */
 export class MeteredVectorStore implements VectorStore {
   /** Present exactly when the inner store has it (the activity checks for it). */
-  readonly upsertQuery?: VectorStore['upsertQuery'];
+  readonly upsertFromSelect?: VectorStore['upsertFromSelect'];
 
   constructor(private readonly inner: VectorStore) {
-    const query = inner.upsertQuery?.bind(inner);
+    const query = inner.upsertFromSelect?.bind(inner);
     if (query) {
-      this.upsertQuery = async (name, points) => {
+      this.upsertFromSelect = async (name, points) => {
         const end = metrics.upsertSeconds.startTimer({ sink: this.kind });
         const r = await query(name, points);
         end();

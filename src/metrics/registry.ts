@@ -64,6 +64,12 @@ export const metrics = {
     labelNames: ['kind', 'type'],
     registers: [registry],
   }),
+  documentsRead: new Counter({
+    name: 'vector_ingest_documents_read_total',
+    help: 'Documents whose bytes were read from their source, by source kind (unchanged fingerprints skip the read)',
+    labelNames: ['source'],
+    registers: [registry],
+  }),
   backlog: new Gauge({
     name: 'vector_ingest_chunks_backlog',
     help: 'Chunks planned but not yet written (staged in the state store), all collections',

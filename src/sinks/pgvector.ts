@@ -96,7 +96,7 @@ export class PgVectorStore implements VectorStore {
    * runs on this store's pool, so it must reach the state store's database: src/deps.ts builds
    * both on one pool.
    */
-  async upsertQuery(name: string, points: PointsQuery): Promise<{ offered: number; written: number }> {
+  async upsertFromSelect(name: string, points: PointsQuery): Promise<{ offered: number; written: number }> {
     const r = await this.pool.query<{ offered: number; written: number }>(
       `WITH src AS (${points.sql}),
        ins AS (${this.insertInto(name)} SELECT * FROM src ${UPSERT_CONFLICT} RETURNING 1)

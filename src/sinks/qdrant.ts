@@ -122,7 +122,9 @@ export class QdrantStore implements VectorStore {
 
   async close(): Promise<void> {
     // The client belongs to the worker and holds no resources of its own to release; the
-    // store only stops being used. (Never close a shared client from here: the seed bug.)
+    // store only stops being used. Never close a shared client from here: the seed's async
+    // vector-store client closed its connection after its event loop was gone, which crashed
+    // every upsert.
   }
 }
 

@@ -33,8 +33,8 @@ export interface VectorStore {
   /** Creates the collection if missing; refuses one whose vector size differs. */
   ensureCollection(name: string, dimensions: number): Promise<void>;
   upsert(name: string, points: Point[]): Promise<number>;
-  /** Same as upsert, for points selected in the sink's database (only pgvector has this). */
-  upsertQuery?(name: string, points: PointsQuery): Promise<{ offered: number; written: number }>;
+  /** Same as upsert, from a SELECT in the sink's database (only pgvector has this). */
+  upsertFromSelect?(name: string, points: PointsQuery): Promise<{ offered: number; written: number }>;
   deleteDocuments(name: string, documentIds: string[]): Promise<void>;
   trimDocuments(name: string, trims: ChunkTrim[]): Promise<void>;
   /** Work best done after a bulk load (building the ANN index). */

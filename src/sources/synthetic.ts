@@ -1,5 +1,6 @@
 import { xorshift32 } from '../prng';
-import type { Source, SourceItem, SourcePage } from './types';
+import { ConfigError } from '../errors';
+import { defineSourceKind, type Source, type SourceItem, type SourcePage } from './types';
 
 const WORDS = (
   'temporal workflow activity vector embedding chunk document index search query retry batch window ' +
@@ -33,7 +34,9 @@ export class SyntheticSource implements Source {
     const start = cursor === null ? 0 : Number(cursor.slice(4, 13)) + 1;
     const end = Math.min(this.documents, start + limit);
     const items: SourceItem[] = [];
-    for (let i = start; i < end; i++) items.push({ id: SyntheticSource.idOf(i), format: 'markdown' });
+    // A document's text is a function of these, so they are its fingerprint.
+    const fingerprint = `s${this.seed}r${this.revision}t${this.tokensPerDocument}`;
+    for (let i = start; i < end; i++) items.push({ id: SyntheticSource.idOf(i), format: 'markdown', fingerprint });
     return { items, nextCursor: end < this.documents ? SyntheticSource.idOf(end - 1) : null };
   }
 
@@ -42,6 +45,16 @@ export class SyntheticSource implements Source {
     return Buffer.from(syntheticText(this.seed, i, this.revision, this.tokensPerDocument), 'utf8');
   }
 }
+
+export const syntheticSource = defineSourceKind({
+  kind: 'synthetic',
+  open(spec) {
+    if (!Number.isInteger(spec.documents) || spec.documents < 0) {
+      throw new ConfigError('source.documents must be a non-negative integer for a synthetic source');
+    }
+    return new SyntheticSource(spec.documents, spec.tokensPerDocument, spec.seed, spec.revision);
+  },
+});
 
 export function syntheticText(seed: number, index: number, revision: number, tokens: number): string {
   const next = xorshift32(seed * 2654435761 + index * 40503 + revision * 9973);

@@ -1,9 +1,17 @@
+import type { SourceSpec } from '../contracts/ingest';
 import type { DocumentFormat } from '../text/extract';
 
 export interface SourceItem {
   /** Stable document id within the collection (a relative POSIX path for directories). */
   id: string;
   format: DocumentFormat;
+  /**
+   * The cheapest change signal the source has, taken while listing, before any read: a git
+   * blob id, an S3 ETag and size, an HTTP ETag or Last-Modified, an `updated_at`, a file's size
+   * and mtime. Equal fingerprints (under the same chunking) mean the document is unchanged, so
+   * planning skips it without reading it. Absent: the document is read and its bytes hashed.
+   */
+  fingerprint?: string;
   /** Size in bytes, when the listing knows it (chunk metadata `byte_size` uses the bytes read). */
   size?: number;
   /** Last modification time, ISO 8601, when the source knows it (chunk metadata `modified_at`). */
@@ -14,6 +22,8 @@ export interface SourcePage {
   items: SourceItem[];
   /** Cursor to pass for the next page; null when this was the last page. */
   nextCursor: string | null;
+  /** What the listing reflects, when the source has versions (a git commit id). */
+  version?: string;
 }
 
 export interface Source {
@@ -21,6 +31,38 @@ export interface Source {
   listPage(cursor: string | null, limit: number): Promise<SourcePage>;
   /** Reads one document's bytes; throws DocumentError for per-document problems. */
   read(item: SourceItem, maxBytes: number): Promise<Uint8Array>;
-  /** Human description for errors and logs. */
+  /** Human description for errors and logs (never a secret). */
   describe(): string;
+  /**
+   * Checks, before a run writes anything, that the source can be listed: the host answers,
+   * the credentials are accepted, the ref / bucket / table / columns exist. Throws ConfigError
+   * naming the problem. Absent: nothing to check beyond what listing does.
+   */
+  validate?(): Promise<void>;
+}
+
+/**
+ * What a source may use from the worker: its data dir, its environment (credentials and
+ * connection strings are named in a spec, never carried in it), and clients shared by every
+ * activity of the worker, created on first use and closed when the worker's clients close.
+ */
+export interface SourceContext {
+  dataDir: string;
+  env: Readonly<Record<string, string | undefined>>;
+  shared<T>(key: string, create: () => T, close: (client: T) => Promise<void> | void): T;
+}
+
+/**
+ * One kind of source: how to check its spec and open it. Each kind lives in its own file
+ * (src/sources/<kind>.ts) and is registered by one line in src/sources/index.ts.
+ */
+export interface SourceKind<S extends SourceSpec = SourceSpec> {
+  kind: S['kind'];
+  /** Validates the spec's shape (ConfigError naming the field) and opens the source. No I/O. */
+  open(spec: S, ctx: SourceContext): Source;
+}
+
+/** Declares a source kind with its spec type inferred from the kind name. */
+export function defineSourceKind<K extends SourceSpec['kind']>(def: SourceKind<Extract<SourceSpec, { kind: K }>> & { kind: K }): SourceKind<Extract<SourceSpec, { kind: K }>> {
+  return def;
 }

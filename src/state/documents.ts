@@ -1,6 +1,11 @@
 import type { Pool } from 'pg';
 import { STATE_SCHEMA as S } from './schema';
 
+export interface KnownDocument {
+  hash: string | null;
+  fingerprint: string | null;
+}
+
 /**
  * What each collection's documents looked like when they last landed (content hash, chunk
  * count), which run last saw them, and their last error. Pending hashes are written and
@@ -17,6 +22,19 @@ export class DocumentsTable {
       [collection, ids],
     );
     return new Map(r.rows.map((row) => [row.document_id, row.content_hash]));
+  }
+
+  /**
+   * What is recorded of each known document among `ids`: the content hash and the source
+   * fingerprint of what landed (null: never landed, or no fingerprint).
+   */
+  async known(collection: string, ids: string[]): Promise<Map<string, KnownDocument>> {
+    if (ids.length === 0) return new Map();
+    const r = await this.pool.query<{ document_id: string; content_hash: string | null; fingerprint: string | null }>(
+      `SELECT document_id, content_hash, fingerprint FROM ${S}.documents WHERE collection = $1 AND document_id = ANY($2::text[])`,
+      [collection, ids],
+    );
+    return new Map(r.rows.map((row) => [row.document_id, { hash: row.content_hash, fingerprint: row.fingerprint }]));
   }
 
   /** Forget everything about a collection's documents (a --full rebuild into a new model). */

@@ -29,6 +29,15 @@ export interface DocumentPlan {
   documentId: string;
   hash: string;
   chunkCount: number;
+  /** The source's fingerprint (with the chunking parameters); recorded with the hash at commit. */
+  fingerprint?: string | null;
+}
+
+/** An unchanged document (same content hash) listed with a new fingerprint: recorded at once. */
+export interface RefreshedFingerprint {
+  documentId: string;
+  hash: string;
+  fingerprint: string;
 }
 
 export interface ChunkFailure {
@@ -66,6 +75,7 @@ export class StagingTable {
     planned: DocumentPlan[];
     failed: Array<{ documentId: string; type: string; message: string }>;
     chunks: StagedChunk[];
+    refreshed?: RefreshedFingerprint[];
   }): Promise<void> {
     const { collection, runKey, pageNo } = args;
     const page = `${runKey}:${pageNo}`;
@@ -86,8 +96,8 @@ export class StagingTable {
       if (args.planned.length > 0) {
         await c.query(
           `UPDATE ${S}.documents d SET pending_hash = p.hash, pending_chunk_count = p.n, pending_page = $2,
-             updated_at = now()
-           FROM unnest($3::text[], $4::text[], $5::int[]) AS p(id, hash, n)
+             pending_fingerprint = p.fp, updated_at = now()
+           FROM unnest($3::text[], $4::text[], $5::int[], $6::text[]) AS p(id, hash, n, fp)
            WHERE d.collection = $1 AND d.document_id = p.id`,
           [
             collection,
@@ -95,7 +105,18 @@ export class StagingTable {
             args.planned.map((p) => p.documentId),
             args.planned.map((p) => p.hash),
             args.planned.map((p) => p.chunkCount),
+            args.planned.map((p) => p.fingerprint ?? null),
           ],
+        );
+      }
+      const refreshed = args.refreshed ?? [];
+      if (refreshed.length > 0) {
+        // Only where the landed content is the one just hashed: the new fingerprint describes it.
+        await c.query(
+          `UPDATE ${S}.documents d SET fingerprint = r.fp
+           FROM unnest($2::text[], $3::text[], $4::text[]) AS r(id, hash, fp)
+           WHERE d.collection = $1 AND d.document_id = r.id AND d.content_hash = r.hash`,
+          [collection, refreshed.map((r) => r.documentId), refreshed.map((r) => r.hash), refreshed.map((r) => r.fingerprint)],
         );
       }
       if (args.failed.length > 0) {
@@ -224,7 +245,8 @@ export class StagingTable {
       if (committed.length > 0) {
         await c.query(
           `UPDATE ${S}.documents d SET content_hash = d.pending_hash, chunk_count = d.pending_chunk_count,
-             pending_hash = NULL, pending_chunk_count = NULL, pending_page = NULL,
+             fingerprint = d.pending_fingerprint,
+             pending_hash = NULL, pending_chunk_count = NULL, pending_page = NULL, pending_fingerprint = NULL,
              error_type = NULL, error_message = NULL, updated_at = now()
            WHERE d.collection = $1 AND d.document_id = ANY($2::text[]) AND d.pending_page = $3`,
           [collection, committed.map((d) => d.documentId), `${runKey}:${pageNo}`],

@@ -5,9 +5,11 @@ import { CollectionsTable } from './collections';
 import { DocumentsTable } from './documents';
 import { StagingTable } from './staging';
 import { EmbeddingCache } from './embedding-cache';
+import { LeaseStore, LEASES_MIGRATION } from './leases';
 
 export type { CollectionRecord } from './collections';
-export type { BatchKey, StagedChunk, DocumentPlan, ChunkFailure, CommittedDocument } from './staging';
+export type { BatchKey, StagedChunk, DocumentPlan, ChunkFailure, CommittedDocument, RefreshedFingerprint } from './staging';
+export type { KnownDocument } from './documents';
 
 const MIGRATION_LOCK = 0x76_69_6e_67; // "ving": serialises concurrent worker start-ups
 
@@ -20,12 +22,15 @@ export class StateStore {
   readonly documents: DocumentsTable;
   readonly staging: StagingTable;
   readonly cache: EmbeddingCache;
+  /** One active run per collection (the lease and its fenced writes). */
+  readonly leases: LeaseStore;
 
   constructor(readonly pool: Pool) {
     this.collections = new CollectionsTable(pool);
     this.documents = new DocumentsTable(pool);
     this.staging = new StagingTable(pool);
     this.cache = new EmbeddingCache(pool);
+    this.leases = new LeaseStore(pool);
   }
 
   /** Creates or upgrades every state table; safe to run from several workers at once. */
@@ -33,6 +38,7 @@ export class StateStore {
     await inTransaction(this.pool, async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
       await c.query(MIGRATION);
+      await c.query(LEASES_MIGRATION);
       await c.query(
         `INSERT INTO ${S}.meta (key, value) VALUES ('state_version', $1)
          ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,

@@ -7,7 +7,9 @@ import { startEmbeddingServer, type EmbeddingServer } from '../../src/testing/em
 import { assertExactSink, drillCorpus, drillInput, prng, startIngest } from '../support/drill';
 import { startTemporal, startTestWorker, testClient, testConfig, uniqueCollection, withPg } from '../support/env';
 
-// The seed bug class: a client closed while something still used it. Workers are started and
+// The bug class this guards: a client closed while something still used it (the seed's async
+// vector-store client closed its connection after its event loop was gone, which crashed every
+// upsert). Workers are started and
 // stopped over and over in ONE process while a run is going; each stop must drain the workers
 // before closing their pool and HTTP clients, and nothing may surface as an unhandled
 // rejection, an uncaught exception or a "closed client" error. The run then completes exactly.

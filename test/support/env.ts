@@ -1,4 +1,4 @@
-import { bundleWorkflowCode, NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,13 +6,11 @@ import * as path from 'node:path';
 import pg from 'pg';
 import { temporal } from '@temporalio/proto';
 import { loadConfig, type Config, type RawConfig } from '../../src/config';
-import { buildDeps, type Deps } from '../../src/deps';
+import type { Deps } from '../../src/deps';
 import { startDevServer, type DevServer } from '../../src/embedded/temporal';
 import { createLogger, type Logger } from '../../src/log';
-import { createWorkerSet, type WorkerSet } from '../../src/worker';
-import { installRuntime } from '../../src/runtime';
-import { TemporalFailureReporter } from '../../src/temporal-failure-reporter';
-import { searchAttributesRegistered } from '../../src/search-attributes-check';
+import type { WorkerSet } from '../../src/worker';
+import { startWorker, type Services } from '../../src/stack';
 
 /** The real local Postgres 15 with pgvector (scripts/infra/install-pgvector.sh). */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/vector_ingest_test';
@@ -48,26 +46,24 @@ export interface TestWorker {
   stop(): Promise<void>;
 }
 
-/** Real workers over real clients, like src/stack.ts builds them, on a test server. */
+/** Real workers over real clients, built by src/stack.ts's startWorker, on a test server. */
 export async function startTestWorker(server: DevServer, config: Config, databaseUrl = TEST_DATABASE_URL, logger?: Logger): Promise<TestWorker> {
   const log = logger ?? createLogger(config.logLevel, { pretty: false });
-  installRuntime(log);
-  const clientConnection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection: clientConnection, namespace: server.namespace });
-  const searchAttributes = await searchAttributesRegistered(client, server.namespace, log);
-  const deps = await buildDeps(config, log, databaseUrl, { failures: new TemporalFailureReporter(client, { searchAttributes }), searchAttributes });
-  const connection = await NativeConnection.connect({ address: server.address });
-  const set = await createWorkerSet({ connection, namespace: server.namespace, config, deps, workflowBundle: await workflowBundle(), shutdownGraceTime: '5s' });
-  const running = set.run();
+  const services: Services = {
+    temporalAddress: server.address,
+    connection: { address: server.address },
+    namespace: server.namespace,
+    databaseUrl,
+    fromDev: false,
+    stop: async () => undefined, // the test owns the server
+  };
+  const w = await startWorker(config, log, services, { metricsPort: 0, workflowBundle: await workflowBundle(), shutdownGraceTime: '5s' });
   return {
-    set,
-    deps,
+    set: w.set,
+    deps: w.deps,
     stop: async () => {
-      set.shutdown();
-      await running;
-      await deps.close();
-      await clientConnection.close();
-      await connection.close();
+      w.set.shutdown();
+      await w.done;
     },
   };
 }

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { DevServer } from '../../src/embedded/temporal';
+import { startEmbeddingServer, type EmbeddingServer } from '../../src/testing/embedding-server';
+import type { DocumentFormat } from '../../src/text/extract';
+import { failuresQuery, ingestCollection } from '../../src/workflows';
+import { replayWorkflowId } from '../../src/contracts/replay';
+import { TASK_QUEUE, type IngestInput, type IngestResult, type SourceSpec } from '../../src/contracts/ingest';
+import { startTemporal, teardown, startTestWorker, testClient, testConfig, uniqueCollection, withPg, type TestWorker } from '../support/env';
+import { expectedRowsOf, sinkRows, type ExpectedRow } from '../support/expected';
+import { docsSite, TestSite } from '../support/web-site';
+
+const exec = promisify(execFile);
+const CHUNKING = { chunkTokens: 60, overlapTokens: 8 };
+
+/** What the sink must hold for these pages of the site, computed offline from their bodies. */
+function expectedFor(collection: string, site: TestSite, paths: string[]): Promise<ExpectedRow[]> {
+  return expectedRowsOf(
+    collection,
+    paths.map((p) => {
+      const page = site.pages.get(p)!;
+      const format: DocumentFormat = /text\/plain/.test(page.type ?? '') ? 'text' : 'html';
+      return { id: site.url + p, bytes: Buffer.from(page.body), format };
+    }),
+    CHUNKING,
+  );
+}
+
+const html = (title: string, body: string, links: string[] = []) =>
+  `<html><body><h1>${title}</h1><p>${body}</p>${links.map((l) => `<a href="${l}">${l}</a>`).join('')}</body></html>`;
+
+// A web source through a real worker against a real HTTP server (node:http on 127.0.0.1) with a
+// sitemap, robots.txt (one page disallowed) and ETags: first run, unchanged re-run (no page
+// fetched), change/add/delete (a removed page and a 410 leave the collection), bad input.
+describe('web source: incremental ingest through a real worker', () => {
+  let server: DevServer;
+  let emb: EmbeddingServer;
+  let site: TestSite;
+  let worker: TestWorker;
+  let tc: Awaited<ReturnType<typeof testClient>>;
+  const collection = uniqueCollection('it_web');
+  const crawled = `${collection}_crawl`;
+  let runs = 0;
+
+  const ingest = async (source: SourceSpec, name = collection): Promise<IngestResult> => {
+    const input: IngestInput = { collection: name, source, chunking: CHUNKING, pageSize: 2 };
+    const h = await tc.client.workflow.start(ingestCollection, { taskQueue: TASK_QUEUE, workflowId: `${name}-${++runs}`, args: [input] });
+    return h.result();
+  };
+  const sitemap = (): SourceSpec => ({ kind: 'web', url: `${site.url}/sitemap.xml`, requestsPerSecond: 500 });
+  const start = (): SourceSpec => ({ kind: 'web', url: `${site.url}/docs/`, requestsPerSecond: 500 });
+
+  before(async () => {
+    site = docsSite(await new TestSite().start());
+    [server, emb] = await Promise.all([startTemporal(), startEmbeddingServer({ dimensions: 16 })]);
+    worker = await startTestWorker(server, testConfig({}, { OPENAI_BASE_URL: emb.url, EMBEDDING_MODEL: `web-${collection}`, EMBEDDING_DIMENSIONS: '16' }));
+    tc = await testClient(server);
+  });
+
+  after(async () => {
+    await teardown({ tc, worker, server, emb, collection });
+    for (const t of [crawled, `${collection}_cli`]) await withPg((c) => c.query(`DROP TABLE IF EXISTS public.${t}`)).catch(() => undefined);
+    await site?.stop();
+  });
+
+  it('sitemap, first run: exactly the allowed pages, paged two at a time', async () => {
+    const r = await ingest(sitemap());
+    assert.equal(r.counters.documentsListed, 4);
+    assert.equal(r.counters.documentsFailed, 0);
+    assert.deepEqual(await sinkRows(collection), await expectedFor(collection, site, ['/docs/', '/docs/intro.html', '/docs/guide/setup.html', '/docs/notes.txt']));
+  });
+
+  it('sitemap, unchanged re-run: no page fetched, nothing embedded', async () => {
+    emb.reset();
+    const from = site.log.length;
+    const t0 = Date.now();
+    const r = await ingest(sitemap());
+    console.log(`web (sitemap) unchanged re-run of 4 pages: ${Date.now() - t0} ms`);
+    assert.equal(r.counters.documentsChanged, 0);
+    assert.equal(r.counters.documentsUnchanged, 4);
+    assert.equal(site.documentReads(from), 0, JSON.stringify(site.log.slice(from)));
+    assert.equal(emb.stats.requests, 0);
+  });
+
+  it('sitemap: a changed, an added, a removed and a 410 page', async () => {
+    site.set('/docs/intro.html', html('Introduction', 'Rewritten: the ingest workflow continues as new every few pages.', ['/docs/']));
+    site.set('/docs/new.html', html('New', 'A page added after the first run, about sitemaps and lastmod.'));
+    site.pages.delete('/docs/guide/setup.html');
+    site.set('/docs/notes.txt', '', { type: 'text/plain', status: 410 });
+    emb.reset();
+    const from = site.log.length;
+    const r = await ingest(sitemap());
+    assert.equal(r.counters.documentsChanged, 2);
+    assert.equal(r.counters.documentsDeleted, 2);
+    assert.equal(r.counters.documentsFailed, 0);
+    assert.equal(site.documentReads(from), 2, 'only the changed and the added page are fetched');
+    assert.deepEqual(await sinkRows(collection), await expectedFor(collection, site, ['/docs/', '/docs/intro.html', '/docs/new.html']));
+  });
+
+  it('crawl from a start page: first run, unchanged re-run answered by 304s, then a deleted and a linked new page', async () => {
+    const r1 = await ingest(start(), crawled);
+    // /docs/, intro, new (linked from nowhere yet: not found), notes (410: gone) → 2 pages
+    assert.deepEqual((await sinkRows(crawled)).map((x) => x.document_id).filter((v, i, a) => a.indexOf(v) === i).sort(), [`${site.url}/docs/`, `${site.url}/docs/intro.html`]);
+    assert.equal(r1.counters.documentsListed, 2);
+
+    emb.reset();
+    const from = site.log.length;
+    const t0 = Date.now();
+    const r2 = await ingest(start(), crawled);
+    console.log(`web (crawl) unchanged re-run of 2 pages: ${Date.now() - t0} ms`);
+    assert.equal(r2.counters.documentsChanged, 0);
+    assert.equal(site.documentReads(from), 0, `every crawl request was answered 304: ${JSON.stringify(site.log.slice(from))}`);
+    assert.equal(emb.stats.requests, 0);
+
+    site.set('/docs/', html('Docs home', 'Welcome, now with a page on sitemaps.', ['new.html']));
+    const r3 = await ingest(start(), crawled);
+    assert.equal(r3.counters.documentsChanged, 2, 'the home page changed; new.html is linked now');
+    assert.equal(r3.counters.documentsDeleted, 1, 'intro.html is no longer linked');
+    assert.deepEqual(await sinkRows(crawled), await expectedFor(crawled, site, ['/docs/', '/docs/new.html']));
+  });
+
+  it('a page that answers 500 fails alone and is listed in the replay workflow', async () => {
+    site.set('/docs/broken.html', '', { status: 500, inSitemap: true, lastmod: '2026-11-20' });
+    const r = await ingest(sitemap());
+    assert.equal(r.counters.documentsFailed, 1);
+    const f = await tc.client.workflow.getHandle(replayWorkflowId(collection)).query(failuresQuery, { limit: 10 });
+    assert.deepEqual(f.items.map((i) => [i.documentId, i.type]), [[`${site.url}/docs/broken.html`, 'UnreadableDocument']]);
+    assert.match(f.items[0]!.message, /answered 500/);
+    site.pages.delete('/docs/broken.html');
+  });
+
+  it('a sitemap that is not XML fails the run with a ConfigError before anything is written', async () => {
+    const name = `${collection}_bad`;
+    site.sitemapOverride = '<html><body>Moved to our new site</body></html>';
+    try {
+      await assert.rejects(ingest(sitemap(), name), (e: unknown) => {
+        assert.ok(e instanceof WorkflowFailedError);
+        const cause = (e.cause as { cause?: Error & { type?: string } })?.cause;
+        assert.equal(cause?.type, 'ConfigError');
+        assert.match(cause?.message ?? '', /sitemap http:\/\/127\.0\.0\.1:\d+\/sitemap\.xml is XML but neither a <urlset> nor a <sitemapindex>/);
+        return true;
+      });
+    } finally {
+      site.sitemapOverride = undefined;
+    }
+    const table = await withPg(async (c) => (await c.query(`SELECT to_regclass('public.${name}') AS t`)).rows[0].t);
+    assert.equal(table, null, 'a table was created');
+  });
+
+  it('`temporal workflow start` with a web source object completes', async () => {
+    const name = `${collection}_cli`;
+    const workflowId = `${name}-from-cli`;
+    const input = JSON.stringify({ collection: name, source: { kind: 'web', url: `${site.url}/sitemap.xml` } });
+    await exec(process.env.TEMPORAL_CLI_PATH ?? 'temporal', ['workflow', 'start', '--address', server.address, '--namespace', server.namespace, '--type', 'ingestCollection', '--task-queue', TASK_QUEUE, '--workflow-id', workflowId, '--input', input]);
+    const r = (await tc.client.workflow.getHandle(workflowId).result()) as IngestResult;
+    assert.equal(r.counters.documentsListed, 3);
+    assert.equal(r.counters.documentsFailed, 0);
+  });
+});

@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { ConfigError, DocumentError } from '../../src/errors';
+import type { SourceItem } from '../../src/sources/types';
+import { WebSource } from '../../src/sources/web';
+import { docsSite, TestSite } from '../support/web-site';
+
+const fast = { requestsPerSecond: 1000, timeoutSeconds: 2 };
+const fp = (i: SourceItem) => (i as SourceItem & { fingerprint?: string }).fingerprint;
+
+async function listAll(src: WebSource, limit: number): Promise<SourceItem[]> {
+  const out: SourceItem[] = [];
+  let cursor: string | null = null;
+  for (let i = 0; i < 100; i++) {
+    const page = await src.listPage(cursor, limit);
+    out.push(...page.items);
+    if (page.nextCursor === null) return out;
+    cursor = page.nextCursor;
+  }
+  throw new Error('listing did not end');
+}
+
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+describe('web source', () => {
+  let site: TestSite;
+  before(async () => {
+    site = docsSite(await new TestSite().start());
+  });
+  after(() => site.stop());
+
+  it('lists a sitemap: in sorted order, robots.txt obeyed, <lastmod> or a HEAD as the fingerprint, no GET of a page', async () => {
+    const from = site.log.length;
+    const src = new WebSource({ kind: 'web', url: `${site.url}/sitemap.xml`, ...fast });
+    const items = await listAll(src, 100);
+    assert.deepEqual(
+      items.map((i) => i.id),
+      ['/docs/', '/docs/guide/setup.html', '/docs/intro.html', '/docs/notes.txt'].map((p) => site.url + p),
+    );
+    assert.equal(fp(items[0]!), 'lastmod:2026-11-01');
+    assert.equal(fp(items[1]!), 'lastmod:2026-11-02');
+    assert.match(fp(items[2]!)!, /^etag:"[0-9a-f]{16}"$/); // no <lastmod>: taken from a HEAD
+    assert.equal(items[3]!.format, 'text');
+    assert.equal(site.documentReads(from), 0, 'listing a sitemap GETs no page');
+    assert.ok(!site.log.slice(from).some((r) => r.path === '/docs/private.html'), 'a disallowed page is never requested');
+  });
+
+  it('follows a sitemap index', async () => {
+    const src = new WebSource({ kind: 'web', url: `${site.url}/sitemap-index.xml`, ...fast });
+    assert.equal((await listAll(src, 100)).length, 4);
+  });
+
+  it('crawls a start page within its path: no other origin or path, no disallowed page, no image; fingerprints from ETags', async () => {
+    const src = new WebSource({ kind: 'web', url: `${site.url}/docs/`, ...fast });
+    const items = await listAll(src, 100);
+    assert.deepEqual(
+      items.map((i) => i.id),
+      ['/docs/', '/docs/guide/setup.html', '/docs/intro.html', '/docs/notes.txt'].map((p) => site.url + p),
+    );
+    assert.deepEqual(items.map((i) => i.format), ['html', 'html', 'html', 'text']);
+    for (const i of items) assert.match(fp(i)!, /^etag:/);
+    assert.ok(!site.log.some((r) => r.path === '/outside.html' || r.path === '/docs/private.html'));
+  });
+
+  it('crawls again with conditional GETs: unchanged pages answer 304 and keep their fingerprint', async () => {
+    const url = `${site.url}/docs/`;
+    const first = await listAll(new WebSource({ kind: 'web', url, ...fast }), 100);
+    const from = site.log.length;
+    const second = await listAll(new WebSource({ kind: 'web', url, ...fast }), 100);
+    assert.deepEqual(second, first);
+    const gets = site.log.slice(from).filter((r) => r.method === 'GET' && r.path.startsWith('/docs/'));
+    assert.ok(gets.length >= 3);
+    assert.ok(gets.filter((r) => r.path !== '/docs/logo.png').every((r) => r.status === 304), JSON.stringify(gets));
+  });
+
+  it('pages through a listing with a cursor, the same from a worker that never saw the first page', async () => {
+    const src = new WebSource({ kind: 'web', url: `${site.url}/docs/`, ...fast });
+    const whole = await listAll(src, 100);
+    assert.deepEqual(await listAll(src, 1), whole);
+    const first = await src.listPage(null, 2);
+    assert.equal(first.nextCursor, whole[1]!.id);
+    // Another spec key: this "worker" has no listing in memory and crawls again from the cursor.
+    const elsewhere = new WebSource({ kind: 'web', url: `${site.url}/docs/`, ...fast, maxPages: 999 });
+    const rest = await elsewhere.listPage(first.nextCursor, 10);
+    assert.deepEqual(rest.items, whole.slice(2));
+    assert.equal(rest.nextCursor, null);
+  });
+
+  it('reads pages, follows redirects within the site, and reports bad documents one by one', async () => {
+    site.set('/docs/moved.html', '', { redirect: '/docs/intro.html' });
+    site.set('/docs/away.html', '', { redirect: '/outside.html' });
+    site.set('/docs/broken.html', '', { status: 500 });
+    site.set('/docs/slow.html', '<p>late</p>', { delayMs: 1500 });
+    site.set('/docs/big.html', `<p>${'x'.repeat(5000)}</p>`);
+    try {
+      const src = new WebSource({ kind: 'web', url: `${site.url}/docs/`, requestsPerSecond: 1000, timeoutSeconds: 0.5 });
+      const item = (p: string): SourceItem => ({ id: site.url + p, format: 'html' });
+      assert.match(Buffer.from(await src.read(item('/docs/moved.html'), 1e6)).toString(), /Temporal workflows page/);
+      const fails: Array<[string, string, RegExp]> = [
+        ['/docs/gone.html', 'DocumentVanished', /answered 404/],
+        ['/docs/away.html', 'UnreadableDocument', /redirects outside the source/],
+        ['/docs/broken.html', 'UnreadableDocument', /answered 500/],
+        ['/docs/slow.html', 'UnreadableDocument', /no answer within 0.5 s/],
+        ['/docs/logo.png', 'UnsupportedDocument', /image\/png, not HTML or text/],
+        ['/docs/private.html', 'UnsupportedDocument', /robots\.txt disallows/],
+        ['/docs/big.html', 'DocumentTooLarge', /larger than 1000 bytes/],
+      ];
+      for (const [p, type, msg] of fails) {
+        await assert.rejects(src.read(item(p), 1000), (e: unknown) => e instanceof DocumentError && e.type === type && msg.test(e.message), p);
+      }
+    } finally {
+      for (const p of ['moved', 'away', 'broken', 'slow', 'big']) site.pages.delete(`/docs/${p}.html`);
+    }
+  });
+
+  it('spaces requests to one host by its rate limit', async () => {
+    const src = new WebSource({ kind: 'web', url: `${site.url}/docs/`, requestsPerSecond: 20, timeoutSeconds: 2 });
+    await src.read({ id: `${site.url}/docs/intro.html`, format: 'html' }, 1e6); // robots.txt now cached
+    const t0 = Date.now();
+    for (let i = 0; i < 6; i++) await src.read({ id: `${site.url}/docs/intro.html`, format: 'html' }, 1e6);
+    assert.ok(Date.now() - t0 >= 240, `6 requests at 20/s took ${Date.now() - t0} ms`);
+  });
+
+  it('refuses bad input at the start of a run with a ConfigError naming the problem', async () => {
+    const port = await closedPort();
+    const cases: Array<[Partial<{ url: string }>, RegExp]> = [
+      [{ url: `http://127.0.0.1:${port}/sitemap.xml` }, /cannot be reached \(ECONNREFUSED\)/],
+      [{ url: `${site.url}/nope/sitemap.xml` }, /sitemap .* answered 404/],
+      [{ url: `${site.url}/missing/` }, /start page .* answered 404/],
+    ];
+    for (const [spec, msg] of cases) {
+      await assert.rejects(new WebSource({ kind: 'web', url: spec.url!, ...fast }).listPage(null, 10), (e: unknown) => e instanceof ConfigError && msg.test(e.message), spec.url);
+    }
+    site.sitemapOverride = 'this is not a sitemap';
+    try {
+      await assert.rejects(new WebSource({ kind: 'web', url: `${site.url}/sitemap.xml`, ...fast }).listPage(null, 10), (e: unknown) => e instanceof ConfigError && /is not XML/.test(e.message));
+    } finally {
+      site.sitemapOverride = undefined;
+    }
+    assert.throws(() => new WebSource({ kind: 'web', url: 'ftp://example.com/' }), ConfigError);
+    assert.throws(() => new WebSource({ kind: 'web', url: 'http://user:pw@example.com/' }), /credentials/);
+    assert.throws(() => new WebSource({ kind: 'web', url: `${site.url}/`, maxPages: -1 }), /maxPages/);
+  });
+});
