@@ -28,6 +28,8 @@ export interface PlanResult {
   tokens: number;
   batches: number;
   nextCursor: string | null;
+  /** What the source's listing reflects, when it has versions (the git commit indexed). */
+  sourceVersion?: string;
   /** The first few failures of the page, for the run's visible progress (bounded). */
   failures: DocumentFailure[];
 }
@@ -86,6 +88,7 @@ export async function planPage(deps: ActivityDeps, input: PlanInput): Promise<Pl
     tokens: p.chunks.reduce((s, c) => s + c.tokens, 0),
     batches: p.batches,
     nextCursor: page.nextCursor,
+    ...(page.version !== undefined && { sourceVersion: page.version }),
     failures: p.failed.slice(0, MAX_REPORTED_FAILURES),
   };
 }

@@ -34,7 +34,7 @@ export interface ReprocessedDocument {
 export async function reprocessDocuments(deps: ActivityDeps, input: ReprocessInput): Promise<{ documents: ReprocessedDocument[] }> {
   const source = openSource(input.replay.source, deps.sources);
   const runKey = `replay:${input.replayKey}`;
-  const items = input.documentIds.map((id) => ({ id, format: formatOf(id) ?? 'text' as const }));
+  const items = input.documentIds.map((id) => ({ id, format: source.formatOf?.(id) ?? formatOf(id) ?? ('text' as const) }));
   const p = await planDocuments(deps, {
     collection: input.collection,
     source,

@@ -1,13 +1,14 @@
 import { existsSync, statSync } from 'node:fs';
-import * as path from 'node:path';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { Command, Option } from 'commander';
 import { ConfigError } from '../errors';
 import { DirectorySource } from '../sources/directory';
+import { formatSourceAddress, parseSourceAddress } from '../sources/address';
+import { openSource } from '../sources';
 import { validateCollectionName } from '../naming';
 import { startServices, startWorker, type RunningWorker } from '../stack';
 import { ingestCollection, progressQuery } from '../workflows';
-import { DEFAULT_BATCHING, DEFAULT_CHUNKING, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAGE_SIZE, ingestWorkflowId, TASK_QUEUE, type IngestInput } from '../contracts/ingest';
+import { DEFAULT_BATCHING, DEFAULT_CHUNKING, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAGE_SIZE, ingestWorkflowId, TASK_QUEUE, type IngestInput, type SourceSpec } from '../contracts/ingest';
 import { addGlobalOptions, configFrom, connectClient, EXIT, loggerFor, parseIntOption, uiLink, type GlobalOpts } from './common';
 import { formatSummary } from './progress';
 import { ProgressView } from './progress-bar';
@@ -28,8 +29,8 @@ interface IngestOpts extends GlobalOpts {
 
 export function ingestCommand(): Command {
   const cmd = new Command('ingest')
-    .description('Ingest a directory of documents (markdown, HTML, text) into a collection, then show progress until done')
-    .argument('<dir>', 'directory to ingest (read by the worker; resolved to an absolute path)')
+    .description('Ingest documents (markdown, HTML, text) from a directory, git repository, web site, S3 bucket or Postgres table into a collection, then show progress until done')
+    .argument('<source>', 'a directory (read by the worker; resolved to an absolute path), git+<url>#<ref>, http(s)://host/sitemap.xml or http(s)://host/docs/, s3://bucket/prefix, postgres://ENV_VAR/schema.table?id=..&text=..')
     .requiredOption('-c, --collection <name>', 'collection (table) name: lowercase letters, digits, _')
     .option('--no-wait', 'start the run and exit; watch it with `vector-ingest status`')
     .option('--full', 'ignore content hashes: re-chunk and rewrite every document (and allow a new embedding model)')
@@ -49,6 +50,16 @@ Without TEMPORAL_ADDRESS this starts a local Temporal dev server (Web UI include
 PGlite+pgvector (without DATABASE_URL) and a worker in this process, all persisted under the data
 dir, unless \`vector-ingest dev\` is already running on that data dir, in which case it uses that.
 
+Sources (one address scheme for every command; the worker reads them, with credentials from
+its own environment only):
+  ./docs                                   a directory
+  git+https://github.com/org/repo.git#main a git repository at a branch, tag or commit
+  git+file:///srv/repo#v1.2                a repository on the worker's disk
+  https://example.com/sitemap.xml          a web site from its sitemap (or https://host/docs/ crawled)
+  s3://bucket/prefix                       an S3-compatible bucket (AWS_* environment on the worker)
+  postgres://DOCS_DB/public.articles?id=id&text=title,body&updated_at=updated_at
+                                           a table; DOCS_DB is the worker's variable holding the URL
+
 Exit codes: 0 done, 1 the run failed, 2 bad arguments or configuration, 3 a run of this collection
 is already in progress, 5 done but some documents or chunks failed (see the run's warnings).
 
@@ -56,24 +67,32 @@ The same run from the Temporal CLI (with a worker running):
   temporal workflow start --type ingestCollection --task-queue ${TASK_QUEUE} \\
     --workflow-id ingest-docs --input '{"collection":"docs","source":{"kind":"directory","path":"/data/docs"}}'`,
   );
-  cmd.action(async (dir: string, opts: IngestOpts) => {
-    process.exitCode = await runIngest(dir, opts);
+  cmd.action(async (address: string, opts: IngestOpts) => {
+    process.exitCode = await runIngest(address, opts);
   });
   return cmd;
 }
 
-async function runIngest(dir: string, opts: IngestOpts): Promise<number> {
+/** The source of `ingest`, `watch` and friends: parsed, and a local directory checked when the worker is local. */
+export function sourceFromArgument(address: string, embedded: boolean): SourceSpec {
+  const source = parseSourceAddress(address);
+  openSource(source); // the spec's shape (no I/O): a bad one is refused here, before a run starts
+  if (source.kind === 'directory' && (embedded || existsSync(source.path))) {
+    if (!existsSync(source.path) || !statSync(source.path).isDirectory()) throw new ConfigError(`${source.path} is not a directory`);
+  }
+  return source;
+}
+
+async function runIngest(address: string, opts: IngestOpts): Promise<number> {
   const collection = validateCollectionName(opts.collection);
-  const abs = path.resolve(dir);
   const config = configFrom(opts, opts.sink ? { sink: opts.sink } : {});
   const embedded = !config.temporalAddress;
-  if (embedded || existsSync(abs)) {
-    if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new ConfigError(`${abs} is not a directory`);
-  }
+  const source = sourceFromArgument(address, embedded);
+  const where = formatSourceAddress(source);
   const log = loggerFor(config);
   const input: IngestInput = {
     collection,
-    source: { kind: 'directory', path: abs },
+    source,
     ...(opts.full ? { full: true } : {}),
     ...(opts.sink ? { sink: opts.sink } : {}),
     ...(opts.chunkTokens !== undefined || opts.overlapTokens !== undefined
@@ -105,9 +124,9 @@ async function runIngest(dir: string, opts: IngestOpts): Promise<number> {
         taskQueue: TASK_QUEUE,
         workflowId,
         args: [input],
-        staticSummary: `Ingest ${collection} from ${abs}${opts.full ? ' (full rebuild)' : ''}`,
+        staticSummary: `Ingest ${collection} from ${where}${opts.full ? ' (full rebuild)' : ''}`,
         staticDetails: [
-          `**Collection** \`${collection}\` · **source** directory \`${abs}\``,
+          `**Collection** \`${collection}\` · **source** ${source.kind} \`${where}\``,
           `- chunking: ${input.chunking?.chunkTokens ?? DEFAULT_CHUNKING.chunkTokens} tokens, ${input.chunking?.overlapTokens ?? DEFAULT_CHUNKING.overlapTokens} overlap`,
           `- batches: ${input.batching?.maxChunks ?? DEFAULT_BATCHING.maxChunks} chunks / ${input.batching?.maxTokens ?? DEFAULT_BATCHING.maxTokens} tokens, window ${input.maxInFlightBatches ?? DEFAULT_MAX_IN_FLIGHT}`,
           `- embedder: ${config.embedding.model} (${config.embedding.dimensions} dimensions${config.embedding.provider === 'offline' ? ', offline, NOT semantic' : ''})`,
@@ -129,7 +148,7 @@ async function runIngest(dir: string, opts: IngestOpts): Promise<number> {
     }
 
     const started = Date.now();
-    const view = new ProgressView(await countDocuments(abs));
+    const view = new ProgressView(source.kind === 'directory' ? await countDocuments(source.path) : undefined);
     const latest = client.workflow.getHandle(workflowId);
     const timer = setInterval(() => {
       latest
@@ -153,7 +172,7 @@ async function runIngest(dir: string, opts: IngestOpts): Promise<number> {
         const busy = failureType(err) === 'CollectionBusy';
         process.stderr.write(`ingest of ${collection} ${busy ? 'refused' : 'failed'}: ${innermost(err).message}\n`);
         if (link) process.stderr.write(`Web UI: ${link}\n`);
-        return busy ? EXIT.conflict : EXIT.failed;
+        return busy ? EXIT.conflict : failureType(err) === 'ConfigError' ? EXIT.usage : EXIT.failed;
       }
       throw err;
     } finally {

@@ -108,6 +108,8 @@ export interface IngestCarry {
   startedAt: string;
   /** The namespace has our search attributes (found by prepareCollection). */
   searchAttributes?: boolean;
+  /** What the source's listing reflected (a git commit id), from the first page. */
+  sourceVersion?: string;
 }
 
 export type IngestPhase = 'preparing' | 'ingesting' | 'finishing' | 'done';
@@ -134,6 +136,8 @@ export interface IngestResult {
   continuedAsNew: number;
   startedAt: string;
   finishedAt: string;
+  /** The version of the source this run indexed, when it has versions (the git commit id). */
+  sourceVersion?: string;
 }
 
 export function emptyCounters(): IngestCounters {

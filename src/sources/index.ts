@@ -2,6 +2,7 @@ import { ConfigError } from '../errors';
 import type { SourceSpec } from '../contracts/ingest';
 import { processSourceContext } from './context';
 import { directorySource } from './directory';
+import { gitSource } from './git';
 import { webSource } from './web';
 import { s3Source } from './s3';
 import { syntheticSource } from './synthetic';
@@ -15,6 +16,7 @@ import type { Source, SourceContext, SourceKind } from './types';
 const KINDS: ReadonlyArray<SourceKind> = [
   directorySource,
   syntheticSource,
+  gitSource,
   webSource,
   s3Source,
 ];

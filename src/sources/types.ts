@@ -34,6 +34,11 @@ export interface Source {
   /** Human description for errors and logs (never a secret). */
   describe(): string;
   /**
+   * The format of a document known only by its id (a replay re-reads failed documents without
+   * listing). Absent: by the id's extension. A web page's URL often has none.
+   */
+  formatOf?(id: string): DocumentFormat | undefined;
+  /**
    * Checks, before a run writes anything, that the source can be listed: the host answers,
    * the credentials are accepted, the ref / bucket / table / columns exist. Throws ConfigError
    * naming the problem. Absent: nothing to check beyond what listing does.

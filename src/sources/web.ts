@@ -1,5 +1,5 @@
 import { ConfigError, DocumentError } from '../errors';
-import { formatOf } from '../text/extract';
+import { formatOf, type DocumentFormat } from '../text/extract';
 import type { WebSourceSpec } from '../contracts/sources/web';
 import { defineSourceKind, type Source, type SourceItem, type SourcePage } from './types';
 import { conditionalHeaders, crawl, formatOfContentType, ListingError, type ListedPage } from './web-crawl';
@@ -59,6 +59,15 @@ export class WebSource implements Source {
 
   describe(): string {
     return `web ${this.isSitemap ? 'sitemap' : 'site'} ${this.url}`;
+  }
+
+  /** A page's format by its URL: by the path's extension, else HTML (`/docs/`, `/guide/setup`). */
+  formatOf(id: string): DocumentFormat {
+    try {
+      return formatOf(new URL(id).pathname) ?? 'html';
+    } catch {
+      return 'html';
+    }
   }
 
   /** Sitemap URLs may be anywhere on the origin; a crawl stays under the start page's directory. */
@@ -189,7 +198,7 @@ export class WebSource implements Source {
         u.hash = '';
         const id = u.toString();
         if (!this.inScope(id) || !robots.allowed(id)) continue;
-        out.push({ id, format: formatOf(u.pathname) ?? 'html', ...(e.lastmod && { fingerprint: `lastmod:${e.lastmod}` }) });
+        out.push({ id, format: this.formatOf(id), ...(e.lastmod && { fingerprint: `lastmod:${e.lastmod}` }) });
       }
     }
     return out;

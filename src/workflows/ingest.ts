@@ -244,6 +244,7 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
     const pageNo = c.pages;
     const plan = await (ahead ?? planPage(pageNo, carry.cursor));
     ahead = undefined;
+    if (plan.sourceVersion !== undefined) carry.sourceVersion ??= plan.sourceVersion;
     c.pages++;
     c.documentsListed += plan.listed;
     c.documentsChanged += plan.changed;
@@ -293,5 +294,6 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
     continuedAsNew: carry.continuedAsNew,
     startedAt: carry.startedAt,
     finishedAt: new Date().toISOString(),
+    ...(carry.sourceVersion !== undefined && { sourceVersion: carry.sourceVersion }),
   };
 }

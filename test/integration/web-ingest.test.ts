@@ -1,32 +1,43 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { DevServer } from '../../src/embedded/temporal';
+import { pointId } from '../../src/ids';
 import { startEmbeddingServer, type EmbeddingServer } from '../../src/testing/embedding-server';
-import type { DocumentFormat } from '../../src/text/extract';
-import { failuresQuery, ingestCollection } from '../../src/workflows';
+import { failuresQuery, ingestCollection, replayUpdate } from '../../src/workflows';
 import { replayWorkflowId } from '../../src/contracts/replay';
 import { TASK_QUEUE, type IngestInput, type IngestResult, type SourceSpec } from '../../src/contracts/ingest';
-import { startTemporal, teardown, startTestWorker, testClient, testConfig, uniqueCollection, withPg, type TestWorker } from '../support/env';
-import { expectedRowsOf, sinkRows, type ExpectedRow } from '../support/expected';
+import { startTemporal, teardown, startTestWorker, tempDir, testClient, testConfig, uniqueCollection, withPg, type TestWorker } from '../support/env';
+import { expectedRows, sinkRows, type ExpectedRow } from '../support/expected';
 import { docsSite, TestSite } from '../support/web-site';
 
 const exec = promisify(execFile);
 const CHUNKING = { chunkTokens: 60, overlapTokens: 8 };
 
-/** What the sink must hold for these pages of the site, computed offline from their bodies. */
-function expectedFor(collection: string, site: TestSite, paths: string[]): Promise<ExpectedRow[]> {
-  return expectedRowsOf(
-    collection,
-    paths.map((p) => {
-      const page = site.pages.get(p)!;
-      const format: DocumentFormat = /text\/plain/.test(page.type ?? '') ? 'text' : 'html';
-      return { id: site.url + p, bytes: Buffer.from(page.body), format };
-    }),
-    CHUNKING,
-  );
+/**
+ * What the sink must hold for these pages of the site, computed offline by the same function the
+ * directory tests use: the pages are written to a directory under names with their format's
+ * extension, and the rows are then re-keyed by URL.
+ */
+async function expectedFor(collection: string, site: TestSite, paths: string[]): Promise<ExpectedRow[]> {
+  const dir = tempDir('vi-web-expected-');
+  const urlOf = new Map<string, string>();
+  paths.forEach((p, i) => {
+    const page = site.pages.get(p)!;
+    const name = `${i}${/text\/plain/.test(page.type ?? '') ? '.txt' : '.html'}`;
+    writeFileSync(path.join(dir, name), page.body);
+    urlOf.set(name, site.url + p);
+  });
+  return (await expectedRows(collection, dir, CHUNKING))
+    .map((r) => {
+      const id = urlOf.get(r.document_id)!;
+      return { ...r, id: pointId(collection, id, r.chunk_index), document_id: id };
+    })
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
 const html = (title: string, body: string, links: string[] = []) =>
@@ -122,14 +133,23 @@ describe('web source: incremental ingest through a real worker', () => {
     assert.deepEqual(await sinkRows(crawled), await expectedFor(crawled, site, ['/docs/', '/docs/new.html']));
   });
 
-  it('a page that answers 500 fails alone and is listed in the replay workflow', async () => {
-    site.set('/docs/broken.html', '', { status: 500, inSitemap: true, lastmod: '2026-11-20' });
+  it('a page that answers 500 fails alone, is listed in the replay workflow, and lands when replayed after a fix', async () => {
+    const url = `${site.url}/docs/broken`; // no extension: a replay must still read it as HTML
+    site.set('/docs/broken', '', { status: 500, inSitemap: true, lastmod: '2026-11-20' });
     const r = await ingest(sitemap());
     assert.equal(r.counters.documentsFailed, 1);
-    const f = await tc.client.workflow.getHandle(replayWorkflowId(collection)).query(failuresQuery, { limit: 10 });
-    assert.deepEqual(f.items.map((i) => [i.documentId, i.type]), [[`${site.url}/docs/broken.html`, 'UnreadableDocument']]);
+    const replay = tc.client.workflow.getHandle(replayWorkflowId(collection));
+    const f = await replay.query(failuresQuery, { limit: 10 });
+    assert.deepEqual(f.items.map((i) => [i.documentId, i.type]), [[url, 'UnreadableDocument']]);
     assert.match(f.items[0]!.message, /answered 500/);
-    site.pages.delete('/docs/broken.html');
+
+    site.set('/docs/broken', html('Fixed', 'The server answers again; the replay indexes this page as HTML.'), { lastmod: '2026-11-21' });
+    const out = await replay.executeUpdate(replayUpdate, { args: [{ ids: [url] }] });
+    assert.deepEqual(out.succeeded, [url]);
+    const rows = (await sinkRows(collection)).filter((x) => x.document_id === url);
+    assert.deepEqual(rows, await expectedFor(collection, site, ['/docs/broken']));
+    assert.ok(!rows.some((x) => x.content.includes('<')), 'indexed as HTML, not as text with tags');
+    site.pages.delete('/docs/broken');
   });
 
   it('a sitemap that is not XML fails the run with a ConfigError before anything is written', async () => {

@@ -52,27 +52,6 @@ export async function expectedRows(collection: string, root: string, chunking: C
   return rows.sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
-/** The same for documents given as bytes (a web site's pages, an object store's objects). */
-export async function expectedRowsOf(
-  collection: string,
-  docs: Array<{ id: string; bytes: Uint8Array; format: string }>,
-  chunking: ChunkingOptions,
-): Promise<ExpectedRow[]> {
-  const rows: ExpectedRow[] = [];
-  for (const d of docs) {
-    for (const c of await chunkDocument({ documentId: d.id, bytes: d.bytes, format: d.format, chunking, limits: DEFAULT_FORMAT_LIMITS })) {
-      rows.push({
-        id: pointId(collection, d.id, c.index),
-        document_id: d.id,
-        chunk_index: c.index,
-        content: c.content,
-        content_hash: sha256(embeddingText(c.embedPrefix, c.content)),
-      });
-    }
-  }
-  return rows.sort((a, b) => (a.id < b.id ? -1 : 1));
-}
-
 /** The embedding cache keys of the rows: one per distinct embedded text. */
 export function textHashes(rows: ExpectedRow[]): Set<string> {
   return new Set(rows.map((r) => r.content_hash));
