@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { SINK_KINDS } from './contracts/ingest';
 import { OFFLINE_MODEL } from './embedders/offline';
 
 /**
@@ -34,7 +35,7 @@ const Schema = z.object({
   databaseUrl: z.string().min(1).optional(),
   qdrantUrl: z.url({ error: 'QDRANT_URL must be a URL' }).optional(),
   qdrantApiKey: z.string().min(1).optional(),
-  sink: z.enum(['pgvector', 'qdrant'], { error: 'VECTOR_INGEST_SINK must be pgvector or qdrant' }).default('pgvector'),
+  sink: z.enum(SINK_KINDS, { error: `VECTOR_INGEST_SINK must be one of ${SINK_KINDS.join(', ')}` }).default('pgvector'),
   openaiApiKey: z.string().min(1).optional(),
   openaiBaseUrl: z.url({ error: 'OPENAI_BASE_URL must be a URL' }).optional(),
   embeddingModel: z.string().min(1).optional(),

@@ -1,7 +1,8 @@
 import { ProviderError } from '../errors';
 import type { BatchKey, ChunkFailure, StagedChunk } from '../state/store';
 import { embeddingText } from '../text/sections';
-import { heartbeat } from './context';
+import { attemptTimeoutMs, heartbeat } from './context';
+import { DEFAULT_RETRY, isTransient, withRetries } from './embed-retry';
 import type { ActivityDeps } from './deps';
 import { metrics } from '../metrics/registry';
 
@@ -21,14 +22,21 @@ function isPerItem(err: unknown): err is ProviderError {
   return err instanceof ProviderError && (err.type === 'InvalidInput' || err.type === 'EmbeddingDimensionMismatch');
 }
 
+/** The per-item type of an input on which the provider keeps failing (5xx, timeouts) while it is well otherwise. */
+export const PROVIDER_CRASH_ON_INPUT = 'ProviderCrashOnInput';
+
 /**
  * Embeds the chunks of one batch that are not in the embedding cache and stores their vectors
- * in the cache (never in Temporal). If the provider rejects the batch's input, the batch is
- * bisected until the offending chunks are isolated: the good ones are embedded, the bad ones
- * are marked failed with the provider's reason. Transient errors propagate for Temporal to
- * retry, and everything embedded before them stays cached, so a retry does not pay twice.
+ * in the cache (never in Temporal). Each request is retried on transient errors inside the
+ * attempt (embed-retry.ts). A batch the provider rejects (400/422) is bisected until the bad
+ * chunks are isolated; so is a batch that keeps failing with 5xx/timeouts while a tiny probe
+ * request succeeds (model servers crash on some inputs): a chunk that fails alone like that is
+ * a per-item failure, ProviderCrashOnInput. Isolated chunks are marked failed in staging at
+ * once and good vectors are cached at once, so a later attempt keeps what this one learned.
+ * If the probe fails too, the provider is down: the error goes to Temporal and the workflow's
+ * circuit breaker.
  */
-export async function embedBatch(deps: ActivityDeps, key: BatchKey): Promise<EmbedResult> {
+export async function embedBatch(deps: ActivityDeps, key: BatchKey, retry = DEFAULT_RETRY): Promise<EmbedResult> {
   const { store, embedder } = deps;
   const rows = await store.staging.batchChunks(key);
   const byHash = new Map<string, StagedChunk[]>();
@@ -40,24 +48,42 @@ export async function embedBatch(deps: ActivityDeps, key: BatchKey): Promise<Emb
   const cached = await store.cache.cachedHashes(embedder.model, embedder.dimensions, [...byHash.keys()]);
   const misses = [...byHash.entries()].filter(([h]) => !cached.has(h)).map(([h, list]) => ({ hash: h, text: embeddingText(list[0]!.embedPrefix, list[0]!.content) }));
 
+  const budget = { ...retry, deadline: Date.now() + attemptTimeoutMs(300_000) * 0.8 };
   let tokens = 0;
   let requests = 0;
   const failures: ChunkFailure[] = [];
+  const request = (texts: string[]) =>
+    withRetries(budget, () => {
+      requests++;
+      return embedder.embed(texts);
+    });
+  const fail = async (item: (typeof misses)[number], type: string, message: string) => {
+    const found = byHash.get(item.hash)!.map((c) => ({ documentId: c.documentId, chunkIndex: c.chunkIndex, type, message: message.slice(0, 500) }));
+    failures.push(...found);
+    await store.staging.markFailed(key, found);
+  };
   const run = async (items: typeof misses): Promise<void> => {
     if (items.length === 0) return;
     heartbeat({ remaining: items.length });
     try {
-      requests++;
-      const res = await embedder.embed(items.map((i) => i.text));
+      const res = await request(items.map((i) => i.text));
       tokens += res.tokens;
       await store.cache.putEmbeddings(embedder.model, embedder.dimensions, items.map((i) => i.hash), res.vectors);
+      return;
     } catch (err) {
-      if (!isPerItem(err)) throw err;
-      if (items.length === 1) {
-        for (const c of byHash.get(items[0]!.hash)!) {
-          failures.push({ documentId: c.documentId, chunkIndex: c.chunkIndex, type: err.type, message: err.message.slice(0, 500) });
+      if (isPerItem(err)) {
+        if (items.length === 1) return fail(items[0]!, err.type, err.message);
+      } else if (isTransient(err) && err.type !== 'RateLimited') {
+        // Down, or is it this input? A tiny request answers that.
+        await request(['vector-ingest health probe']).catch(() => {
+          throw err;
+        });
+        if (items.length === 1) {
+          return fail(items[0]!, PROVIDER_CRASH_ON_INPUT, `the provider fails on this input while it answers others (${retry.tries} tries): ${err.message}`);
         }
-        return;
+        deps.log.warn({ ...key, items: items.length, err: err.message }, 'batch keeps failing while the provider answers a probe: bisecting it');
+      } else {
+        throw err;
       }
       const mid = Math.ceil(items.length / 2);
       await run(items.slice(0, mid));
@@ -65,17 +91,18 @@ export async function embedBatch(deps: ActivityDeps, key: BatchKey): Promise<Emb
     }
   };
   await run(misses);
-  await store.staging.markFailed(key, failures);
   for (const f of failures) metrics.itemsFailed.inc({ kind: 'chunk', type: f.type });
   if (failures.length > 0) {
     deps.log.warn({ ...key, failed: failures.length, first: failures[0] }, 'embedding rejected some chunks; they were isolated');
   }
   const missCount = misses.reduce((s, m) => s + byHash.get(m.hash)!.length, 0);
+  // Chunks isolated by an earlier attempt of this batch are no longer staged as pending: count them too.
+  const failed = await store.staging.failedCount(key);
   return {
-    chunks: rows.length,
+    chunks: rows.length + failed - failures.length,
     embedded: misses.length,
     cached: rows.length - missCount,
-    failed: failures.length,
+    failed,
     tokens,
     requests,
   };

@@ -8,7 +8,7 @@ import { openSource } from '../sources';
 import { validateCollectionName } from '../naming';
 import { startServices, startWorker, type RunningWorker } from '../stack';
 import { ingestCollection, progressQuery } from '../workflows';
-import { DEFAULT_BATCHING, DEFAULT_CHUNKING, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAGE_SIZE, ingestWorkflowId, TASK_QUEUE, type IngestInput, type SourceSpec } from '../contracts/ingest';
+import { DEFAULT_BATCHING, DEFAULT_CHUNKING, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAGE_SIZE, ingestWorkflowId, SINK_KINDS, TASK_QUEUE, type IngestInput, type SinkKindName, type SourceSpec } from '../contracts/ingest';
 import { addGlobalOptions, configFrom, connectClient, EXIT, loggerFor, parseIntOption, uiLink, type GlobalOpts } from './common';
 import { formatSummary } from './progress';
 import { ProgressView } from './progress-bar';
@@ -24,7 +24,7 @@ interface IngestOpts extends GlobalOpts {
   pageSize?: number;
   window?: number;
   json?: boolean;
-  sink?: 'pgvector' | 'qdrant';
+  sink?: SinkKindName;
 }
 
 export function ingestCommand(): Command {
@@ -39,7 +39,7 @@ export function ingestCommand(): Command {
     .option('--batch-size <n>', `most chunks per embedding request (default ${DEFAULT_BATCHING.maxChunks})`, parseIntOption('--batch-size'))
     .option('--batch-tokens <n>', `most tokens per embedding request (default ${DEFAULT_BATCHING.maxTokens})`, parseIntOption('--batch-tokens'))
     .option('--page-size <n>', `documents planned per page (default ${DEFAULT_PAGE_SIZE})`, parseIntOption('--page-size'))
-    .addOption(new Option('--sink <sink>', 'vector store of a new collection (env VECTOR_INGEST_SINK; default pgvector)').choices(['pgvector', 'qdrant']))
+    .addOption(new Option('--sink <sink>', 'vector store of a new collection (env VECTOR_INGEST_SINK; default pgvector)').choices(SINK_KINDS))
     .option('--window <n>', `embed→upsert batches in flight at once (default ${DEFAULT_MAX_IN_FLIGHT})`, parseIntOption('--window'))
     .addOption(new Option('--json', 'print the final result as JSON on stdout'));
   addGlobalOptions(cmd);

@@ -28,6 +28,10 @@ export type SourceSpec =
 
 export type SourceKindName = SourceSpec['kind'];
 
+/** Every sink a collection can use: each is src/sinks/<kind>.ts, built once per worker in src/deps.ts. */
+export const SINK_KINDS = ['pgvector', 'qdrant'] as const;
+export type SinkKindName = (typeof SINK_KINDS)[number];
+
 export interface ChunkingOptions {
   /** Target chunk size in tokens (cl100k_base). */
   chunkTokens: number;
@@ -52,7 +56,7 @@ export interface IngestInput {
   /** Most embed→upsert batches in flight at once. */
   maxInFlightBatches?: number;
   /** Sink of a new collection: pgvector (default) or qdrant; an existing collection keeps its own. */
-  sink?: 'pgvector' | 'qdrant';
+  sink?: SinkKindName;
   /** Re-embed and rewrite everything, ignoring content hashes. */
   full?: boolean;
   /** Pages to process before continue-as-new (besides Temporal's own suggestion). */

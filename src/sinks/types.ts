@@ -1,3 +1,5 @@
+import type { SinkKindName } from '../contracts/ingest';
+
 export interface Point {
   id: string;
   documentId: string;
@@ -29,7 +31,7 @@ export interface ChunkTrim {
  * Every write is idempotent: upserts by deterministic id, deletes by document.
  */
 export interface VectorStore {
-  readonly kind: 'pgvector' | 'qdrant';
+  readonly kind: SinkKindName;
   /** Creates the collection if missing; refuses one whose vector size differs. */
   ensureCollection(name: string, dimensions: number): Promise<void>;
   upsert(name: string, points: Point[]): Promise<number>;

@@ -188,6 +188,16 @@ export class StagingTable {
     );
   }
 
+  /** Chunks of a batch marked failed, by this attempt of its embedding or an earlier one. */
+  async failedCount(k: BatchKey): Promise<number> {
+    const r = await this.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${S}.staged_chunks
+       WHERE collection = $1 AND run_key = $2 AND page_no = $3 AND batch_no = $4 AND status = 2`,
+      [k.collection, k.runKey, k.pageNo, k.batchNo],
+    );
+    return r.rows[0]?.n ?? 0;
+  }
+
   async markFailed(k: BatchKey, failures: ChunkFailure[]): Promise<void> {
     if (failures.length === 0) return;
     await this.pool.query(

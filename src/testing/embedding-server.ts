@@ -16,6 +16,8 @@ import { RateWindow } from './rate-window';
  *   rpm / tpm (per windowMs)        over the limit → 429 with Retry-After and x-ratelimit-* headers
  *   maxInputTokens                  an input over it → 400 "maximum context length" (like OpenAI)
  *   poisonMarker                    an input containing it → 400 invalid_request_error
+ *   crashMarker                     a request with an input containing it → 500, every time (a model
+ *                                   server that crashes on some input; other requests are fine)
  *   fault(request)                  a callback deciding any answer (see FaultAnswer), e.g. chaos()
  * Latency: latencyMs per request plus perInputLatencyMs per input ("~200 ms + a few ms/input").
  */
@@ -47,6 +49,8 @@ export interface EmbeddingServerOptions {
   windowMs?: number;
   maxInputTokens?: number;
   poisonMarker?: string;
+  /** Any request with an input containing this gets a 500, every time (checked before `fault`). */
+  crashMarker?: string;
   port?: number;
 }
 
@@ -153,6 +157,9 @@ export async function startEmbeddingServer(options: EmbeddingServerOptions): Pro
     if (!answer && o.poisonMarker && info.inputs.some((t) => t.includes(o.poisonMarker!))) {
       return send(res, 400, apiError(`input rejected: contains ${o.poisonMarker}`));
     }
+    if (!answer && o.crashMarker && info.inputs.some((t) => t.includes(o.crashMarker!))) {
+      return send(res, 500, apiError('the model server crashed on this input', 'server_error'));
+    }
     answer ??= o.fault?.(info);
     if (answer && 'hang' in answer) return; // never answered; the client's timeout must fire
     if (answer && 'reset' in answer) return req.socket.destroy();
@@ -226,6 +233,7 @@ const HELP = `OpenAI-compatible embeddings server for tests and benchmarks (dete
   --window-ms N            the rate-limit window (default 60000)
   --max-input-tokens N     inputs over it get 400 "maximum context length"
   --poison TEXT            inputs containing TEXT get 400
+  --crash TEXT             requests with an input containing TEXT get 500, every time
   -h, --help               this text`;
 
 if (require.main === module) {
@@ -240,6 +248,7 @@ if (require.main === module) {
       'window-ms': { type: 'string' },
       'max-input-tokens': { type: 'string' },
       poison: { type: 'string' },
+      crash: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -257,6 +266,7 @@ if (require.main === module) {
       windowMs: num(values['window-ms']),
       maxInputTokens: num(values['max-input-tokens']),
       poisonMarker: values.poison,
+      crashMarker: values.crash,
     }).then((s) => process.stdout.write(`embeddings server on ${s.url} (OPENAI_BASE_URL=${s.url})\n`));
   }
 }

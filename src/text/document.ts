@@ -2,7 +2,7 @@ import type { ChunkingOptions } from '../contracts/ingest';
 import { DocumentError } from '../errors';
 import { chunkText } from './chunker';
 import { normalizeWhitespace } from './decode';
-import { formatByName, type FormatLimits } from './formats';
+import { formatByName, type Extracted, type Format, type FormatLimits } from './formats';
 import { chunkSections, embeddingPrefix, type TokenCounter } from './sections';
 import { countTokens } from './tokenizer';
 
@@ -62,17 +62,40 @@ export const EXTRACTION_VERSION = 2;
  * planner and by tests that compute what a run should have written.
  */
 export async function chunkDocument(input: DocumentInput): Promise<DocumentChunk[]> {
+  const { format, extracted } = startExtraction(input);
+  return chunkExtracted(input, format, await extracted);
+}
+
+/**
+ * The same for a format that extracts synchronously (markdown, HTML, text); throws for one that
+ * does not (PDF, DOCX, code). For callers that cannot wait, such as test expectations.
+ */
+export function chunkDocumentSync(input: DocumentInput): DocumentChunk[] {
+  const { format, extracted } = startExtraction(input);
+  if (extracted instanceof Promise) {
+    extracted.catch(() => undefined);
+    throw new Error(`${input.documentId}: format ${format.name} extracts asynchronously; use chunkDocument`);
+  }
+  return chunkExtracted(input, format, extracted);
+}
+
+function startExtraction(input: DocumentInput): { format: Format; extracted: Extracted | Promise<Extracted> } {
   const { documentId: id, bytes } = input;
   const format = formatByName(input.format);
   if (!format) throw new DocumentError('UnsupportedDocument', `${id}: no reader for format ${input.format}`);
   if (bytes.length === 0) throw new DocumentError('EmptyDocument', `${id}: is empty`);
-  const extracted = await format.extract(bytes, {
+  const extracted = format.extract(bytes, {
     documentId: id,
     path: id,
     limits: input.limits,
     chunkTokens: input.chunking.chunkTokens,
     progress: input.progress,
   });
+  return { format, extracted };
+}
+
+function chunkExtracted(input: DocumentInput, format: Format, extracted: Extracted): DocumentChunk[] {
+  const { documentId: id, bytes } = input;
   const base: ChunkMetadata = { path: id, format: format.name, byte_size: bytes.length };
   if (extracted.metadata.title) base.title = extracted.metadata.title;
   if (extracted.metadata.language) base.language = extracted.metadata.language;

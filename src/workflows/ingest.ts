@@ -41,6 +41,10 @@ function isOutage(err: unknown): boolean {
   return cause instanceof ApplicationFailure && !cause.nonRetryable && OUTAGE_TYPES.has(cause.type ?? '');
 }
 
+function isRateLimited(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'RateLimited';
+}
+
 function errorText(err: unknown): string {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   return cause instanceof Error ? `${(cause as ApplicationFailure).type ?? cause.name}: ${cause.message}` : String(cause);
@@ -182,8 +186,15 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
     } catch (err) {
       if (isOutage(err)) {
         lastError = errorText(err);
-        queue.unshift({ pageNo, batchNo });
-        void openCircuit(lastError);
+        // A provider that rate-limits is up: the batch waits its turn at the back of the queue
+        // (its retries already honoured Retry-After) instead of opening the circuit for all.
+        if (isRateLimited(err) && patched('rate-limits-not-outage')) {
+          queue.push({ pageNo, batchNo });
+          showDetails();
+        } else {
+          queue.unshift({ pageNo, batchNo });
+          void openCircuit(lastError);
+        }
       } else {
         failure ??= err;
       }

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { pointId, sha256 } from '../../src/ids';
-import { chunkDocument } from '../../src/text/document';
+import { chunkDocument, chunkDocumentSync, type DocumentChunk, type DocumentInput } from '../../src/text/document';
 import { formatOf } from '../../src/text/extract';
 import { DEFAULT_FORMAT_LIMITS } from '../../src/text/formats';
 import { embeddingText } from '../../src/text/sections';
@@ -19,36 +19,48 @@ export interface ExpectedRow {
 
 /**
  * What the sink must hold for a directory, computed offline with the same extraction and
- * chunking functions, independently of the pipeline that wrote it.
+ * chunking functions, independently of the pipeline that wrote it. Synchronous for directories
+ * of text formats (markdown, HTML, text); expectedRowsAsync for any format.
  */
-export async function expectedRows(collection: string, root: string, chunking: ChunkingOptions): Promise<ExpectedRow[]> {
+export function expectedRows(collection: string, root: string, chunking: ChunkingOptions): ExpectedRow[] {
+  return rowsOf(collection, walk(root), (d) => chunkDocumentSync(docInput(root, d, chunking)));
+}
+
+export async function expectedRowsAsync(collection: string, root: string, chunking: ChunkingOptions): Promise<ExpectedRow[]> {
+  const chunks = new Map<string, DocumentChunk[]>();
+  const docs = walk(root);
+  for (const d of docs) chunks.set(d, await chunkDocument(docInput(root, d, chunking)));
+  return rowsOf(collection, docs, (d) => chunks.get(d)!);
+}
+
+function docInput(root: string, id: string, chunking: ChunkingOptions): DocumentInput {
+  return { documentId: id, bytes: readFileSync(path.join(root, id)), format: formatOf(id)!, chunking, limits: DEFAULT_FORMAT_LIMITS };
+}
+
+/** Relative paths of the files under root that have a format, in walk order. */
+function walk(root: string, rel = ''): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(path.join(root, rel)).sort()) {
+    const r = rel ? `${rel}/${name}` : name;
+    if (statSync(path.join(root, r)).isDirectory()) out.push(...walk(root, r));
+    else if (formatOf(name)) out.push(r);
+  }
+  return out;
+}
+
+function rowsOf(collection: string, docs: string[], chunksOf: (id: string) => DocumentChunk[]): ExpectedRow[] {
   const rows: ExpectedRow[] = [];
-  const walk = async (rel: string) => {
-    for (const name of readdirSync(path.join(root, rel)).sort()) {
-      const r = rel ? `${rel}/${name}` : name;
-      const st = statSync(path.join(root, r));
-      if (st.isDirectory()) await walk(r);
-      else if (formatOf(name)) {
-        const chunks = await chunkDocument({
-          documentId: r,
-          bytes: readFileSync(path.join(root, r)),
-          format: formatOf(name)!,
-          chunking,
-          limits: DEFAULT_FORMAT_LIMITS,
-        });
-        for (const c of chunks) {
-          rows.push({
-            id: pointId(collection, r, c.index),
-            document_id: r,
-            chunk_index: c.index,
-            content: c.content,
-            content_hash: sha256(embeddingText(c.embedPrefix, c.content)),
-          });
-        }
-      }
+  for (const r of docs) {
+    for (const c of chunksOf(r)) {
+      rows.push({
+        id: pointId(collection, r, c.index),
+        document_id: r,
+        chunk_index: c.index,
+        content: c.content,
+        content_hash: sha256(embeddingText(c.embedPrefix, c.content)),
+      });
     }
-  };
-  await walk('');
+  }
   return rows.sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 

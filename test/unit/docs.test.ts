@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { ENV_DOC } from '../../src/config';
@@ -23,5 +23,15 @@ describe('README', () => {
     assert.match(README, /npm ci && npm test/);
     const ci = readFileSync(path.resolve(__dirname, '../../.ci/run'), 'utf8');
     assert.match(ci, /npm ci[^\n]*\nnpm test/);
+  });
+});
+
+describe('docs/ARCHITECTURE.md', () => {
+  it('names only files that exist', () => {
+    const root = path.resolve(__dirname, '../..');
+    const doc = readFileSync(path.join(root, 'docs/ARCHITECTURE.md'), 'utf8');
+    const named = [...doc.matchAll(/`((?:src|test)\/[\w./-]+\.ts)`/g)].map((m) => m[1]!);
+    assert.ok(named.length > 20, `expected the page to name its files, found ${named.length}`);
+    assert.deepEqual(named.filter((f) => !existsSync(path.join(root, f))), []);
   });
 });

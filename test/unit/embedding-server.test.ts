@@ -62,6 +62,18 @@ describe('fault-injecting embeddings server', () => {
     }
   });
 
+  it('crashes (500) on every request with an input containing the crash marker, and only on those', async () => {
+    const s = await startEmbeddingServer({ dimensions: 8, crashMarker: 'CRASH-ME' });
+    try {
+      const e = embedder(s.url);
+      for (let i = 0; i < 3; i++) assert.equal(await typeOf(e.embed(['fine', `text with CRASH-ME inside ${i}`])), 'ProviderUnavailable');
+      assert.equal(await typeOf(e.embed(['fine', 'also fine'])), 'ok');
+      assert.equal(s.stats.byStatus['500'], 3);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('answers malformed JSON, hangs, resets and outages as asked', async () => {
     const s = await startEmbeddingServer({ dimensions: 8 });
     try {

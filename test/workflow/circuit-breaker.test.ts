@@ -90,4 +90,49 @@ describe('circuit breaker on a provider outage', () => {
       await Promise.all(running);
     }
   });
+
+  it('a rate-limited batch waits its turn: 429s never open the circuit', async () => {
+    let limited = 7; // more than one batch's five attempts
+    let probes = 0;
+    const landed = new Set<string>();
+    const activities = {
+      prepareCollection: async () => ({ model: 'm', dimensions: 4, semantic: true, sink: 'pgvector', searchAttributes: false }),
+      planPage: async () => ({ listed: 1, changed: 1, unchanged: 0, failed: 0, chunks: 8, tokens: 10, batches: 4, nextCursor: null, failures: [] }),
+      embedBatch: async () => {
+        if (limited-- > 0) throw ApplicationFailure.create({ message: '429 Too Many Requests', type: 'RateLimited', nextRetryDelay: '2s' });
+        return { chunks: 2, embedded: 2, cached: 0, failed: 0, tokens: 10, requests: 1 };
+      },
+      probeEmbedder: async () => {
+        probes++;
+        return { ok: true, dimensions: 4 };
+      },
+      upsertBatch: async (k: { pageNo: number; batchNo: number }) => {
+        landed.add(`${k.pageNo}/${k.batchNo}`);
+        return { upserted: 2, written: 2, skipped: 0 };
+      },
+      commitPage: async () => ({ documents: 1, failedChunks: 0 }),
+      finishRun: async () => ({ documentsDeleted: 0 }),
+    } as unknown as Activities;
+    const bundle = await workflowBundle();
+    const base = { connection: env.nativeConnection, namespace: env.namespace ?? 'default' };
+    const workers = await Promise.all([
+      Worker.create({ ...base, taskQueue: TASK_QUEUE, workflowBundle: bundle, activities }),
+      Worker.create({ ...base, taskQueue: EMBED_TASK_QUEUE, activities }),
+      Worker.create({ ...base, taskQueue: UPSERT_TASK_QUEUE, activities }),
+    ]);
+    const running = workers.map((w) => w.run());
+    try {
+      const result = await env.client.workflow.execute(ingestCollection, {
+        taskQueue: TASK_QUEUE,
+        workflowId: 'rate-limited',
+        args: [{ collection: 'rate_limited', source: { kind: 'synthetic', documents: 1 }, maxInFlightBatches: 1 }],
+      });
+      assert.equal(landed.size, 4, 'every batch landed');
+      assert.equal(result.counters.chunksUpserted, 8);
+      assert.equal(probes, 0, 'the circuit opened on rate limits');
+    } finally {
+      for (const w of workers) w.shutdown();
+      await Promise.all(running);
+    }
+  });
 });
