@@ -11,6 +11,7 @@ if [[ " ${suites[*]} " != " unit " ]]; then
   eval "$(bash scripts/infra/all.sh)"
   export TEMPORAL_CLI_PATH TEMPORAL_TEST_SERVER_PATH MOTO_PYTHON
 fi
+bash scripts/infra/install-qdrant-openapi.sh  # the Qdrant stand-in's schema (unit tests use it too)
 npm run build --silent  # compiles dist/ and the prebuilt workflow bundle the CLI worker uses
 files=()
 for s in "${suites[@]}"; do

@@ -8,6 +8,7 @@ import { ingestCommand } from './cli/ingest';
 import { statusCommand } from './cli/status';
 import { failuresCommand, replayCommand } from './cli/failures';
 import { scheduleCommand } from './cli/schedule';
+import { searchCommand } from './cli/search';
 import { workerCommand } from './cli/worker';
 
 export function buildProgram(): Command {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   program.addCommand(failuresCommand());
   program.addCommand(replayCommand());
   program.addCommand(scheduleCommand());
+  program.addCommand(searchCommand());
   const override = (c: Command) => {
     c.exitOverride();
     c.commands.forEach(override);

@@ -71,6 +71,8 @@ async function runningDev(dataDir: string): Promise<DevRecord | undefined> {
 
 export interface ServiceOptions {
   needDatabase: boolean;
+  /** False for commands that only read the database (search): no Temporal server is started. */
+  needTemporal?: boolean;
   /** Fixed ports for the embedded dev server (the `dev` command); otherwise free ones. */
   temporalPort?: number;
   uiPort?: number;
@@ -82,7 +84,7 @@ export async function startServices(config: Config, log: Logger, o: ServiceOptio
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch((err) => log.warn({ err: (err as Error).message }, 'stopping a service failed'));
   };
-  const needTemporal = !config.temporalAddress;
+  const needTemporal = o.needTemporal !== false && !config.temporalAddress;
   const needDb = o.needDatabase && !config.databaseUrl;
   const dev = needTemporal || needDb ? await runningDev(config.dataDir) : undefined;
   if (dev && (needTemporal || needDb)) {
@@ -102,7 +104,7 @@ export async function startServices(config: Config, log: Logger, o: ServiceOptio
   let namespace = config.temporalNamespace;
   let uiUrl: string | undefined = config.temporalUiUrl;
   try {
-    if (!temporalAddress) {
+    if (needTemporal) {
       const server: DevServer = await startDevServer({
         dataDir: config.dataDir,
         cliPath: config.temporalCliPath,
@@ -124,8 +126,10 @@ export async function startServices(config: Config, log: Logger, o: ServiceOptio
       databaseUrl = pg.url;
       log.info(`embedded PGlite + pgvector in ${path.join(config.dataDir, 'pglite')}`);
     }
-    const connection = config.temporalAddress ? temporalConnectionOptions(config, temporalAddress) : { address: temporalAddress };
-    return { temporalAddress, connection, namespace, uiUrl, databaseUrl, fromDev: false, stop };
+    // Without needTemporal and TEMPORAL_ADDRESS the address is empty: nothing may connect to it.
+    const address = temporalAddress ?? '';
+    const connection = config.temporalAddress ? temporalConnectionOptions(config, address) : { address };
+    return { temporalAddress: address, connection, namespace, uiUrl, databaseUrl, fromDev: false, stop };
   } catch (err) {
     await stop();
     throw err;

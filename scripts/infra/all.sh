@@ -5,5 +5,6 @@ here=$(dirname "$0")
 bash "$here/ensure-postgres.sh"
 bash "$here/install-pgvector.sh"
 bash "$here/install-format-tools.sh"
+bash "$here/install-qdrant-openapi.sh"
 bash "$here/install-temporal.sh"
 bash "$here/install-moto.sh"

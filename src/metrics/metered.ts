@@ -1,6 +1,6 @@
 import { ProviderError } from '../errors';
 import type { Embedder, EmbeddingResult } from '../embedders/types';
-import type { ChunkTrim, Point, VectorStore } from '../sinks/types';
+import type { ChunkTrim, KeywordQuery, Point, VectorQuery, VectorStore } from '../sinks/types';
 import { metrics } from './registry';
 
 /** Measures an embedder without it knowing: latency by outcome, tokens, inputs, 429s. */
@@ -76,6 +76,12 @@ export class MeteredVectorStore implements VectorStore {
   }
   count(name: string) {
     return this.inner.count(name);
+  }
+  search(name: string, query: VectorQuery) {
+    return this.inner.search(name, query);
+  }
+  keywordSearch(name: string, query: KeywordQuery) {
+    return this.inner.keywordSearch(name, query);
   }
   drop(name: string) {
     return this.inner.drop(name);

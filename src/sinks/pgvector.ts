@@ -1,7 +1,8 @@
 import type { Pool } from 'pg';
 import { ConfigError } from '../errors';
 import { quoteIdent, validateCollectionName } from '../naming';
-import type { ChunkTrim, Point, PointsQuery, VectorStore } from './types';
+import { whereSql } from './pg-where';
+import type { ChunkHit, ChunkTrim, KeywordQuery, Point, PointsQuery, VectorQuery, VectorStore } from './types';
 import { toVectorLiteral } from './vector-literal';
 
 /** Rows whose content and vector are unchanged are left alone, so a re-run rewrites nothing. */
@@ -11,6 +12,17 @@ const UPSERT_CONFLICT = `ON CONFLICT (id) DO UPDATE SET document_id = EXCLUDED.d
        WHERE t.content_hash IS DISTINCT FROM EXCLUDED.content_hash
           OR t.metadata IS DISTINCT FROM EXCLUDED.metadata
           OR t.embedding IS DISTINCT FROM EXCLUDED.embedding`;
+
+/**
+ * The full-text expression of hybrid search. The `simple` configuration lowercases and splits
+ * words without stemming or stop words, so identifiers and codes stay whole. The GIN index
+ * (built by finalize(), like the HNSW index) is on exactly this expression; a query must repeat
+ * it verbatim for Postgres to use the index.
+ */
+const FTS = `to_tsvector('simple'::regconfig, content)`;
+
+/** From this many chunks on, a word in more than half of them is a stop word to keyword search. */
+export const MIN_CHUNKS_FOR_COMMON = 4;
 
 /**
  * Postgres + pgvector: one table per collection, named by the collection, in `schema`.
@@ -124,11 +136,93 @@ export class PgVectorStore implements VectorStore {
     );
   }
 
+  /**
+   * Builds the ANN and full-text indexes after a bulk load (both IF NOT EXISTS, so tables made
+   * before the full-text index existed get it at their next run's finish). Maintaining them row
+   * by row during the first load would be several times slower.
+   */
   async finalize(name: string): Promise<void> {
     await this.pool.query(
       `CREATE INDEX IF NOT EXISTS ${quoteIdent(`${name}_embedding_hnsw`)} ON ${this.table(name)}
        USING hnsw (embedding vector_cosine_ops)`,
     );
+    await this.pool.query(`CREATE INDEX IF NOT EXISTS ${quoteIdent(`${name}_content_fts`)} ON ${this.table(name)} USING gin (${FTS})`);
+  }
+
+  /**
+   * Cosine search over the HNSW index (`<=>` is cosine distance; score = 1 - distance). With a
+   * filter, pgvector 0.8's iterative scan keeps walking the index until `limit` rows pass it,
+   * instead of filtering a fixed ef_search candidate list down to fewer rows.
+   */
+  async search(name: string, q: VectorQuery): Promise<ChunkHit[]> {
+    const t = this.table(name);
+    const where = whereSql(q.where, 3);
+    const c = await this.pool.connect();
+    let broken: Error | undefined;
+    const onError = (err: Error) => (broken = err);
+    c.on('error', onError);
+    try {
+      await c.query('BEGIN');
+      if (q.efSearch !== undefined) await c.query(`SET LOCAL hnsw.ef_search = ${checkedEf(q.efSearch)}`);
+      if (q.where?.length && (await this.iterativeScan(c))) await c.query(`SET LOCAL hnsw.iterative_scan = strict_order`);
+      const r = await c.query<HitRow>(
+        `SELECT id, document_id, chunk_index, content, metadata, 1 - (embedding <=> $1::vector) AS score
+         FROM ${t} WHERE ${where.sql} ORDER BY embedding <=> $1::vector LIMIT $2`,
+        [toVectorLiteral(q.vector), q.limit, ...where.params],
+      );
+      await c.query('COMMIT');
+      return r.rows.map(toHit);
+    } catch (err) {
+      await c.query('ROLLBACK').catch((e: Error) => (broken ??= e));
+      throw err;
+    } finally {
+      c.off('error', onError);
+      c.release(broken);
+    }
+  }
+
+  private iterative?: boolean;
+  /** pgvector 0.8 and later have hnsw.iterative_scan; older ones refuse the setting. */
+  private async iterativeScan(c: { query: Pool['query'] }): Promise<boolean> {
+    if (this.iterative === undefined) {
+      const r = await c.query<{ v: string | null }>(`SELECT extversion AS v FROM pg_extension WHERE extname = 'vector'`);
+      const [major, minor] = (r.rows[0]?.v ?? '0.0').split('.').map(Number);
+      this.iterative = major! > 0 || minor! >= 8;
+    }
+    return this.iterative;
+  }
+
+  /**
+   * Full-text ranking for hybrid search. A chunk qualifies when it has any of the query's words
+   * (a question full of names need not contain every word of a chunk), except words found in
+   * more than half of the chunks (stop words, in any language: they are no keywords, and would
+   * put nearly every chunk on both sides of the fusion); chunks are ranked by the
+   * summed inverse document frequency of the query words they contain (BM25's idf, over the
+   * collection), so a rare identifier outweighs common words, then by ts_rank_cd. Each chunk's
+   * tsvector is computed once; the GIN index finds the candidates and the per-word counts.
+   */
+  async keywordSearch(name: string, q: KeywordQuery): Promise<ChunkHit[]> {
+    const t = this.table(name);
+    const where = whereSql(q.where, 3, 'c');
+    const r = await this.pool.query<HitRow>(
+      `WITH terms AS (
+         SELECT DISTINCT plainto_tsquery('simple'::regconfig, lexeme) AS tq
+         FROM unnest(tsvector_to_array(to_tsvector('simple'::regconfig, $1))) AS lexeme),
+       total AS (SELECT count(*)::float8 AS n FROM ${t}),
+       idf AS (
+         SELECT terms.tq, ln(1 + (total.n - d.df + 0.5) / (d.df + 0.5)) AS w
+         FROM terms CROSS JOIN total CROSS JOIN LATERAL (SELECT count(*)::float8 AS df FROM ${t} WHERE ${FTS} @@ terms.tq) d
+         WHERE d.df > 0 AND (total.n < ${MIN_CHUNKS_FOR_COMMON} OR d.df <= total.n / 2)),
+       anyq AS (SELECT string_agg('(' || tq::text || ')', ' | ')::tsquery AS aq FROM idf)
+       SELECT c.id, c.document_id, c.chunk_index, c.content, c.metadata, s.score
+       FROM ${t} c CROSS JOIN anyq
+         CROSS JOIN LATERAL (SELECT to_tsvector('simple'::regconfig, c.content) AS v) tv
+         CROSS JOIN LATERAL (SELECT sum(idf.w) AS score FROM idf WHERE tv.v @@ idf.tq) s
+       WHERE anyq.aq IS NOT NULL AND to_tsvector('simple'::regconfig, c.content) @@ anyq.aq AND ${where.sql}
+       ORDER BY s.score DESC, ts_rank_cd(tv.v, anyq.aq) DESC, c.document_id, c.chunk_index LIMIT $2`,
+      [q.text, q.limit, ...where.params],
+    );
+    return r.rows.map(toHit);
   }
 
   async count(name: string): Promise<number> {
@@ -144,4 +238,22 @@ export class PgVectorStore implements VectorStore {
   async close(): Promise<void> {
     // The pool belongs to the worker's dependencies and is closed there, after draining.
   }
+}
+
+interface HitRow {
+  id: string;
+  document_id: string;
+  chunk_index: number;
+  content: string;
+  metadata: Record<string, unknown>;
+  score: number;
+}
+
+function toHit(r: HitRow): ChunkHit {
+  return { id: r.id, documentId: r.document_id, chunkIndex: r.chunk_index, content: r.content, metadata: r.metadata, score: Number(r.score) };
+}
+
+function checkedEf(ef: number): number {
+  if (!Number.isInteger(ef) || ef < 1 || ef > 1000) throw new ConfigError(`ef_search must be an integer from 1 to 1000, got ${ef}`);
+  return ef;
 }

@@ -6,7 +6,12 @@ import {
 } from '@qdrant/js-client-rest';
 import { classifyHttpStatus, ConfigError, ProviderError } from '../errors';
 import { validateCollectionName } from '../naming';
-import type { ChunkTrim, Point, VectorStore } from './types';
+import { MIN_CHUNKS_FOR_COMMON } from './pgvector';
+import { qdrantFilter, words } from './qdrant-where';
+import type { ChunkHit, ChunkTrim, KeywordQuery, Point, VectorQuery, VectorStore } from './types';
+
+/** Candidates the keyword side of hybrid search reads to rank (full-text match is a filter in Qdrant). */
+const KEYWORD_CANDIDATES = 1000;
 
 const DELETE_CHUNK = 256;
 
@@ -61,6 +66,80 @@ export class QdrantStore implements VectorStore {
     await this.call(`index document_id of ${name}`, () =>
       this.client.createPayloadIndex(name, { field_name: 'document_id', field_schema: 'keyword', wait: true }),
     );
+    // Full-text index on the chunk text, for the keyword side of hybrid search; idempotent, so
+    // collections made before it existed get it at their next run.
+    await this.call(`index content of ${name}`, () =>
+      this.client.createPayloadIndex(name, {
+        field_name: 'content',
+        field_schema: { type: 'text', tokenizer: 'word', lowercase: true, min_token_len: 1, max_token_len: 64 },
+        wait: true,
+      }),
+    );
+  }
+
+  /** Cosine search with the query API (`hnsw_ef` from efSearch); score is the cosine similarity. */
+  async search(name: string, q: VectorQuery): Promise<ChunkHit[]> {
+    const r = await this.call(`search ${name}`, () =>
+      this.client.query(name, {
+        query: q.vector,
+        limit: q.limit,
+        filter: qdrantFilter(q.where),
+        with_payload: true,
+        params: q.efSearch === undefined ? undefined : { hnsw_ef: q.efSearch },
+      }),
+    );
+    return r.points.map((p) => toHit(p.id, p.score, p.payload));
+  }
+
+  /**
+   * Keyword ranking from the full-text index on `content`. Qdrant's text match is a filter, not
+   * a score, so the ranking is made here as in pgvector: for each query word, the chunks that
+   * have it (one full-text match per word, at most KEYWORD_CANDIDATES each; that count is the
+   * word's document frequency; words in more than half of the chunks are dropped as stop words),
+   * then each chunk scores the summed BM25 idf of the words it has,
+   * so a rare identifier outweighs common words; ties go to more occurrences.
+   */
+  async keywordSearch(name: string, q: KeywordQuery): Promise<ChunkHit[]> {
+    const terms = words(q.text);
+    if (terms.length === 0) return [];
+    const total = await this.count(name);
+    const perTerm = await Promise.all(
+      terms.map((term) =>
+        this.call(`keyword search ${name}`, () =>
+          this.client.scroll(name, {
+            filter: qdrantFilter(q.where, [{ key: 'content', match: { text: term } }]),
+            limit: KEYWORD_CANDIDATES,
+            with_payload: true,
+            with_vector: false,
+          }),
+        ),
+      ),
+    );
+    const hits = new Map<string, ChunkHit & { tf: number; counts: Map<string, number> }>();
+    perTerm.forEach((r, i) => {
+      const df = r.points.length;
+      // A word in more than half of the chunks is a stop word here, as in the pgvector sink.
+      if (total >= MIN_CHUNKS_FOR_COMMON && df > total / 2) return;
+      const idf = Math.log(1 + (Math.max(total, df) - df + 0.5) / (df + 0.5));
+      for (const p of r.points) {
+        const id = String(p.id);
+        let hit = hits.get(id);
+        if (!hit) {
+          const counts = new Map<string, number>();
+          for (const w of p.payload?.content && typeof p.payload.content === 'string' ? p.payload.content.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [] : []) {
+            counts.set(w, (counts.get(w) ?? 0) + 1);
+          }
+          hit = { ...toHit(p.id, 0, p.payload), tf: 0, counts };
+          hits.set(id, hit);
+        }
+        hit.score += idf;
+        hit.tf += hit.counts.get(terms[i]!) ?? 0;
+      }
+    });
+    return [...hits.values()]
+      .sort((a, b) => b.score - a.score || b.tf - a.tf || (a.documentId < b.documentId ? -1 : a.documentId > b.documentId ? 1 : a.chunkIndex - b.chunkIndex))
+      .slice(0, q.limit)
+      .map(({ tf: _tf, counts: _counts, ...hit }) => hit);
   }
 
   async upsert(name: string, points: Point[]): Promise<number> {
@@ -126,6 +205,18 @@ export class QdrantStore implements VectorStore {
     // vector-store client closed its connection after its event loop was gone, which crashed
     // every upsert.
   }
+}
+
+function toHit(id: string | number, score: number, payload: Record<string, unknown> | null | undefined): ChunkHit {
+  const { document_id, chunk_index, content, content_hash: _hash, ...metadata } = payload ?? {};
+  return {
+    id: String(id),
+    documentId: String(document_id),
+    chunkIndex: Number(chunk_index),
+    content: typeof content === 'string' ? content : '',
+    metadata: { ...metadata, document_id, chunk_index },
+    score,
+  };
 }
 
 function statusOf(err: unknown): number | undefined {

@@ -42,7 +42,46 @@ export interface VectorStore {
   /** Work best done after a bulk load (building the ANN index). */
   finalize(name: string): Promise<void>;
   count(name: string): Promise<number>;
+  /** Nearest chunks to a vector by cosine similarity, best first, filtered by `where`. */
+  search(name: string, query: VectorQuery): Promise<ChunkHit[]>;
+  /** Chunks ranked by keyword match of `text` (full-text search), best first: the lexical side of hybrid search. */
+  keywordSearch(name: string, query: KeywordQuery): Promise<ChunkHit[]>;
   /** Drops the whole collection (a rebuild with another model). */
   drop(name: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * A condition on a chunk, sink-neutral. `document_id` and `chunk_index` are the chunk's own
+ * fields; any other key is a metadata key (the pgvector `metadata` column, the Qdrant payload).
+ * `equals` compares as the sinks store it: a metadata value 3 matches "3" (and a number 3).
+ * `anyOf` (document ids resolved from a glob) matches one of the values.
+ */
+export type ChunkCondition =
+  | { key: string; equals: string }
+  | { key: string; anyOf: string[] };
+
+export interface VectorQuery {
+  vector: number[];
+  limit: number;
+  /** All must hold (AND). */
+  where?: ChunkCondition[];
+  /** HNSW candidate list size (pgvector `hnsw.ef_search`, Qdrant `hnsw_ef`); default the sink's. */
+  efSearch?: number;
+}
+
+export interface KeywordQuery {
+  text: string;
+  limit: number;
+  where?: ChunkCondition[];
+}
+
+/** One chunk found by a sink, best first. `score`: cosine similarity (dense) or the sink's keyword rank score. */
+export interface ChunkHit {
+  id: string;
+  documentId: string;
+  chunkIndex: number;
+  content: string;
+  metadata: Record<string, unknown>;
+  score: number;
 }

@@ -3,6 +3,7 @@ import type { SourceSpec } from '../contracts/ingest';
 import { processSourceContext } from './context';
 import { directorySource } from './directory';
 import { gitSource } from './git';
+import { postgresSource } from './postgres-table';
 import { webSource } from './web';
 import { s3Source } from './s3';
 import { syntheticSource } from './synthetic';
@@ -17,6 +18,7 @@ const KINDS: ReadonlyArray<SourceKind> = [
   directorySource,
   syntheticSource,
   gitSource,
+  postgresSource,
   webSource,
   s3Source,
 ];

@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errorsOf, loadQdrantSchema } from './schema';
-import { matches, type Filter, type StoredPoint } from './points';
+import { matches, nearest, type Filter, type StoredPoint } from './points';
 
 /**
  * A local stand-in for Qdrant's REST API, for machines where no Qdrant server can run.
@@ -11,10 +11,15 @@ import { matches, type Filter, type StoredPoint } from './points';
  * is answered 400 and recorded in `violations`, which tests assert stays empty. Requests to a
  * route the schema does not describe are recorded in `violations` too.
  *
+ * Search (the query API, POST points/query, and the older POST points/search) is exact: every
+ * point passing the filter is scored by cosine similarity, so results equal brute force.
+ *
  * What it does NOT verify: behaviour beyond the routes the sink uses (collection get/create/
- * delete, payload index, upsert, delete by filter, count, scroll); filter semantics beyond
- * must/should/must_not with match value/any and numeric range; search quality (there is no
- * vector index, no HNSW); distance metrics; consistency, replication, sharding, snapshots,
+ * delete, payload index, upsert, delete by filter, count, scroll, query, search); filter
+ * semantics beyond must/should/must_not with match value/any/text and numeric range; queries
+ * other than a plain dense vector (no prefetch, fusion, sparse, recommend, order_by); HNSW and
+ * its approximation (hnsw_ef is accepted and ignored); distance metrics other than Cosine;
+ * full-text tokenizers other than lowercase words; consistency, replication, sharding, snapshots,
  * optimizers; the exact error messages and status codes of a real server beyond 400/404/429/503;
  * and schema changes made after the snapshot it validates against. A real Qdrant (QDRANT_URL)
  * covers those in test/integration/qdrant-sink.test.ts.
@@ -118,7 +123,8 @@ export async function startQdrantStandIn(): Promise<QdrantStandIn> {
     }
     if (!col) return reply(404, `Not found: Collection \`${name}\` doesn't exist!`);
     if (rest === 'index' && method === 'PUT') {
-      col.indexes[String(body.field_name)] = String(body.field_schema ?? 'keyword');
+      const fs = body.field_schema as string | { type?: string } | undefined;
+      col.indexes[String(body.field_name)] = typeof fs === 'object' && fs !== null ? String(fs.type) : String(fs ?? 'keyword');
       return reply(200, update());
     }
     if (rest === 'points' && method === 'PUT') {
@@ -151,6 +157,24 @@ export async function startQdrantStandIn(): Promise<QdrantStandIn> {
         points: page.map((p) => ({ id: p.id, payload: b.with_payload === false ? null : p.payload, vector: b.with_vector ? p.vector : null })),
         next_page_offset: next ? next.id : null,
       });
+    }
+    if ((rest === 'points/query' || rest === 'points/search') && method === 'POST') {
+      const b = body as { query?: unknown; vector?: unknown; filter?: Filter | null; limit?: number | null; offset?: number | null; score_threshold?: number | null; with_payload?: unknown; with_vector?: unknown };
+      const raw = rest === 'points/search' ? b.vector : b.query;
+      const vector = Array.isArray(raw) ? raw : (raw as { nearest?: unknown } | undefined)?.nearest;
+      if (!Array.isArray(vector) || !vector.every((x) => typeof x === 'number')) {
+        return reply(400, 'stand-in: only a plain dense vector query is implemented');
+      }
+      if (vector.length !== col.size) return reply(400, `Wrong input: Vector dimension error: expected dim: ${col.size}, got ${vector.length}`);
+      const found = nearest(col.points.values(), vector as number[], b.filter, b.limit ?? 10, b.offset ?? 0, b.score_threshold);
+      const points = found.map(({ point, score }) => ({
+        id: point.id,
+        version: 0,
+        score,
+        payload: b.with_payload ? point.payload : null,
+        vector: b.with_vector ? point.vector : null,
+      }));
+      return reply(200, rest === 'points/query' ? { points } : points);
     }
     return reply(404, `stand-in does not implement ${method} ${url.pathname}`);
   };

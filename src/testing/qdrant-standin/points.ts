@@ -1,6 +1,7 @@
 /**
  * In-memory points of one collection and the subset of Qdrant's filter language the sink uses:
- * must / should / must_not over field conditions with `match` (value, any) and `range`.
+ * must / should / must_not over field conditions with `match` (value, any, text) and `range`,
+ * and exact (brute-force) cosine scoring for the query and search endpoints.
  */
 export type Payload = Record<string, unknown>;
 
@@ -12,7 +13,7 @@ export interface StoredPoint {
 
 interface FieldCondition {
   key: string;
-  match?: { value?: unknown; any?: unknown[] };
+  match?: { value?: unknown; any?: unknown[]; text?: string };
   range?: { lt?: number; gt?: number; gte?: number; lte?: number };
 }
 
@@ -28,6 +29,13 @@ function condition(p: StoredPoint, c: FieldCondition | Filter): boolean {
     if (c.match) {
       if ('value' in c.match) return v === c.match.value;
       if (c.match.any) return c.match.any.includes(v);
+      if (typeof c.match.text === 'string') {
+        // Full-text match as Qdrant's word tokenizer (lowercased) does it: every word of the
+        // query is a word of the field.
+        if (typeof v !== 'string') return false;
+        const have = new Set(tokens(v));
+        return tokens(c.match.text).every((t) => have.has(t));
+      }
       throw new Error('stand-in: unsupported match');
     }
     if (c.range) {
@@ -46,4 +54,34 @@ export function matches(p: StoredPoint, f: Filter | null | undefined): boolean {
   if (f.should && f.should.length > 0 && !f.should.some((c) => condition(p, c))) return false;
   if (f.must_not && f.must_not.some((c) => condition(p, c))) return false;
   return true;
+}
+
+function tokens(s: string): string[] {
+  return s.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+}
+
+/** Cosine similarity, exactly (Qdrant normalises Cosine vectors on write and takes the dot product). */
+export function cosine(a: readonly number[], b: readonly number[]): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+}
+
+/** The `limit` points nearest to `vector` that pass `filter`, best first, by exhaustive scan. */
+export function nearest(points: Iterable<StoredPoint>, vector: readonly number[], filter: Filter | null | undefined, limit: number, offset = 0, threshold?: number | null): Array<{ point: StoredPoint; score: number }> {
+  const scored: Array<{ point: StoredPoint; score: number }> = [];
+  for (const p of points) {
+    if (!matches(p, filter)) continue;
+    const score = cosine(vector, p.vector);
+    if (threshold !== undefined && threshold !== null && score < threshold) continue;
+    scored.push({ point: p, score });
+  }
+  scored.sort((x, y) => y.score - x.score || (String(x.point.id) < String(y.point.id) ? -1 : 1));
+  return scored.slice(offset, offset + limit);
 }

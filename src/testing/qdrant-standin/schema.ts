@@ -1,12 +1,34 @@
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 
 /**
- * Validators for Qdrant's published OpenAPI document. The copy used is the openapi.json that the
- * npm package `qdrant-client@0.0.1` ships (a snapshot of Qdrant's `master` spec from the 1.x line,
- * not the newest one): the schema is loaded from node_modules, never hand-written.
+ * Validators for Qdrant's published OpenAPI document, for the Qdrant version that
+ * @qdrant/js-client-rest 1.18.0 targets: Qdrant 1.18. The copy is the one PyPI's
+ * `qdrant-rest-cli` 0.1.4 ships (installed by scripts/infra/install-qdrant-openapi.sh into
+ * .cache/qdrant-openapi/1.18/openapi.json, checked by sha256). Its component schemas and paths
+ * are exactly those of the client's generated types, and it equals Qdrant's own
+ * docs/redoc/v1.18.x/openapi.json but for info.version ("master") and one `minimum`. The schema
+ * is loaded from that file, never hand-written.
  */
+export const QDRANT_SCHEMA_VERSION = '1.18';
+const SCHEMA_SHA256 = '82f236e827def4fd3b766cd73a7e2dd545953a5dfdef7c502893cffde79c7e40';
+
+/** QDRANT_OPENAPI_JSON, else .cache/qdrant-openapi/1.18/openapi.json under the package root. */
+export function qdrantSchemaFile(): string {
+  if (process.env.QDRANT_OPENAPI_JSON) return process.env.QDRANT_OPENAPI_JSON;
+  let dir = __dirname;
+  for (let i = 0; i < 8; i++) {
+    const candidate = path.join(dir, '.cache/qdrant-openapi/1.18/openapi.json');
+    if (existsSync(candidate)) return candidate;
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'scripts/infra'))) return candidate;
+    dir = path.dirname(dir);
+  }
+  return path.resolve('.cache/qdrant-openapi/1.18/openapi.json');
+}
+
 interface Operation {
   template: RegExp;
   method: string;
@@ -21,15 +43,21 @@ export interface QdrantSchema {
 }
 
 export function loadQdrantSchema(): QdrantSchema {
-  const file = require.resolve('qdrant-client/openapi.json');
-  const doc = JSON.parse(readFileSync(file, 'utf8')) as {
+  const file = qdrantSchemaFile();
+  if (!existsSync(file)) {
+    throw new Error(`Qdrant's OpenAPI schema is missing at ${file}: run bash scripts/infra/install-qdrant-openapi.sh`);
+  }
+  const bytes = readFileSync(file);
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  if (sha !== SCHEMA_SHA256) throw new Error(`${file} is not the pinned Qdrant ${QDRANT_SCHEMA_VERSION} schema (sha256 ${sha})`);
+  const doc = JSON.parse(bytes.toString('utf8')) as {
     info: { version: string };
     components: { schemas: Record<string, unknown> };
     paths: Record<string, Record<string, { operationId: string; requestBody?: { content: Record<string, { schema: unknown }> }; responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>;
   };
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
   addFormats(ajv);
-  for (const f of ['uint64', 'uint32', 'uint', 'uint8', 'int64', 'int32', 'double', 'float']) ajv.addFormat(f, { type: 'number', validate: () => true });
+  for (const f of ['partial-date-time', 'uint64', 'uint32', 'uint', 'uint8', 'int64', 'int32', 'double', 'float']) ajv.addFormat(f, { validate: () => true });
   ajv.addSchema({ $id: 'qdrant', components: openApiNullable(doc.components) }, 'qdrant');
   // Local refs inside operations point at #/components/...; rewrite them to the shared schema.
   const rebase = (schema: unknown): unknown =>
@@ -48,7 +76,7 @@ export function loadQdrantSchema(): QdrantSchema {
     }
   }
   return {
-    version: doc.info.version,
+    version: QDRANT_SCHEMA_VERSION,
     find: (method, path) => ops.find((o) => o.method === method && o.template.test(path)),
   };
 }

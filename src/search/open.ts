@@ -1,0 +1,29 @@
+import pg from 'pg';
+import type { Config } from '../config';
+import { createEmbedder } from '../embedders';
+import { PgVectorStore } from '../sinks/pgvector';
+import { createQdrantClient, QdrantStore } from '../sinks/qdrant';
+import { StateStore } from '../state/store';
+import type { SearchDeps } from './search';
+
+/**
+ * Builds what searchCollection needs from a configuration: one small pg pool (state store and
+ * pgvector), the Qdrant sink when QDRANT_URL is set, and the configured embedder. Read-only: it
+ * migrates nothing and starts no worker and no Temporal connection. Call close() when done.
+ */
+export function openSearch(config: Config, databaseUrl: string): SearchDeps & { close(): Promise<void> } {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2, connectionTimeoutMillis: 15_000, application_name: 'vector-ingest-search' });
+  pool.on('error', () => undefined); // an idle connection lost; the next query reconnects
+  const sinks: SearchDeps['sinks'] = { pgvector: new PgVectorStore(pool, config.pgSchema) };
+  if (config.qdrantUrl) sinks.qdrant = new QdrantStore(createQdrantClient(config.qdrantUrl, config.qdrantApiKey));
+  const embedder = createEmbedder(config);
+  return {
+    store: new StateStore(pool),
+    sinks,
+    embedder,
+    close: async () => {
+      await embedder.close();
+      await pool.end();
+    },
+  };
+}
