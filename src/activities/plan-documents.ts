@@ -7,6 +7,7 @@ import { assignBatches } from '../text/batcher';
 import { chunkDocument, EXTRACTION_VERSION } from '../text/document';
 import { embeddingText } from '../text/sections';
 import type { BatchingOptions, ChunkingOptions } from '../contracts/ingest';
+import { fitChunking } from './chunk-limit';
 import { heartbeat } from './context';
 import type { ActivityDeps } from './deps';
 
@@ -56,9 +57,13 @@ export async function planDocuments(
     full: boolean;
   },
 ): Promise<PlannedDocuments> {
+  // Chunks fit the embedder: sizes lowered to its input limit, counted by its own tokenizer.
+  const chunking = fitChunking(args.chunking, deps.embedder, deps.log);
+  const tokenizer = deps.embedder.tokenizer;
   // The hash covers the chunking parameters and the extraction rules too: changing them re-chunks
-  // every document.
-  const params = `c${args.chunking.chunkTokens}o${args.chunking.overlapTokens}x${EXTRACTION_VERSION}:`;
+  // every document. (A tokenizer other than cl100k_base is named in it.)
+  const tk = tokenizer.name === 'cl100k_base' ? '' : `t${tokenizer.name}`;
+  const params = `c${chunking.chunkTokens}o${chunking.overlapTokens}${tk}x${EXTRACTION_VERSION}:`;
   const planned: DocumentPlan[] = [];
   const failed: DocumentFailure[] = [];
   const chunks: StagedChunk[] = [];
@@ -116,7 +121,8 @@ export async function planDocuments(
         bytes,
         format: item.format,
         modifiedAt: item.modifiedAt,
-        chunking: args.chunking,
+        chunking,
+        tokenizer,
         limits: deps.limits,
         progress: beat,
       });

@@ -3,8 +3,8 @@ import { DocumentError } from '../errors';
 import { chunkText } from './chunker';
 import { normalizeWhitespace } from './decode';
 import { formatByName, type Extracted, type Format, type FormatLimits } from './formats';
-import { chunkSections, embeddingPrefix, type TokenCounter } from './sections';
-import { countTokens } from './tokenizer';
+import { chunkSections, embeddingPrefix } from './sections';
+import { cl100k, type TextTokenizer } from './tokenizer';
 
 /**
  * What every chunk carries besides its text, in the pgvector `metadata` column and the Qdrant
@@ -46,7 +46,8 @@ export interface DocumentInput {
   modifiedAt?: string;
   chunking: ChunkingOptions;
   limits: FormatLimits;
-  tokenizer?: TokenCounter;
+  /** The embedder's tokenizer (cl100k_base when not given). */
+  tokenizer?: TextTokenizer;
   progress?: () => void;
 }
 
@@ -101,7 +102,7 @@ function chunkExtracted(input: DocumentInput, format: Format, extracted: Extract
   if (extracted.metadata.language) base.language = extracted.metadata.language;
   if (input.modifiedAt) base.modified_at = input.modifiedAt;
 
-  const tokenizer = input.tokenizer ?? { count: countTokens };
+  const tokenizer = input.tokenizer ?? cl100k;
   const out: DocumentChunk[] = [];
   if (extracted.sections) {
     for (const c of chunkSections(extracted.sections, input.chunking, tokenizer)) {
@@ -114,7 +115,7 @@ function chunkExtracted(input: DocumentInput, format: Format, extracted: Extract
     }
   } else {
     const text = format.name === 'code' ? extracted.text : normalizeWhitespace(extracted.text);
-    for (const c of chunkText(text, input.chunking)) {
+    for (const c of chunkText(text, input.chunking, tokenizer)) {
       out.push({ index: c.index, content: c.text, embedPrefix: '', tokens: c.tokens, metadata: { ...base } });
     }
   }

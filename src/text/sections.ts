@@ -1,7 +1,7 @@
 import type { ChunkingOptions } from '../contracts/ingest';
 import { chunkText, validateChunking } from './chunker';
 import type { Section } from './formats/types';
-import { countTokens } from './tokenizer';
+import { cl100k, type TextTokenizer } from './tokenizer';
 
 export interface SectionChunk {
   index: number;
@@ -14,11 +14,6 @@ export interface SectionChunk {
   page?: number;
 }
 
-/** How tokens are counted; the embedder's tokenizer once it has one (chunkText's too). */
-export interface TokenCounter {
-  count(text: string): number;
-}
-const CL100K: TokenCounter = { count: countTokens };
 
 const PATH_SEPARATOR = ' > ';
 const MAX_PREFIX_CHARS = 300;
@@ -56,7 +51,7 @@ function commonPath(a: readonly string[], b: readonly string[]): string[] {
  * chunk is cut by chunkText, each piece keeping the section's heading path. Every chunk's text
  * plus its embedding prefix stays within `chunkTokens`.
  */
-export function chunkSections(sections: readonly Section[], options: ChunkingOptions, tokenizer: TokenCounter = CL100K): SectionChunk[] {
+export function chunkSections(sections: readonly Section[], options: ChunkingOptions, tokenizer: TextTokenizer = cl100k): SectionChunk[] {
   validateChunking(options);
   const { chunkTokens } = options;
   const tiny = Math.max(16, Math.floor(chunkTokens / 8));
@@ -103,7 +98,7 @@ export function chunkSections(sections: readonly Section[], options: ChunkingOpt
       flush();
       const size = Math.max(16, room);
       const overlap = Math.min(options.overlapTokens, Math.ceil(size / 2) - 1);
-      for (const c of chunkText(s.text, { chunkTokens: size, overlapTokens: overlap })) emit(c.text, s.headingPath, s.page);
+      for (const c of chunkText(s.text, { chunkTokens: size, overlapTokens: overlap }, tokenizer)) emit(c.text, s.headingPath, s.page);
       continue;
     }
     if (parts.length > 0) {
