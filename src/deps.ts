@@ -4,8 +4,7 @@ import { redactUrl, type Config } from './config';
 import type { FailureReporter } from './failure-reporter';
 import { createEmbedder, OFFLINE_WARNING } from './embedders';
 import type { Logger } from './log';
-import { PgVectorStore } from './sinks/pgvector';
-import { createQdrantClient, QdrantStore } from './sinks/qdrant';
+import { createSinks } from './sinks';
 import { MeteredEmbedder, MeteredVectorStore } from './metrics/metered';
 import { StateStore } from './state/store';
 import type { RunLiveness } from './run-liveness';
@@ -59,8 +58,7 @@ export async function buildDeps(
     'embedder ready',
   );
   // One client per sink per process, closed only after the workers drained.
-  const sinks: Deps['sinks'] = { pgvector: new MeteredVectorStore(new PgVectorStore(pool, config.pgSchema)) };
-  if (config.qdrantUrl) sinks.qdrant = new MeteredVectorStore(new QdrantStore(createQdrantClient(config.qdrantUrl, config.qdrantApiKey)));
+  const sinks = createSinks(config, pool, (s) => new MeteredVectorStore(s));
   const sources = createSourceContext(config.dataDir);
   let closed = false;
   return {
