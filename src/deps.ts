@@ -3,6 +3,7 @@ import type { ActivityDeps } from './activities';
 import { redactUrl, type Config } from './config';
 import type { FailureReporter } from './failure-reporter';
 import { createEmbedder, OFFLINE_WARNING } from './embedders';
+import { AdaptiveEmbedder } from './embedders/adaptive';
 import type { Logger } from './log';
 import { createSinks } from './sinks';
 import { MeteredEmbedder, MeteredVectorStore } from './metrics/metered';
@@ -47,7 +48,11 @@ export async function buildDeps(
   }
   let embedder: MeteredEmbedder;
   try {
-    embedder = new MeteredEmbedder(await createEmbedder(config));
+    const base = await createEmbedder(config);
+    // A remote provider gets adaptive concurrency (src/embedders/adaptive.ts); not when an
+    // embedding rate is configured, which paces activities and must bound requests too.
+    const adaptive = config.embedding.provider === 'openai' && !config.embedRatePerSecond;
+    embedder = new MeteredEmbedder(adaptive ? new AdaptiveEmbedder(base) : base);
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw err;
