@@ -10,6 +10,7 @@ import { failuresCommand, replayCommand } from './cli/failures';
 import { scheduleCommand } from './cli/schedule';
 import { searchCommand } from './cli/search';
 import { workerCommand } from './cli/worker';
+import { watchCommand } from './cli/watch';
 
 export function buildProgram(): Command {
   const program = new Command('vector-ingest')
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   program.addCommand(ingestCommand());
+  program.addCommand(watchCommand());
   program.addCommand(workerCommand());
   program.addCommand(devCommand());
   program.addCommand(statusCommand());
