@@ -33,10 +33,6 @@ export class ConfigError extends Error {
   }
 }
 
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /**
  * What went wrong talking to a provider, in terms the retry policy cares about. Embedders and
  * sinks throw these; activities turn them into Temporal failures. Types are stable names.

@@ -18,11 +18,21 @@ export function activityInfo(): { workflowId: string; runId: string; activityId:
   }
 }
 
+/** Every 5 s, or a third of a shorter heartbeat timeout (drills use 3 s), so no timeout fires on a live worker. */
+function heartbeatEveryMs(): number {
+  try {
+    const t = Context.current().info.heartbeatTimeoutMs;
+    return t ? Math.max(200, Math.min(5_000, Math.floor(t / 3))) : 5_000;
+  } catch {
+    return 5_000;
+  }
+}
+
 /**
  * Heartbeats every `everyMs` while `work` runs, so a worker that dies mid-call is noticed within
  * the heartbeat timeout (seconds) instead of the start-to-close timeout (minutes).
  */
-export async function whileHeartbeating<T>(work: () => Promise<T>, everyMs = 5_000): Promise<T> {
+export async function whileHeartbeating<T>(work: () => Promise<T>, everyMs = heartbeatEveryMs()): Promise<T> {
   heartbeat();
   const timer = setInterval(() => heartbeat(), everyMs);
   try {

@@ -12,7 +12,6 @@ export const EXIT = {
   conflict: 3, // a run of that collection is already in progress
   notFound: 4, // no such collection/run
   partial: 5, // the run finished, but some documents or chunks failed
-  interrupted: 130,
 } as const;
 
 export interface GlobalOpts {

@@ -119,7 +119,7 @@ export class DirectorySource implements Source {
     }
     if (!st.isFile()) throw new DocumentError('UnsupportedDocument', `${item.id}: is not a regular file`);
     if (st.size > maxBytes) {
-      throw new DocumentError('DocumentTooLarge', `${item.id}: is ${st.size} bytes; the limit is ${maxBytes} (--max-document-bytes)`);
+      throw new DocumentError('DocumentTooLarge', `${item.id}: is ${st.size} bytes; the limit is ${maxBytes} (VECTOR_INGEST_MAX_DOCUMENT_BYTES)`);
     }
     try {
       return await fs.readFile(abs);

@@ -105,7 +105,7 @@ export class GitSource implements Source {
       blob = entry.blob;
     }
     const size = await this.blobSize(item.id, blob);
-    if (size > maxBytes) throw new DocumentError('DocumentTooLarge', `${item.id}: is ${size} bytes; the limit is ${maxBytes} (--max-document-bytes)`);
+    if (size > maxBytes) throw new DocumentError('DocumentTooLarge', `${item.id}: is ${size} bytes; the limit is ${maxBytes} (VECTOR_INGEST_MAX_DOCUMENT_BYTES)`);
     try {
       return (await git(['cat-file', 'blob', blob], { cwd: this.mirror, maxBuffer: maxBytes + 1 })).stdout;
     } catch (err) {

@@ -11,12 +11,14 @@ import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE, type ActivityTimeouts 
 export function ingestActivities(t: ActivityTimeouts) {
   const heartbeatTimeout = `${t.heartbeatSeconds}s`;
   const retry = { initialInterval: '1s', backoffCoefficient: 2, nonRetryableErrorTypes: NON_RETRYABLE_TYPES };
-  // Planning reads and chunks a page of documents.
+  // Preparing, planning, committing and finishing. Bounded: 30 attempts, about 25 minutes of
+  // retrying at the 1-minute cap (a database down longer than that fails the run, which an
+  // incremental re-run resumes cheaply); no attempt count would fix a bug that fails each time.
   const mainOptions: ActivityOptions = {
     taskQueue: TASK_QUEUE,
     startToCloseTimeout: `${t.planSeconds}s`,
     heartbeatTimeout,
-    retry: { ...retry, maximumInterval: '1 minute' },
+    retry: { ...retry, maximumInterval: '1 minute', maximumAttempts: 30 },
   };
   // One embedding request per batch (more only while isolating bad inputs). Rate limits come
   // back with the server's own delay (nextRetryDelay); everything else backs off. After a few
@@ -28,11 +30,13 @@ export function ingestActivities(t: ActivityTimeouts) {
     heartbeatTimeout,
     retry: { ...retry, maximumInterval: '30s', maximumAttempts: 5 },
   };
+  // Writes: 10 attempts (about 6 minutes); a sink or database still down after that opens the
+  // circuit breaker like a provider outage, and the batch waits in the queue.
   const upsertOptions: ActivityOptions = {
     taskQueue: UPSERT_TASK_QUEUE,
     startToCloseTimeout: `${t.upsertSeconds}s`,
     heartbeatTimeout,
-    retry: { ...retry, maximumInterval: '1 minute' },
+    retry: { ...retry, maximumInterval: '1 minute', maximumAttempts: 10 },
   };
   const main = proxyActivities<Activities>(mainOptions);
   const embed = proxyActivities<Activities>(embedOptions);

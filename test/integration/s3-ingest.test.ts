@@ -17,6 +17,7 @@ import { startTemporal, teardown, startTestWorker, tempDir, testClient, testConf
 import { expectedRows, sinkRows, textHashes } from '../support/expected';
 import { objectReads, startMoto, type MotoServer } from '../support/moto';
 import { syncDirToBucket } from '../support/s3-sync';
+import { cliAgainst } from '../support/cli-run';
 
 const exec = promisify(execFile);
 const CHUNKING = { chunkTokens: 120, overlapTokens: 16 };
@@ -66,7 +67,7 @@ describe('s3 source: incremental ingest through a real worker (moto)', () => {
 
   after(async () => {
     await teardown({ tc, worker, server, emb, collection });
-    await withPg((c) => c.query(`DROP TABLE IF EXISTS public.${collection}_cli`)).catch(() => undefined);
+    for (const t of ['cli', 'vi']) await withPg((c) => c.query(`DROP TABLE IF EXISTS public.${collection}_${t}`)).catch(() => undefined);
     s3?.destroy();
     await proxy?.close();
     await moto?.stop();
@@ -152,5 +153,14 @@ describe('s3 source: incremental ingest through a real worker (moto)', () => {
     assert.equal(r.counters.documentsFailed, 0);
     const rows = await withPg(async (c) => (await c.query(`SELECT DISTINCT document_id FROM public.${name}`)).rows.map((x) => x.document_id));
     assert.deepEqual(rows, ['added.md']);
+  });
+  it('`vector-ingest ingest s3://bucket/prefix` runs; a bucket that does not exist exits 2', async () => {
+    const name = `${collection}_vi`;
+    const ok = await cliAgainst(server, ['ingest', `s3://${BUCKET}/added`, '--collection', name, '--json']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal((JSON.parse(ok.stdout.trim().split('\n').pop()!) as IngestResult).counters.documentsListed, 1);
+    const bad = await cliAgainst(server, ['ingest', 's3://no-such-bucket/docs/', '--collection', `${collection}_nob2`]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /bucket no-such-bucket does not exist/);
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +14,7 @@ import { replayWorkflowId } from '../../src/contracts/replay';
 import { TASK_QUEUE, type IngestInput, type IngestResult, type SourceSpec } from '../../src/contracts/ingest';
 import { startTemporal, teardown, startTestWorker, tempDir, testClient, testConfig, uniqueCollection, withPg, type TestWorker } from '../support/env';
 import { expectedRows, sinkRows, type ExpectedRow } from '../support/expected';
+import { cliAgainst } from '../support/cli-run';
 import { docsSite, TestSite } from '../support/web-site';
 
 const exec = promisify(execFile);
@@ -73,7 +75,7 @@ describe('web source: incremental ingest through a real worker', () => {
 
   after(async () => {
     await teardown({ tc, worker, server, emb, collection });
-    for (const t of [crawled, `${collection}_cli`]) await withPg((c) => c.query(`DROP TABLE IF EXISTS public.${t}`)).catch(() => undefined);
+    for (const t of [crawled, `${collection}_cli`, `${collection}_vi`]) await withPg((c) => c.query(`DROP TABLE IF EXISTS public.${t}`)).catch(() => undefined);
     await site?.stop();
   });
 
@@ -178,5 +180,23 @@ describe('web source: incremental ingest through a real worker', () => {
     const r = (await tc.client.workflow.getHandle(workflowId).result()) as IngestResult;
     assert.equal(r.counters.documentsListed, 3);
     assert.equal(r.counters.documentsFailed, 0);
+  });
+
+  it('`vector-ingest ingest <url>`: a sitemap address runs; an unreachable host exits 2 and writes nothing', async () => {
+    const name = `${collection}_vi`;
+    const ok = await cliAgainst(server, ['ingest', `${site.url}/sitemap.xml`, '--collection', name, '--json']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal((JSON.parse(ok.stdout.trim().split('\n').pop()!) as IngestResult).counters.documentsListed, 3);
+
+    const down = `${collection}_down`;
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r())); // nothing listens there now
+    const bad = await cliAgainst(server, ['ingest', `http://127.0.0.1:${port}/docs/`, '--collection', down]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, new RegExp(`web site http://127\\.0\\.0\\.1:${port}/docs/: .*cannot be reached \\(ECONNREFUSED\\)`));
+    const table = await withPg(async (c) => (await c.query(`SELECT to_regclass('public.${down}') AS t`)).rows[0].t);
+    assert.equal(table, null, 'a table was created');
   });
 });

@@ -57,7 +57,7 @@ describe('DirectorySource', () => {
     const src = new DirectorySource(root);
     await assert.rejects(
       src.read({ id: 'a.md', format: 'markdown' }, 3),
-      (e: unknown) => e instanceof DocumentError && e.type === 'DocumentTooLarge' && /a\.md: is \d+ bytes; the limit is 3/.test(e.message),
+      (e: unknown) => e instanceof DocumentError && e.type === 'DocumentTooLarge' && /a\.md: is \d+ bytes; the limit is 3 \(VECTOR_INGEST_MAX_DOCUMENT_BYTES\)/.test(e.message),
     );
   });
 
