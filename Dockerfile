@@ -1,7 +1,7 @@
 # vector-ingest worker / CLI image.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json tsconfig.json ./
+COPY package.json package-lock.json .npmrc tsconfig.json ./
 COPY src ./src
 COPY test ./test
 COPY bench ./bench

@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ $# -gt 0 ]]; then suites=("$@"); else suites=(unit workflow integration); fi
+bash scripts/infra/install-model.sh  # the local embedder's model (unit tests run it too); quick when present
 if [[ " ${suites[*]} " != " unit " ]]; then
   eval "$(bash scripts/infra/all.sh)"
   export TEMPORAL_CLI_PATH TEMPORAL_TEST_SERVER_PATH MOTO_PYTHON

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { defaultModelDir, LOCAL_DIMENSIONS, LOCAL_MODEL } from './embedders/local-model';
 import { SINK_KINDS } from './contracts/ingest';
 import { OFFLINE_MODEL } from './embedders/offline';
 
@@ -36,12 +37,16 @@ const Schema = z.object({
   qdrantUrl: z.url({ error: 'QDRANT_URL must be a URL' }).optional(),
   qdrantApiKey: z.string().min(1).optional(),
   sink: z.enum(SINK_KINDS, { error: `VECTOR_INGEST_SINK must be one of ${SINK_KINDS.join(', ')}` }).default('pgvector'),
+  embeddingProvider: z.enum(['local', 'openai', 'offline'], { error: 'EMBEDDING_PROVIDER must be local, openai or offline' }).optional(),
+  embeddingSendDimensions: z.enum(['true', 'false'], { error: 'EMBEDDING_SEND_DIMENSIONS must be true or false' }).optional(),
+  modelDir: z.string().min(1).optional(),
+  localThreads: intFrom('VECTOR_INGEST_LOCAL_THREADS', 1, 256).optional(),
   openaiApiKey: z.string().min(1).optional(),
   openaiBaseUrl: z.url({ error: 'OPENAI_BASE_URL must be a URL' }).optional(),
   embeddingModel: z.string().min(1).optional(),
   embeddingDimensions: intFrom('EMBEDDING_DIMENSIONS', 2, 16000).optional(),
   dataDir: z.string().min(1).default('.vector-ingest'),
-  embedConcurrency: intFrom('VECTOR_INGEST_EMBED_CONCURRENCY', 1, 1000).default(4),
+  embedConcurrency: intFrom('VECTOR_INGEST_EMBED_CONCURRENCY', 1, 1000).optional(),
   upsertConcurrency: intFrom('VECTOR_INGEST_UPSERT_CONCURRENCY', 1, 1000).default(4),
   planConcurrency: intFrom('VECTOR_INGEST_PLAN_CONCURRENCY', 1, 100).default(2),
   embedRatePerSecond: z.coerce.number().positive({ error: 'VECTOR_INGEST_EMBED_RATE must be positive' }).optional(),
@@ -55,14 +60,25 @@ const Schema = z.object({
 export type RawConfig = z.input<typeof Schema>;
 
 export interface EmbeddingConfig {
-  provider: 'openai' | 'offline';
+  provider: 'local' | 'openai' | 'offline';
+  /** For local: the base name; the embedder records it with a hash of the weights. */
   model: string;
   dimensions: number;
-  /** Only when the user chose a size: models that cannot shorten vectors reject the parameter. */
+  /**
+   * Send `dimensions` in each request. Declaring the collection's vector size is separate: servers
+   * of models that cannot shorten vectors reject the parameter with 400.
+   */
   sendDimensions: boolean;
+  /** Local: the folder holding all-MiniLM-L6-v2/. */
+  modelDir: string;
+  /** Local: onnxruntime threads (undefined: all cores). */
+  threads?: number;
 }
 
-export type Config = z.output<typeof Schema> & { embedding: EmbeddingConfig };
+export type Config = Omit<z.output<typeof Schema>, 'embedConcurrency'> & {
+  embedConcurrency: number;
+  embedding: EmbeddingConfig;
+};
 
 /**
  * Every variable loadConfig reads, by config key, with its help text: one table both reads the
@@ -81,12 +97,16 @@ const ENV = {
   qdrantUrl: ['QDRANT_URL', 'Qdrant REST endpoint (e.g. http://127.0.0.1:6333); enables the qdrant sink'],
   qdrantApiKey: ['QDRANT_API_KEY', 'Qdrant API key, if the server needs one'],
   sink: ['VECTOR_INGEST_SINK', 'Sink of new collections: pgvector or qdrant (default: pgvector; --sink overrides)'],
-  openaiApiKey: ['OPENAI_API_KEY', 'Key for the embeddings API. Unset (and no OPENAI_BASE_URL): offline hash embedder, NOT semantic'],
-  openaiBaseUrl: ['OPENAI_BASE_URL', 'Any OpenAI-compatible embeddings server (e.g. http://127.0.0.1:8000/v1)'],
-  embeddingModel: ['EMBEDDING_MODEL', `Embedding model (default: text-embedding-3-small; ${OFFLINE_MODEL} without a provider)`],
-  embeddingDimensions: ['EMBEDDING_DIMENSIONS', 'Vector size (default: the model\'s own; 384 offline). Sent to the API when set'],
+  embeddingProvider: ['EMBEDDING_PROVIDER', 'local, openai or offline (default: openai when OPENAI_API_KEY or OPENAI_BASE_URL is set, else local)'],
+  openaiApiKey: ['OPENAI_API_KEY', 'Key for the embeddings API (selects the openai provider)'],
+  openaiBaseUrl: ['OPENAI_BASE_URL', 'Any OpenAI-compatible embeddings server, e.g. http://127.0.0.1:8000/v1 (selects the openai provider)'],
+  embeddingModel: ['EMBEDDING_MODEL', `Embedding model (default: text-embedding-3-small for openai; local: ${LOCAL_MODEL}; offline: ${OFFLINE_MODEL})`],
+  embeddingDimensions: ['EMBEDDING_DIMENSIONS', 'Vector size the collection gets (default: the model\'s own; 384 local and offline)'],
+  embeddingSendDimensions: ['EMBEDDING_SEND_DIMENSIONS', 'true/false: send EMBEDDING_DIMENSIONS to the API as `dimensions` (default: only for text-embedding-3-*)'],
+  modelDir: ['VECTOR_INGEST_MODEL_DIR', 'Folder of the local model (default: ~/.cache/vector-ingest/models; scripts/infra/install-model.sh fills it)'],
+  localThreads: ['VECTOR_INGEST_LOCAL_THREADS', 'CPU threads of the local model\'s inference (default: all cores)'],
   dataDir: ['VECTOR_INGEST_DATA_DIR', 'Where embedded Temporal and PGlite keep their files (default: ./.vector-ingest)'],
-  embedConcurrency: ['VECTOR_INGEST_EMBED_CONCURRENCY', 'Embedding activities at once per worker (default: 4)'],
+  embedConcurrency: ['VECTOR_INGEST_EMBED_CONCURRENCY', 'Embedding activities at once per worker (default: 4; 2 with the local model)'],
   upsertConcurrency: ['VECTOR_INGEST_UPSERT_CONCURRENCY', 'Upsert activities at once per worker (default: 4)'],
   planConcurrency: ['VECTOR_INGEST_PLAN_CONCURRENCY', 'Planning activities at once per worker (default: 2)'],
   embedRatePerSecond: ['VECTOR_INGEST_EMBED_RATE', 'Embedding activities per second across all workers, enforced by the server (default: unlimited)'],
@@ -129,17 +149,38 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const c = parsed.data;
   if (c.sink === 'qdrant' && !c.qdrantUrl) throw new ConfigError('invalid configuration:\n  VECTOR_INGEST_SINK=qdrant needs QDRANT_URL');
   if (!c.temporalTlsCert !== !c.temporalTlsKey) throw new ConfigError('invalid configuration:\n  TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together');
-  return { ...c, dataDir: path.resolve(c.dataDir), embedding: embeddingConfig(c) };
+  const embedding = embeddingConfig(c, env);
+  // The local model runs one request at a time on all cores: two activities keep it busy while
+  // the other one reads or writes the database; more would only wait in its queue.
+  const embedConcurrency = c.embedConcurrency ?? (embedding.provider === 'local' ? 2 : 4);
+  return { ...c, embedConcurrency, dataDir: path.resolve(c.dataDir), embedding };
 }
 
-function embeddingConfig(c: z.output<typeof Schema>): EmbeddingConfig {
-  if (!c.openaiApiKey && !c.openaiBaseUrl) {
-    return {
-      provider: 'offline',
-      model: OFFLINE_MODEL,
-      dimensions: c.embeddingDimensions ?? 384,
-      sendDimensions: false,
-    };
+/**
+ * Which embedder: EMBEDDING_PROVIDER when set; else openai when a key or base URL is set; else
+ * the local model (semantic, in-process). The offline hash embedder only when asked for.
+ */
+function embeddingConfig(c: z.output<typeof Schema>, env: NodeJS.ProcessEnv): EmbeddingConfig {
+  const provider = c.embeddingProvider ?? (c.openaiApiKey || c.openaiBaseUrl ? 'openai' : 'local');
+  const modelDir = path.resolve(c.modelDir ?? defaultModelDir(env));
+  const base = { modelDir, ...(c.localThreads !== undefined && { threads: c.localThreads }) };
+  if (provider === 'offline') {
+    if (c.embeddingModel !== undefined && c.embeddingModel !== OFFLINE_MODEL) {
+      throw new ConfigError(`EMBEDDING_MODEL=${c.embeddingModel} is not the offline embedder's (${OFFLINE_MODEL}); unset it or choose EMBEDDING_PROVIDER=openai`);
+    }
+    return { ...base, provider, model: OFFLINE_MODEL, dimensions: c.embeddingDimensions ?? 384, sendDimensions: false };
+  }
+  if (provider === 'local') {
+    if (c.embeddingModel !== undefined && c.embeddingModel !== LOCAL_MODEL) {
+      throw new ConfigError(
+        `EMBEDDING_MODEL=${c.embeddingModel}: the local embedder runs ${LOCAL_MODEL} only; ` +
+          'for another model set OPENAI_BASE_URL (any OpenAI-compatible server) or OPENAI_API_KEY',
+      );
+    }
+    if (c.embeddingDimensions !== undefined && c.embeddingDimensions !== LOCAL_DIMENSIONS) {
+      throw new ConfigError(`EMBEDDING_DIMENSIONS=${c.embeddingDimensions}: ${LOCAL_MODEL} makes ${LOCAL_DIMENSIONS}-dimensional vectors`);
+    }
+    return { ...base, provider, model: LOCAL_MODEL, dimensions: LOCAL_DIMENSIONS, sendDimensions: false };
   }
   const model = c.embeddingModel ?? 'text-embedding-3-small';
   const dimensions = c.embeddingDimensions ?? KNOWN_MODEL_DIMENSIONS[model];
@@ -148,7 +189,11 @@ function embeddingConfig(c: z.output<typeof Schema>): EmbeddingConfig {
       `EMBEDDING_DIMENSIONS is required for model ${JSON.stringify(model)} (known defaults: ${Object.keys(KNOWN_MODEL_DIMENSIONS).join(', ')})`,
     );
   }
-  return { provider: 'openai', model, dimensions, sendDimensions: c.embeddingDimensions !== undefined };
+  // Only text-embedding-3-* can shorten vectors; other servers reject `dimensions` with 400.
+  const canShorten = /^text-embedding-3-/.test(model);
+  const sendDimensions =
+    c.embeddingSendDimensions !== undefined ? c.embeddingSendDimensions === 'true' : canShorten && c.embeddingDimensions !== undefined;
+  return { ...base, provider, model, dimensions, sendDimensions };
 }
 
 /** The configuration as safe to print: secrets masked. */

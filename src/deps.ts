@@ -46,8 +46,18 @@ export async function buildDeps(
     await pool.end().catch(() => undefined);
     throw new Error(`cannot prepare the state store in ${redactUrl(databaseUrl)}: ${(err as Error).message}`);
   }
-  const embedder = new MeteredEmbedder(createEmbedder(config));
+  let embedder: MeteredEmbedder;
+  try {
+    embedder = new MeteredEmbedder(await createEmbedder(config));
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw err;
+  }
   if (!embedder.semantic) log.warn(OFFLINE_WARNING);
+  log.info(
+    { model: embedder.model, dimensions: embedder.dimensions, maxInputTokens: embedder.maxInputTokens, tokenizer: embedder.tokenizer.name },
+    'embedder ready',
+  );
   // One client per sink per process, closed only after the workers drained.
   const sinks: Deps['sinks'] = { pgvector: new MeteredVectorStore(new PgVectorStore(pool, config.pgSchema)) };
   if (config.qdrantUrl) sinks.qdrant = new MeteredVectorStore(new QdrantStore(createQdrantClient(config.qdrantUrl, config.qdrantApiKey)));

@@ -7,6 +7,7 @@ import { assignBatches } from '../text/batcher';
 import { chunkText } from '../text/chunker';
 import { decodeUtf8, extractText } from '../text/extract';
 import type { BatchingOptions, ChunkingOptions } from '../contracts/ingest';
+import { fitChunking } from './chunk-limit';
 import { heartbeat } from './context';
 import type { ActivityDeps } from './deps';
 
@@ -56,8 +57,13 @@ export async function planDocuments(
     full: boolean;
   },
 ): Promise<PlannedDocuments> {
-  // The hash covers the chunking parameters too: changing them re-chunks every document.
-  const params = `c${args.chunking.chunkTokens}o${args.chunking.overlapTokens}:`;
+  // Chunks fit the embedder: sizes lowered to its input limit, counted by its own tokenizer.
+  const chunking = fitChunking(args.chunking, deps.embedder, deps.log);
+  const tokenizer = deps.embedder.tokenizer;
+  // The hash covers the chunking parameters too: changing them re-chunks every document. (A
+  // tokenizer other than cl100k_base is named in it; cl100k_base hashes stay as they were.)
+  const tk = tokenizer.name === 'cl100k_base' ? '' : `t${tokenizer.name}`;
+  const params = `c${chunking.chunkTokens}o${chunking.overlapTokens}${tk}:`;
   const planned: DocumentPlan[] = [];
   const failed: DocumentFailure[] = [];
   const chunks: StagedChunk[] = [];
@@ -107,7 +113,7 @@ export async function planDocuments(
       if (bytes.length === 0) throw new DocumentError('EmptyDocument', `${item.id}: is empty`);
       const text = extractText(item.id, decodeUtf8(item.id, bytes), item.format);
       if (text.length === 0) throw new DocumentError('EmptyDocument', `${item.id}: has no text to index`);
-      const docChunks = chunkText(text, args.chunking);
+      const docChunks = chunkText(text, chunking, tokenizer);
       planned.push({ documentId: item.id, hash, chunkCount: docChunks.length, fingerprint });
       for (const c of docChunks) {
         chunks.push({

@@ -40,7 +40,13 @@ export function searchCommand(): Command {
     const config = configFrom(opts);
     const log = loggerFor(config);
     const services = await startServices(config, log, { needDatabase: true, needTemporal: false });
-    const search = openSearch(config, services.databaseUrl!);
+    let search: Awaited<ReturnType<typeof openSearch>>;
+    try {
+      search = await openSearch(config, services.databaseUrl!);
+    } catch (err) {
+      await services.stop(); // e.g. the local model is not installed: the message names the command
+      throw err;
+    }
     try {
       if (!search.embedder.semantic) log.warn(OFFLINE_WARNING);
       let r: SearchResponse;

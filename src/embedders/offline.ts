@@ -1,3 +1,4 @@
+import { cl100k } from '../text/tokenizer';
 import type { Embedder, EmbeddingResult } from './types';
 
 export const OFFLINE_MODEL = 'offline-hash-v1';
@@ -12,6 +13,9 @@ export const OFFLINE_MODEL = 'offline-hash-v1';
 export class OfflineEmbedder implements Embedder {
   readonly model = OFFLINE_MODEL;
   readonly semantic = false;
+  /** It reads any length; the limit only keeps chunks of the usual sizes (counted in cl100k). */
+  readonly maxInputTokens = 8000;
+  readonly tokenizer = cl100k;
 
   constructor(readonly dimensions: number) {
     if (!Number.isInteger(dimensions) || dimensions < 2 || dimensions > 16000) {

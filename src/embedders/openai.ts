@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { cl100k } from '../text/tokenizer';
 import type { Embedder, EmbeddingResult } from './types';
 import { EmbeddingDimensionError, classifyProviderError } from './classify';
 
@@ -10,6 +11,8 @@ export interface OpenAIEmbedderOptions {
   /** Send `dimensions` in the request (text-embedding-3-* can shorten vectors; others reject it). */
   sendDimensions: boolean;
   timeoutMs: number;
+  /** Input limit in cl100k tokens (default 8191, OpenAI's embedding models). */
+  maxInputTokens?: number;
 }
 
 /**
@@ -21,6 +24,9 @@ export class OpenAIEmbedder implements Embedder {
   readonly model: string;
   readonly dimensions: number;
   readonly semantic = true;
+  /** OpenAI's embedding models read at most 8191 cl100k tokens per input. */
+  readonly maxInputTokens: number;
+  readonly tokenizer = cl100k;
   private readonly client: OpenAI;
   private readonly sendDimensions: boolean;
 
@@ -28,6 +34,7 @@ export class OpenAIEmbedder implements Embedder {
     this.model = o.model;
     this.dimensions = o.dimensions;
     this.sendDimensions = o.sendDimensions;
+    this.maxInputTokens = o.maxInputTokens ?? 8191;
     this.client = new OpenAI({ apiKey: o.apiKey, baseURL: o.baseURL, maxRetries: 0, timeout: o.timeoutMs });
   }
 

@@ -15,6 +15,12 @@ export class MeteredEmbedder implements Embedder {
   get semantic() {
     return this.inner.semantic;
   }
+  get maxInputTokens() {
+    return this.inner.maxInputTokens;
+  }
+  get tokenizer() {
+    return this.inner.tokenizer;
+  }
   async embed(texts: string[]): Promise<EmbeddingResult> {
     const end = metrics.embeddingSeconds.startTimer({ model: this.model });
     try {

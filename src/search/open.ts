@@ -11,12 +11,13 @@ import type { SearchDeps } from './search';
  * pgvector), the Qdrant sink when QDRANT_URL is set, and the configured embedder. Read-only: it
  * migrates nothing and starts no worker and no Temporal connection. Call close() when done.
  */
-export function openSearch(config: Config, databaseUrl: string): SearchDeps & { close(): Promise<void> } {
+export async function openSearch(config: Config, databaseUrl: string): Promise<SearchDeps & { close(): Promise<void> }> {
+  // The embedder first: the local model checks its files and may refuse (naming the install command).
+  const embedder = await createEmbedder(config);
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2, connectionTimeoutMillis: 15_000, application_name: 'vector-ingest-search' });
   pool.on('error', () => undefined); // an idle connection lost; the next query reconnects
   const sinks: SearchDeps['sinks'] = { pgvector: new PgVectorStore(pool, config.pgSchema) };
   if (config.qdrantUrl) sinks.qdrant = new QdrantStore(createQdrantClient(config.qdrantUrl, config.qdrantApiKey));
-  const embedder = createEmbedder(config);
   return {
     store: new StateStore(pool),
     sinks,

@@ -135,7 +135,7 @@ export async function crawl(o: CrawlOptions): Promise<ListedPage[]> {
       if (url === o.start) throw new ListingError(`start page ${url} answered ${res.status}`, true);
       continue; // 404, 410, 401, 403: not a document of this site (any more)
     }
-    bytes += res.body.length;
+    bytes += res.truncated ? o.maxDocumentBytes : res.body.length;
     const format = formatOfContentType(res.headers.get('content-type'), url);
     if (!format) continue; // images, PDFs, archives: not documents we index
     if (res.truncated) {

@@ -1,5 +1,5 @@
 import type { ChunkingOptions } from '../contracts/ingest';
-import { countTokens, decode, encode } from './tokenizer';
+import { cl100k, type TextTokenizer } from './tokenizer';
 
 export interface Chunk {
   index: number;
@@ -38,41 +38,68 @@ export function validateChunking(o: ChunkingOptions): void {
  * boundary that fits (paragraph, line, sentence, word; raw tokens only for a run of text with
  * no boundary), and repeats about `overlapTokens` of the previous chunk's tail at the start of
  * the next so that a sentence cut at a boundary keeps its context.
+ *
+ * Tokens are counted by `tokenizer`: the embedder's own (its `tokenizer`), so that no chunk is
+ * longer than the model reads; cl100k_base when not given.
  */
-export function chunkText(text: string, options: ChunkingOptions): Chunk[] {
+export function chunkText(text: string, options: ChunkingOptions, tokenizer: TextTokenizer = cl100k): Chunk[] {
   validateChunking(options);
   const trimmed = text.trim();
   if (trimmed.length === 0) return [];
-  const segments = split(trimmed, '', options.chunkTokens, 0);
-  return pack(segments, options);
+  const segments = split(tokenizer, trimmed, '', options.chunkTokens, 0);
+  return pack(tokenizer, segments, options);
 }
 
-function split(text: string, sep: string, limit: number, level: number): Segment[] {
-  const tokens = countTokens(text);
+function split(tk: TextTokenizer, text: string, sep: string, limit: number, level: number): Segment[] {
+  const tokens = tk.count(text);
   if (tokens <= limit) return [{ sep, text, tokens }];
   const splitter = SPLITTERS[level];
-  if (!splitter) return hardSplit(text, sep, limit);
+  if (!splitter) return tk.lossless ? hardSplit(tk, text, sep, limit) : charSplit(tk, text, sep, limit);
   const parts = text.split(splitter.re).filter((p) => p.length > 0);
-  if (parts.length <= 1) return split(text, sep, limit, level + 1);
+  if (parts.length <= 1) return split(tk, text, sep, limit, level + 1);
   const out: Segment[] = [];
   parts.forEach((part, i) => {
-    out.push(...split(part, i === 0 ? sep : splitter.sep, limit, level + 1));
+    out.push(...split(tk, part, i === 0 ? sep : splitter.sep, limit, level + 1));
   });
   return out;
 }
 
 /** Last resort for a run of text with no whitespace (a blob, a long URL): cut by tokens. */
-function hardSplit(text: string, sep: string, limit: number): Segment[] {
-  const ids = encode(text);
+function hardSplit(tk: TextTokenizer, text: string, sep: string, limit: number): Segment[] {
+  const ids = tk.encode(text);
   const out: Segment[] = [];
   for (let i = 0; i < ids.length; i += limit) {
-    const piece = decode(ids.slice(i, i + limit));
+    const piece = tk.decode(ids.slice(i, i + limit));
     out.push({ sep: i === 0 ? sep : '', text: piece, tokens: Math.min(limit, ids.length - i) });
   }
   return out;
 }
 
-function pack(segments: Segment[], { chunkTokens, overlapTokens }: ChunkingOptions): Chunk[] {
+/**
+ * The same last resort for a tokenizer whose decode does not give the text back (WordPiece
+ * lowercases it): the longest prefix, in characters, that fits `limit` tokens, found by
+ * bisection, so each piece is the document's own text.
+ */
+function charSplit(tk: TextTokenizer, text: string, sep: string, limit: number): Segment[] {
+  const chars = Array.from(text); // code points: never cut a surrogate pair
+  const out: Segment[] = [];
+  let start = 0;
+  while (start < chars.length) {
+    let lo = start + 1; // at least one character per piece, so this always ends
+    let hi = chars.length;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (tk.count(chars.slice(start, mid).join('')) <= limit) lo = mid;
+      else hi = mid - 1;
+    }
+    const piece = chars.slice(start, lo).join('');
+    out.push({ sep: start === 0 ? sep : '', text: piece, tokens: tk.count(piece) });
+    start = lo;
+  }
+  return out;
+}
+
+function pack(tk: TextTokenizer, segments: Segment[], { chunkTokens, overlapTokens }: ChunkingOptions): Chunk[] {
   const chunks: Chunk[] = [];
   let current: Segment[] = [];
   let currentTokens = 0;
@@ -80,10 +107,19 @@ function pack(segments: Segment[], { chunkTokens, overlapTokens }: ChunkingOptio
 
   const emit = () => {
     const body = current.map((s, i) => (i === 0 ? s.text : s.sep + s.text)).join('');
-    chunks.push({ index: chunks.length, text: body, tokens: countTokens(body) });
+    chunks.push({ index: chunks.length, text: body, tokens: tk.count(body) });
+  };
+  // A separator costs tokens too in a BPE encoding ("\n\n" is one in cl100k; none in WordPiece):
+  // counted with the segment after it, so a joined chunk stays within chunkTokens.
+  const sepCost = new Map<string, number>();
+  const cost = (seg: Segment) => {
+    let c = sepCost.get(seg.sep);
+    if (c === undefined) sepCost.set(seg.sep, (c = seg.sep === '' ? 0 : tk.count(seg.sep)));
+    return seg.tokens + c;
   };
 
-  for (const seg of segments) {
+  for (const seg0 of segments) {
+    const seg = { ...seg0, tokens: cost(seg0) };
     if (fresh > 0 && currentTokens + seg.tokens > chunkTokens) {
       emit();
       // Carry whole trailing segments that fit in the overlap budget.

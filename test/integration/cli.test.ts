@@ -11,7 +11,7 @@ const EXAMPLES = path.join(ROOT, 'examples/docs');
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const clean = { ...process.env };
-    for (const k of ['TEMPORAL_ADDRESS', 'DATABASE_URL', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'VECTOR_INGEST_DATA_DIR']) delete clean[k];
+    for (const k of ['TEMPORAL_ADDRESS', 'DATABASE_URL', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'EMBEDDING_PROVIDER', 'EMBEDDING_MODEL', 'EMBEDDING_DIMENSIONS', 'VECTOR_INGEST_DATA_DIR']) delete clean[k];
     const child = spawn(process.execPath, [BIN, ...args], { env: { ...clean, LOG_LEVEL: 'warn', ...env }, cwd: tempDir('vi-cwd-') });
     let stdout = '';
     let stderr = '';
@@ -27,19 +27,21 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: numbe
 }
 
 // README's first command, on embedded defaults: a Temporal dev server started by the CLI,
-// PGlite + pgvector, the offline embedder. Runs the compiled CLI exactly as a user would.
+// PGlite + pgvector, the local model (installed by scripts/infra/install-model.sh, as README's
+// first command does). Runs the compiled CLI exactly as a user would.
 describe('vector-ingest CLI on embedded defaults', () => {
   const dataDir = tempDir('vi-data-');
 
   it('ingests the example folder, then a second run finds nothing to do', async () => {
-    const first = await cli(['ingest', EXAMPLES, '--collection', 'demo', '--data-dir', dataDir, '--json']);
+    const first = await cli(['ingest', EXAMPLES, '--collection', 'demo', '--data-dir', dataDir, '--json'], { LOG_LEVEL: 'info' });
     assert.equal(first.code, 0, first.stderr);
     const r1 = JSON.parse(first.stdout.trim().split('\n').pop()!);
     assert.equal(r1.counters.documentsListed, 5);
     assert.equal(r1.counters.documentsChanged, 5);
     assert.equal(r1.counters.chunksUpserted, r1.counters.chunksPlanned);
     assert.ok(r1.counters.chunksPlanned >= 5);
-    assert.match(first.stderr, /OFFLINE hash embedder/);
+    assert.doesNotMatch(first.stderr, /OFFLINE/);
+    assert.match(first.stderr, /"model":"all-MiniLM-L6-v2@[0-9a-f]{12}".*"tokenizer":"wordpiece:all-MiniLM-L6-v2"/, 'the run used the local model');
     assert.match(first.stderr, /Web UI: http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\/ingest-demo\//);
 
     const second = await cli(['ingest', EXAMPLES, '--collection', 'demo', '--data-dir', dataDir, '--json']);

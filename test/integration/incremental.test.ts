@@ -31,7 +31,8 @@ describe('incremental re-index (pgvector)', () => {
   const model = `incr-${collection}`; // unique: the shared embedding cache must not answer for the provider
   let runs = 0;
 
-  const env = (dims: number) => ({ OPENAI_BASE_URL: emb.url, EMBEDDING_MODEL: model, EMBEDDING_DIMENSIONS: String(dims) });
+  // The fault server shortens vectors to `dimensions` when asked, so this test sends it.
+  const env = (dims: number) => ({ OPENAI_BASE_URL: emb.url, EMBEDDING_MODEL: model, EMBEDDING_DIMENSIONS: String(dims), EMBEDDING_SEND_DIMENSIONS: 'true' });
   const ingest = async (extra: Partial<IngestInput> = {}): Promise<IngestResult> => {
     const input: IngestInput = { collection, source: { kind: 'directory', path: dir }, chunking: CHUNKING, pageSize: 10, ...extra };
     const h = await tc.client.workflow.start(ingestCollection, { taskQueue: TASK_QUEUE, workflowId: `${collection}-${++runs}`, args: [input] });

