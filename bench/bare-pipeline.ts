@@ -3,6 +3,11 @@
  * the same source, chunker, batcher, embedder and sink, with no durability at all (a crash
  * loses the run, a bad document or a 429 fails it). It makes the same embedding calls and the
  * same writes, so the ratio of the two is the cost of the orchestration.
+ *
+ * It gets the durable side's concurrency: `window` batches in flight at once, of which at most
+ * `embedConcurrency` are being embedded and `upsertConcurrency` written at any moment (the
+ * durable pipeline's sliding window and its two task queues' slots), and it reads the next page
+ * while the current one's batches are in flight.
  */
 import { pointId, sha256 } from '../src/ids';
 import type { Embedder } from '../src/embedders/types';
@@ -19,22 +24,40 @@ export async function barePipeline(o: {
   chunking: ChunkingOptions;
   batching: BatchingOptions;
   pageSize: number;
-  concurrency: number;
+  embedConcurrency: number;
+  upsertConcurrency: number;
+  window: number;
   embedder: Embedder;
   sink: VectorStore;
 }): Promise<{ chunks: number; requests: number }> {
-  const source = openSource(o.source);
   await o.sink.ensureCollection(o.collection, o.embedder.dimensions);
   let chunksDone = 0;
   let requests = 0;
   const running = new Set<Promise<void>>();
+  const embedSlots = semaphore(o.embedConcurrency);
+  const upsertSlots = semaphore(o.upsertConcurrency);
   const run = async (batch: Point[]) => {
-    const res = await o.embedder.embed(batch.map((p) => p.content));
+    const res = await embedSlots(() => o.embedder.embed(batch.map((p) => p.content)));
     requests++;
     batch.forEach((p, i) => (p.vector = res.vectors[i]!));
-    await o.sink.upsert(o.collection, batch);
+    await upsertSlots(() => o.sink.upsert(o.collection, batch));
     chunksDone += batch.length;
   };
+  for await (const batches of plannedPages(o)) {
+    for (const b of batches) {
+      while (running.size >= o.window) await Promise.race(running);
+      const p: Promise<void> = run(b).finally(() => running.delete(p));
+      running.add(p);
+    }
+  }
+  await Promise.all(running);
+  await o.sink.finalize(o.collection);
+  return { chunks: chunksDone, requests };
+}
+
+/** The source's pages, each as the batches of points (no vectors yet) the durable planner makes of it. */
+export async function* plannedPages(o: { collection: string; source: SourceSpec; chunking: ChunkingOptions; batching: BatchingOptions; pageSize: number }): AsyncGenerator<Point[][]> {
+  const source = openSource(o.source);
   let cursor: string | null = null;
   for (;;) {
     const page = await source.listPage(cursor, o.pageSize);
@@ -49,15 +72,25 @@ export async function barePipeline(o: {
     const nos = assignBatches(points.map((p) => ({ tokens: (p.metadata as { tokens: number }).tokens })), o.batching);
     const batches: Point[][] = [];
     nos.forEach((b, i) => (batches[b] ??= []).push(points[i]!));
-    for (const b of batches) {
-      while (running.size >= o.concurrency) await Promise.race(running);
-      const p: Promise<void> = run(b).finally(() => running.delete(p));
-      running.add(p);
-    }
-    if (page.nextCursor === null) break;
+    yield batches.filter(Boolean);
+    if (page.nextCursor === null) return;
     cursor = page.nextCursor;
   }
-  await Promise.all(running);
-  await o.sink.finalize(o.collection);
-  return { chunks: chunksDone, requests };
+}
+
+/** At most `n` calls of the returned function run at once; the rest wait in order. */
+export function semaphore(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async (fn) => {
+    if (active >= n) await new Promise<void>((r) => waiting.push(r));
+    else active++;
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
 }

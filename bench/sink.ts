@@ -1,7 +1,15 @@
-/** Sink write path ÷ raw binary COPY of identical rows (pgvector), and QdrantStore ÷ a bare client loop. */
+/**
+ * Sink write path ÷ binary COPY of identical rows into an identically indexed table (pgvector),
+ * and QdrantStore ÷ a bare client loop.
+ *
+ * The COPY baseline is written the way a careful user writes a bulk load: one COPY stream for
+ * the whole load, one buffer per batch of 128 rows (one CopyData message each), into a table
+ * with the same columns, primary key and (document_id, chunk_index) index as ours. It can only
+ * insert (a second load of the same ids fails); ours upserts, skips unchanged rows and is
+ * idempotent, which is the price the ratio measures.
+ */
 import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { PgVectorStore } from '../src/sinks/pgvector';
@@ -9,7 +17,7 @@ import { createQdrantClient, QdrantStore } from '../src/sinks/qdrant';
 import type { Point } from '../src/sinks/types';
 import { startQdrantStandIn } from '../src/testing/qdrant-standin';
 import { TEST_DATABASE_URL } from '../test/support/env';
-import { report } from './lib';
+import { alternating, median, report } from './lib';
 
 const DIMS = 384;
 
@@ -27,102 +35,133 @@ function rows(n: number): Point[] {
   }));
 }
 
-/** PostgreSQL binary COPY encoding of (uuid, text, int4, text, text, jsonb, vector). */
-function encode(points: Point[]): Buffer[] {
-  const out: Buffer[] = [Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'binary'), Buffer.alloc(8)])];
-  for (const p of points) {
-    const fields: Buffer[] = [];
-    const field = (b: Buffer) => {
-      const len = Buffer.alloc(4);
-      len.writeInt32BE(b.length);
-      fields.push(len, b);
-    };
-    field(Buffer.from(p.id.replace(/-/g, ''), 'hex'));
-    field(Buffer.from(p.documentId));
-    const i4 = Buffer.alloc(4);
-    i4.writeInt32BE(p.chunkIndex);
-    field(i4);
-    field(Buffer.from(p.content));
-    field(Buffer.from(p.contentHash));
-    field(Buffer.concat([Buffer.from([1]), Buffer.from(JSON.stringify(p.metadata))]));
-    const v = Buffer.alloc(4 + 4 * p.vector.length);
-    v.writeInt16BE(p.vector.length, 0);
-    v.writeInt16BE(0, 2);
-    p.vector.forEach((f, k) => v.writeFloatBE(f, 4 + 4 * k));
-    field(v);
-    const count = Buffer.alloc(2);
-    count.writeInt16BE(7);
-    out.push(count, ...fields);
+const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'binary');
+
+/** One batch as PostgreSQL binary COPY tuples of (uuid, text, int4, text, text, jsonb, vector), in one buffer. */
+function encodeBatch(points: Point[]): Buffer {
+  const strs = points.map((p) => [Buffer.from(p.documentId), Buffer.from(p.content), Buffer.from(p.contentHash), Buffer.from(JSON.stringify(p.metadata))] as const);
+  let size = 0;
+  for (let i = 0; i < points.length; i++) {
+    const [d, c, h, m] = strs[i]!;
+    size += 2 + 7 * 4 + 16 + d.length + 4 + c.length + h.length + 1 + m.length + 4 + 4 * points[i]!.vector.length;
   }
+  const b = Buffer.allocUnsafe(size);
+  let o = 0;
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i]!;
+    const [d, c, h, m] = strs[i]!;
+    o = b.writeInt16BE(7, o);
+    o = b.writeInt32BE(16, o);
+    o += b.write(p.id.replace(/-/g, ''), o, 'hex');
+    for (const s of [d]) {
+      o = b.writeInt32BE(s.length, o);
+      o += s.copy(b, o);
+    }
+    o = b.writeInt32BE(4, o);
+    o = b.writeInt32BE(p.chunkIndex, o);
+    for (const s of [c, h]) {
+      o = b.writeInt32BE(s.length, o);
+      o += s.copy(b, o);
+    }
+    o = b.writeInt32BE(1 + m.length, o);
+    o = b.writeUInt8(1, o);
+    o += m.copy(b, o);
+    o = b.writeInt32BE(4 + 4 * p.vector.length, o);
+    o = b.writeInt16BE(p.vector.length, o);
+    o = b.writeInt16BE(0, o);
+    o += Buffer.from(Float32Array.from(p.vector).buffer).swap32().copy(b, o); // big-endian float4s
+  }
+  return b;
+}
+
+async function* copyStream(data: Point[], batch: number): AsyncGenerator<Buffer> {
+  const header = Buffer.alloc(SIGNATURE.length + 8);
+  SIGNATURE.copy(header);
+  yield header;
+  for (let i = 0; i < data.length; i += batch) yield encodeBatch(data.slice(i, i + batch));
   const trailer = Buffer.alloc(2);
   trailer.writeInt16BE(-1);
-  out.push(trailer);
-  return out;
+  yield trailer;
 }
+
+const secondsSince = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 
 export async function sink(smoke: boolean): Promise<void> {
   const n = smoke ? 2000 : 40_000;
   const batch = 128;
+  const rounds = smoke ? 1 : 3;
   const data = rows(n);
   const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 4 });
   const results: Array<Record<string, unknown>> = [];
+  const ratios: number[] = [];
+  const store = new PgVectorStore(pool);
+  const drop = () => pool.query('DROP TABLE IF EXISTS public.bench_sink; DROP TABLE IF EXISTS public.bench_copy');
   try {
-    await pool.query('DROP TABLE IF EXISTS public.bench_sink; DROP TABLE IF EXISTS public.bench_copy');
-    const store = new PgVectorStore(pool);
-    await store.ensureCollection('bench_sink', DIMS);
-    let t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i += batch) await store.upsert('bench_sink', data.slice(i, i + batch));
-    const upsertSecs = Number(process.hrtime.bigint() - t0) / 1e9;
-    t0 = process.hrtime.bigint();
-    await store.finalize('bench_sink');
-    const hnswSecs = Number(process.hrtime.bigint() - t0) / 1e9;
-
-    await pool.query(`CREATE TABLE public.bench_copy (id uuid, document_id text, chunk_index int, content text, content_hash text, metadata jsonb, embedding vector(${DIMS}))`);
-    const client = await pool.connect();
-    t0 = process.hrtime.bigint();
-    try {
-      for (let i = 0; i < n; i += batch) {
-        const stream = client.query(copyFrom('COPY public.bench_copy FROM STDIN (FORMAT binary)'));
-        await pipeline(Readable.from(encode(data.slice(i, i + batch))), stream);
+    const runOurs = async () => {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i += batch) await store.upsert('bench_sink', data.slice(i, i + batch));
+      return secondsSince(t0);
+    };
+    const runCopy = async () => {
+      const client = await pool.connect();
+      try {
+        const t0 = process.hrtime.bigint();
+        await pipeline(copyStream(data, batch), client.query(copyFrom('COPY public.bench_copy (id, document_id, chunk_index, content, content_hash, metadata, embedding) FROM STDIN (FORMAT binary)')));
+        return secondsSince(t0);
+      } finally {
+        client.release();
       }
-    } finally {
-      client.release();
+    };
+    // Shared noisy machine: several rounds from empty tables, alternating who goes first; median ratio.
+    for (let round = 1; round <= rounds; round++) {
+      await drop();
+      // Identical tables: the same DDL (columns, primary key, (document_id, chunk_index) index).
+      for (const t of ['bench_sink', 'bench_copy']) {
+        await store.ensureCollection(t, DIMS);
+        await pool.query(`VACUUM ANALYZE public.${t}`);
+      }
+      const [copySecs, upsertSecs] = await alternating(round, runCopy, runOurs);
+      ratios.push(copySecs / upsertSecs);
+      results.push(
+        { round, path: 'binary COPY, one stream, one buffer per 128 rows, same PK + index', rows: n, seconds: copySecs, 'rows/s': n / copySecs, ratio: '' },
+        { round, path: 'vector-ingest PgVectorStore.upsert (idempotent; one transaction per call)', rows: n, seconds: upsertSecs, 'rows/s': n / upsertSecs, ratio: (copySecs / upsertSecs).toFixed(3) },
+      );
     }
-    const copySecs = Number(process.hrtime.bigint() - t0) / 1e9;
-    results.push(
-      { path: 'raw binary COPY, unindexed table', rows: n, seconds: copySecs, 'rows/s': n / copySecs },
-      { path: 'vector-ingest pgvector upsert (ON CONFLICT, PK + document index)', rows: n, seconds: upsertSecs, 'rows/s': n / upsertSecs },
-      { path: 'HNSW index build after the load', rows: n, seconds: hnswSecs, 'rows/s': n / hnswSecs },
-    );
+    let t0 = process.hrtime.bigint();
+    await store.finalize('bench_sink');
+    const hnswSecs = secondsSince(t0);
+    results.push({ round: '', path: 'HNSW index build after the load', rows: n, seconds: hnswSecs, 'rows/s': n / hnswSecs, ratio: '' });
 
     const q = await startQdrantStandIn();
+    let qratio = 0;
     try {
       const qn = Math.min(n, 4000);
       const qstore = new QdrantStore(createQdrantClient(q.url));
       await qstore.ensureCollection('bench_q', DIMS);
       t0 = process.hrtime.bigint();
       for (let i = 0; i < qn; i += batch) await qstore.upsert('bench_q', data.slice(i, i + batch));
-      const qSecs = Number(process.hrtime.bigint() - t0) / 1e9;
+      const qSecs = secondsSince(t0);
       const raw = createQdrantClient(q.url);
       await raw.createCollection('bench_q_raw', { vectors: { size: DIMS, distance: 'Cosine' } });
       t0 = process.hrtime.bigint();
       for (let i = 0; i < qn; i += batch) {
         await raw.upsert('bench_q_raw', { wait: true, points: data.slice(i, i + batch).map((p) => ({ id: p.id, vector: p.vector, payload: { document_id: p.documentId, chunk_index: p.chunkIndex, content: p.content, content_hash: p.contentHash, tokens: 80 } })) });
       }
-      const rawSecs = Number(process.hrtime.bigint() - t0) / 1e9;
+      const rawSecs = secondsSince(t0);
+      qratio = rawSecs / qSecs;
       results.push(
-        { path: 'Qdrant stand-in: bare client loop', rows: qn, seconds: rawSecs, 'rows/s': qn / rawSecs },
-        { path: 'Qdrant stand-in: QdrantStore.upsert', rows: qn, seconds: qSecs, 'rows/s': qn / qSecs },
+        { round: '', path: 'Qdrant stand-in: bare client loop', rows: qn, seconds: rawSecs, 'rows/s': qn / rawSecs, ratio: '' },
+        { round: '', path: 'Qdrant stand-in: QdrantStore.upsert', rows: qn, seconds: qSecs, 'rows/s': qn / qSecs, ratio: qratio.toFixed(3) },
       );
     } finally {
       await q.close();
     }
     report('sink', results, [
-      `pgvector write path ÷ raw binary COPY: ${(copySecs / upsertSecs).toFixed(3)} (target >= 0.8); batches of ${batch}, ${DIMS} dimensions`,
-      `QdrantStore ÷ bare client loop: ${((results[3]!.seconds as number) / (results[4]!.seconds as number)).toFixed(3)} (the stand-in validates every request; a real Qdrant is the real measure)`,
+      `pgvector write path ÷ binary COPY into an identically indexed table: median ${median(ratios).toFixed(3)} over ${rounds} round(s) (target >= 0.8); batches of ${batch}, ${DIMS} dimensions`,
+      `QdrantStore ÷ bare client loop: ${qratio.toFixed(3)} (the stand-in validates every request; a real Qdrant is the real measure)`,
     ]);
   } finally {
-    await pool.query('DROP TABLE IF EXISTS public.bench_sink; DROP TABLE IF EXISTS public.bench_copy').catch(() => undefined);
+    await drop().catch(() => undefined);
     await pool.end();
   }
 }

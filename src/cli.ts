@@ -9,6 +9,7 @@ import { statusCommand } from './cli/status';
 import { failuresCommand, replayCommand } from './cli/failures';
 import { scheduleCommand } from './cli/schedule';
 import { searchCommand } from './cli/search';
+import { setupCommand } from './cli/setup';
 import { workerCommand } from './cli/worker';
 import { watchCommand } from './cli/watch';
 
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   program.addCommand(replayCommand());
   program.addCommand(scheduleCommand());
   program.addCommand(searchCommand());
+  program.addCommand(setupCommand());
   const override = (c: Command) => {
     c.exitOverride();
     c.commands.forEach(override);

@@ -3,9 +3,9 @@ import type { ActivityDeps } from './activities';
 import { redactUrl, type Config } from './config';
 import type { FailureReporter } from './failure-reporter';
 import { createEmbedder, OFFLINE_WARNING } from './embedders';
+import { AdaptiveEmbedder } from './embedders/adaptive';
 import type { Logger } from './log';
-import { PgVectorStore } from './sinks/pgvector';
-import { createQdrantClient, QdrantStore } from './sinks/qdrant';
+import { createSinks } from './sinks';
 import { MeteredEmbedder, MeteredVectorStore } from './metrics/metered';
 import { StateStore } from './state/store';
 import type { RunLiveness } from './run-liveness';
@@ -48,7 +48,11 @@ export async function buildDeps(
   }
   let embedder: MeteredEmbedder;
   try {
-    embedder = new MeteredEmbedder(await createEmbedder(config));
+    const base = await createEmbedder(config);
+    // A remote provider gets adaptive concurrency (src/embedders/adaptive.ts); not when an
+    // embedding rate is configured, which paces activities and must bound requests too.
+    const adaptive = config.embedding.provider === 'openai' && !config.embedRatePerSecond;
+    embedder = new MeteredEmbedder(adaptive ? new AdaptiveEmbedder(base) : base);
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw err;
@@ -59,8 +63,7 @@ export async function buildDeps(
     'embedder ready',
   );
   // One client per sink per process, closed only after the workers drained.
-  const sinks: Deps['sinks'] = { pgvector: new MeteredVectorStore(new PgVectorStore(pool, config.pgSchema)) };
-  if (config.qdrantUrl) sinks.qdrant = new MeteredVectorStore(new QdrantStore(createQdrantClient(config.qdrantUrl, config.qdrantApiKey)));
+  const sinks = createSinks(config, pool, (s) => new MeteredVectorStore(s));
   const sources = createSourceContext(config.dataDir);
   let closed = false;
   return {

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { validateCollectionName } from '../naming';
 import { startServices } from '../stack';
 import { progressQuery } from '../workflows';
-import { ingestWorkflowId } from '../contracts/ingest';
+import { findIngestRun } from './find-run';
 import { addGlobalOptions, configFrom, connectClient, EXIT, loggerFor, uiLink, type GlobalOpts } from './common';
 import { formatProgress, formatSummary } from './progress';
 
@@ -13,7 +13,7 @@ interface StatusOpts extends GlobalOpts {
 
 export function statusCommand(): Command {
   const cmd = new Command('status')
-    .description('Show the latest ingest run of a collection: state, progress counters, Web UI link')
+    .description('Show the latest ingest run of a collection (started under any workflow id): state, progress counters, Web UI link')
     .argument('<collection>', 'collection name')
     .option('--json', 'machine-readable output on stdout');
   addGlobalOptions(cmd);
@@ -25,7 +25,8 @@ export function statusCommand(): Command {
     const services = await startServices(config, log, { needDatabase: false, headless: true });
     const { client, close } = await connectClient(services);
     try {
-      const workflowId = ingestWorkflowId(collection);
+      const found = await findIngestRun(client, collection, services.databaseUrl);
+      const workflowId = found.workflowId;
       const handle = client.workflow.getHandle(workflowId);
       let desc;
       try {
@@ -41,6 +42,7 @@ export function statusCommand(): Command {
       const out: Record<string, unknown> = {
         collection,
         workflowId,
+        foundBy: found.via,
         runId: desc.runId,
         status: desc.status.name,
         startTime: desc.startTime.toISOString(),

@@ -1,8 +1,7 @@
 import pg from 'pg';
 import type { Config } from '../config';
 import { createEmbedder } from '../embedders';
-import { PgVectorStore } from '../sinks/pgvector';
-import { createQdrantClient, QdrantStore } from '../sinks/qdrant';
+import { createSinks } from '../sinks';
 import { StateStore } from '../state/store';
 import type { SearchDeps } from './search';
 
@@ -16,8 +15,7 @@ export async function openSearch(config: Config, databaseUrl: string): Promise<S
   const embedder = await createEmbedder(config);
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2, connectionTimeoutMillis: 15_000, application_name: 'vector-ingest-search' });
   pool.on('error', () => undefined); // an idle connection lost; the next query reconnects
-  const sinks: SearchDeps['sinks'] = { pgvector: new PgVectorStore(pool, config.pgSchema) };
-  if (config.qdrantUrl) sinks.qdrant = new QdrantStore(createQdrantClient(config.qdrantUrl, config.qdrantApiKey));
+  const sinks = createSinks(config, pool);
   return {
     store: new StateStore(pool),
     sinks,

@@ -2,7 +2,9 @@ import type { Pool } from 'pg';
 import { ConfigError } from '../errors';
 import type { Embedder } from '../embedders/types';
 import { validateCollectionName } from '../naming';
-import type { ChunkCondition, ChunkHit, VectorStore } from '../sinks/types';
+import type { ChunkCondition, ChunkHit } from '../sinks/types';
+import type { Sinks } from '../sinks';
+import type { SinkKindName } from '../contracts/ingest';
 import { STATE_SCHEMA } from '../state/schema';
 import { CollectionNotFoundError, EmbedderMismatchError } from './errors';
 import { reciprocalRankFusion } from './rrf';
@@ -16,7 +18,7 @@ export interface SearchDeps {
     /** The state store's pool: document-id globs are matched against the collection's documents. */
     readonly pool: Pool;
   };
-  sinks: Partial<Record<'pgvector' | 'qdrant', VectorStore>>;
+  sinks: Sinks;
   embedder: Embedder;
 }
 
@@ -82,7 +84,7 @@ export async function searchCollection(deps: SearchDeps, o: SearchOptions): Prom
   if (record.model !== embedder.model || record.dimensions !== embedder.dimensions) {
     throw new EmbedderMismatchError(collection, record, { model: embedder.model, dimensions: embedder.dimensions });
   }
-  const sink = deps.sinks[record.sink as 'pgvector' | 'qdrant'];
+  const sink = deps.sinks[record.sink as SinkKindName];
   if (!sink) {
     throw new ConfigError(`collection ${collection} is stored in ${record.sink}, which is not configured here${record.sink === 'qdrant' ? ' (set QDRANT_URL)' : ''}`);
   }

@@ -1,9 +1,13 @@
 import type { Pool } from 'pg';
 import { ConfigError } from '../errors';
 import { quoteIdent, validateCollectionName } from '../naming';
+import { copySupported, copyUpsert } from '../pg/copy-upsert';
+import { encodeVectorArray, vectorTypeOid } from '../pg/binary-copy';
 import { whereSql } from './pg-where';
 import type { ChunkHit, ChunkTrim, KeywordQuery, Point, PointsQuery, VectorQuery, VectorStore } from './types';
 import { toVectorLiteral } from './vector-literal';
+
+const POINT_COLUMNS = ['id', 'document_id', 'chunk_index', 'content', 'content_hash', 'metadata', 'embedding'];
 
 /** Rows whose content and vector are unchanged are left alone, so a re-run rewrites nothing. */
 const UPSERT_CONFLICT = `ON CONFLICT (id) DO UPDATE SET document_id = EXCLUDED.document_id, chunk_index = EXCLUDED.chunk_index,
@@ -82,8 +86,33 @@ export class PgVectorStore implements VectorStore {
     return r.rows[0]?.typmod;
   }
 
-  async upsert(name: string, points: Point[]): Promise<number> {
+  /**
+   * New points go in by binary COPY, points already present through a temp table and one
+   * INSERT … SELECT … ON CONFLICT (src/pg/copy-upsert.ts): vectors travel as float4s, not text.
+   * PGlite (no COPY over its socket) gets the same upsert from unnest(), vectors as one binary
+   * vector[] parameter.
+   */
+  async upsert(name: string, given: Point[]): Promise<number> {
+    // One row per id, the last one given (ON CONFLICT cannot touch a row twice in a statement).
+    const points = [...new Map(given.map((p) => [p.id.toLowerCase(), p])).values()];
     if (points.length === 0) return 0;
+    if (await copySupported(this.pool)) {
+      const table = this.table(name);
+      const { inserted, merged } = await copyUpsert(this.pool, {
+        table,
+        columns: POINT_COLUMNS,
+        types: ['uuid', 'text', 'int4', 'text', 'text', 'jsonb', 'vector'],
+        rows: points.map((p) => [p.id, p.documentId, p.chunkIndex, p.content, p.contentHash, JSON.stringify(p.metadata), p.vector]),
+        keys: points.map((p) => p.id.toLowerCase()),
+        existing: (keys) => `SELECT id::text AS k FROM ${table} WHERE id = ANY(${keys}::uuid[])`,
+        merge: {
+          temp: 'vi_stage_points',
+          columnDefs: 'id uuid, document_id text, chunk_index int, content text, content_hash text, metadata jsonb, embedding vector',
+          sql: (temp) => `${this.insertInto(name)} SELECT * FROM ${temp} ${UPSERT_CONFLICT}`,
+        },
+      });
+      return inserted + merged;
+    }
     const r = await this.pool.query(
       `${this.insertInto(name)}
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::jsonb[], $7::vector[])
@@ -95,7 +124,7 @@ export class PgVectorStore implements VectorStore {
         points.map((p) => p.content),
         points.map((p) => p.contentHash),
         points.map((p) => JSON.stringify(p.metadata)),
-        points.map((p) => toVectorLiteral(p.vector)),
+        encodeVectorArray(await vectorTypeOid(this.pool), points.map((p) => p.vector)),
       ],
     );
     return r.rowCount ?? 0;
@@ -119,7 +148,7 @@ export class PgVectorStore implements VectorStore {
   }
 
   private insertInto(name: string): string {
-    return `INSERT INTO ${this.table(name)} AS t (id, document_id, chunk_index, content, content_hash, metadata, embedding)`;
+    return `INSERT INTO ${this.table(name)} AS t (${POINT_COLUMNS.join(', ')})`;
   }
 
   async deleteDocuments(name: string, documentIds: string[]): Promise<void> {

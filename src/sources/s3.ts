@@ -1,8 +1,17 @@
-import { GetObjectCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import type { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { ConfigError, DocumentError } from '../errors';
 import { formatOf } from '../text/extract';
 import type { S3SourceSpec } from '../contracts/sources/s3';
 import { defineSourceKind, type Source, type SourceItem, type SourcePage } from './types';
+
+type S3Sdk = typeof import('@aws-sdk/client-s3');
+let loaded: S3Sdk | undefined;
+/** The SDK is loaded on first use: every CLI command imports the source registry, few read S3. */
+function sdk(): S3Sdk {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  loaded ??= require('@aws-sdk/client-s3') as S3Sdk;
+  return loaded;
+}
 
 const FORBIDDEN_KEYS = ['endpoint', 'accessKeyId', 'secretAccessKey', 'sessionToken', 'credentials'];
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -65,7 +74,7 @@ export class S3Source implements Source {
     return this.shared(
       `s3|${region}|${endpoint ?? ''}|${keyId}`,
       () =>
-        new S3Client({
+        new (sdk().S3Client)({
           region,
           ...(endpoint && { endpoint, forcePathStyle: true }),
           ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY && {
@@ -82,7 +91,7 @@ export class S3Source implements Source {
   /** Lists one key: the bucket exists, the endpoint answers, the credentials are accepted. */
   async validate(): Promise<void> {
     try {
-      await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix || undefined, MaxKeys: 1 }));
+      await this.client.send(new (sdk().ListObjectsV2Command)({ Bucket: this.bucket, Prefix: this.prefix || undefined, MaxKeys: 1 }));
     } catch (err) {
       throw this.listingError(err, true);
     }
@@ -102,7 +111,7 @@ export class S3Source implements Source {
       let res;
       try {
         res = await this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix || undefined, StartAfter: startAfter, MaxKeys: Math.min(1000, limit + 1) }),
+          new (sdk().ListObjectsV2Command)({ Bucket: this.bucket, Prefix: this.prefix || undefined, StartAfter: startAfter, MaxKeys: Math.min(1000, limit + 1) }),
         );
       } catch (err) {
         throw this.listingError(err, cursor === null);
@@ -128,7 +137,7 @@ export class S3Source implements Source {
   async read(item: SourceItem, maxBytes: number): Promise<Uint8Array> {
     let res;
     try {
-      res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: item.id }));
+      res = await this.client.send(new (sdk().GetObjectCommand)({ Bucket: this.bucket, Key: item.id }));
     } catch (err) {
       throw this.readError(item.id, err);
     }
@@ -159,7 +168,7 @@ export class S3Source implements Source {
     if (name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed' || status === 301) {
       return new ConfigError(`${what}: the bucket is in another region than ${this.region}; set AWS_REGION or source.region`);
     }
-    if (err instanceof S3ServiceException && status !== undefined && status >= 400 && status < 500) {
+    if (err instanceof sdk().S3ServiceException && status !== undefined && status >= 400 && status < 500) {
       return new ConfigError(`${what}: listing refused (${name} ${status}): ${err.message}`);
     }
     const code = (err as { code?: string }).code ?? name;
@@ -175,7 +184,7 @@ export class S3Source implements Source {
     if (name === 'NoSuchKey' || status === 404) return new DocumentError('DocumentVanished', `${key}: was listed but no longer exists`);
     if (name === 'AccessDenied' || status === 403) return new DocumentError('UnreadableDocument', `${key}: access denied`);
     if (name === 'InvalidObjectState') return new DocumentError('UnreadableDocument', `${key}: is archived (restore it first)`);
-    if (err instanceof S3ServiceException && status !== undefined && status >= 400 && status < 500) {
+    if (err instanceof sdk().S3ServiceException && status !== undefined && status >= 400 && status < 500) {
       return new DocumentError('UnreadableDocument', `${key}: cannot be read (${name} ${status})`);
     }
     return new Error(`${this.describe()}: reading ${key} failed (${name || status}): ${(err as Error).message}`);

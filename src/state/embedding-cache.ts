@@ -1,7 +1,8 @@
 import type { Pool } from 'pg';
 import { STATE_SCHEMA as S } from './schema';
 import type { BatchKey } from './staging';
-import { toVectorLiteral, parseVectorLiteral } from '../sinks/vector-literal';
+import { parseVectorLiteral } from '../sinks/vector-literal';
+import { encodeVectorArray, vectorTypeOid } from '../pg/binary-copy';
 import type { PointsQuery } from '../sinks/types';
 
 /**
@@ -22,13 +23,15 @@ export class EmbeddingCache {
     return new Set(r.rows.map((row) => row.text_hash));
   }
 
+  /** Vectors travel as one binary `vector[]` parameter (float4s), not as text the server parses. */
   async putEmbeddings(model: string, dimensions: number, hashes: string[], vectors: number[][]): Promise<void> {
     if (hashes.length === 0) return;
+    const vectorArray = encodeVectorArray(await vectorTypeOid(this.pool), vectors);
     await this.pool.query(
       `INSERT INTO ${S}.embedding_cache (model, dimensions, text_hash, embedding)
-       SELECT $1, $2, h, v::vector FROM unnest($3::text[], $4::text[]) AS x(h, v)
+       SELECT $1, $2, h, v FROM unnest($3::text[], $4::vector[]) AS x(h, v)
        ON CONFLICT DO NOTHING`,
-      [model, dimensions, hashes, vectors.map(toVectorLiteral)],
+      [model, dimensions, hashes, vectorArray],
     );
   }
 

@@ -72,8 +72,8 @@ export interface EmbeddingServer {
   stats: EmbeddingServerStats;
   reset(): void;
   setOutage(mode: 'off' | '503' | 'reset'): void;
-  /** Changes the added latency per request from now on (benchmarks compare several). */
-  setLatency(ms: number): void;
+  /** Changes the added latency per request (and per input) from now on (benchmarks compare several). */
+  setLatency(ms: number, perInputMs?: number): void;
   failNext(n: number, answer: Exclude<FaultAnswer, undefined>): void;
   close(): Promise<void>;
 }
@@ -207,8 +207,9 @@ export async function startEmbeddingServer(options: EmbeddingServerOptions): Pro
     setOutage: (mode) => {
       outage = mode;
     },
-    setLatency: (ms) => {
+    setLatency: (ms, perInputMs) => {
       o.latencyMs = ms;
+      if (perInputMs !== undefined) o.perInputLatencyMs = perInputMs;
     },
     failNext: (n, answer) => {
       for (let i = 0; i < n; i++) queued.push(answer);

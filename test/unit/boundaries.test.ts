@@ -62,9 +62,9 @@ const RULES: Record<string, (all: Import[]) => Import[]> = {
       .filter(under('workflows'))
       .filter((i) => !(i.typeOnly || ['@temporalio/workflow', '@temporalio/common'].includes(i.target) || isIn(i.target, 'workflows', 'contracts', 'naming'))),
   'contracts import nothing but other contracts': (all) => all.filter(under('contracts')).filter((i) => !isIn(i.target, 'contracts')),
-  'sinks, embedders, sources, text and state know nothing of Temporal, activities, workflows or the CLI': (all) =>
+  'sinks, embedders, sources, text, state and search know nothing of Temporal, activities, workflows or the CLI': (all) =>
     all
-      .filter((i) => ['sinks', 'embedders', 'sources', 'text', 'state'].some((p) => under(p)(i)))
+      .filter((i) => ['sinks', 'embedders', 'sources', 'text', 'state', 'search'].some((p) => under(p)(i)))
       .filter((i) => i.target.startsWith('@temporalio/') || isIn(i.target, 'activities', 'workflows', 'cli', 'stack', 'worker', 'deps')),
   'sinks and embedders know nothing of each other': (all) => [
     ...all.filter(under('sinks')).filter((i) => isIn(i.target, 'embedders')),
@@ -74,7 +74,7 @@ const RULES: Record<string, (all: Import[]) => Import[]> = {
 
 describe('import boundaries (docs/ARCHITECTURE.md)', () => {
   it('reads the imports of every part', () => {
-    for (const dir of ['workflows', 'activities', 'contracts', 'sinks', 'embedders', 'sources', 'text', 'state']) {
+    for (const dir of ['workflows', 'activities', 'contracts', 'sinks', 'embedders', 'sources', 'text', 'state', 'search']) {
       assert.ok(ALL.some(under(dir)), `no imports found under src/${dir}`);
     }
     const replay = ALL.filter((i) => i.file === 'workflows/replay.ts');

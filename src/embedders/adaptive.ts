@@ -1,0 +1,137 @@
+/**
+ * Embedding concurrency that adapts to the provider, as an Embedder decorator (knows nothing of
+ * Temporal). A batch is sent as several concurrent sub-requests when there is room, and how many
+ * requests this process keeps in flight is an AIMD limit: it grows while requests succeed and
+ * their latency holds (doubling per round trip at first, then +1 per round trip), and halves on
+ * a 429 or a 5xx/timeout. Against a slow provider (~200 ms + a few ms per input) a batch of 64
+ * split in four comes back in about half the time, and more batches are in flight at once.
+ *
+ * Failures are not retried here (Temporal's retry policy is the one retry layer): a sub-request's
+ * error fails the whole call, exactly as the undivided request would have.
+ */
+import { ProviderError } from '../errors';
+import type { Embedder, EmbeddingResult } from './types';
+
+export interface AdaptiveOptions {
+  /** In-flight requests at start, and the floor and ceiling of the limit. */
+  initial: number;
+  min: number;
+  max: number;
+  /** Never split a batch into sub-requests of fewer inputs than this. */
+  minPartSize: number;
+  /** Latency above this multiple of the best seen (for requests of that size) stops growth. */
+  latencyTolerance: number;
+}
+
+export const ADAPTIVE_DEFAULTS: AdaptiveOptions = { initial: 4, min: 1, max: 32, minPartSize: 16, latencyTolerance: 2 };
+
+/** Additive-increase / multiplicative-decrease limit on concurrent requests, with slow start. */
+export class AimdLimiter {
+  private current: number;
+  private inFlight = 0;
+  /** Waiters woken but not yet running. */
+  private reserved = 0;
+  private slowStart = true;
+  private readonly waiting: Array<() => void> = [];
+  /** Best latency seen per request size (log2 of the input count). */
+  private readonly best = new Map<number, number>();
+
+  constructor(private readonly o: AdaptiveOptions) {
+    this.current = o.initial;
+  }
+
+  get limit(): number {
+    return Math.floor(this.current);
+  }
+
+  async run<T>(inputs: number, fn: () => Promise<T>): Promise<T> {
+    if (this.waiting.length > 0 || this.inFlight + this.reserved >= this.limit) {
+      await new Promise<void>((r) => this.waiting.push(r));
+      this.reserved--;
+    }
+    this.inFlight++;
+    const t0 = performance.now();
+    try {
+      const out = await fn();
+      this.onSuccess(inputs, performance.now() - t0);
+      return out;
+    } catch (err) {
+      if (err instanceof ProviderError && (err.type === 'RateLimited' || err.type === 'ProviderUnavailable')) this.onCongestion();
+      throw err;
+    } finally {
+      this.inFlight--;
+      this.wake();
+    }
+  }
+
+  private onSuccess(inputs: number, ms: number): void {
+    const size = Math.ceil(Math.log2(Math.max(1, inputs)));
+    const best = Math.min(this.best.get(size) ?? ms, ms);
+    this.best.set(size, best);
+    if (ms > this.o.latencyTolerance * best) {
+      this.slowStart = false; // the provider is slowing down: hold
+      return;
+    }
+    this.current = Math.min(this.o.max, this.current + (this.slowStart ? 1 : 1 / this.current));
+  }
+
+  private onCongestion(): void {
+    this.slowStart = false;
+    this.current = Math.max(this.o.min, this.current / 2);
+  }
+
+  private wake(): void {
+    while (this.waiting.length > 0 && this.inFlight + this.reserved < this.limit) {
+      this.reserved++;
+      this.waiting.shift()!();
+    }
+  }
+}
+
+export class AdaptiveEmbedder implements Embedder {
+  readonly limiter: AimdLimiter;
+  private activeCalls = 0;
+
+  constructor(
+    private readonly inner: Embedder,
+    private readonly o: AdaptiveOptions = ADAPTIVE_DEFAULTS,
+  ) {
+    this.limiter = new AimdLimiter(o);
+  }
+
+  get model() {
+    return this.inner.model;
+  }
+  get dimensions() {
+    return this.inner.dimensions;
+  }
+  get semantic() {
+    return this.inner.semantic;
+  }
+  get maxInputTokens() {
+    return this.inner.maxInputTokens;
+  }
+  get tokenizer() {
+    return this.inner.tokenizer;
+  }
+
+  async embed(texts: string[]): Promise<EmbeddingResult> {
+    this.activeCalls++;
+    try {
+      // Split only as far as the limit leaves room for every call now in progress.
+      const room = Math.max(1, Math.floor(this.limiter.limit / this.activeCalls));
+      const parts = Math.max(1, Math.min(room, Math.floor(texts.length / this.o.minPartSize)));
+      const size = Math.ceil(texts.length / parts);
+      const slices: string[][] = [];
+      for (let i = 0; i < texts.length; i += size) slices.push(texts.slice(i, i + size));
+      const results = await Promise.all(slices.map((s) => this.limiter.run(s.length, () => this.inner.embed(s))));
+      return { vectors: results.flatMap((r) => r.vectors), tokens: results.reduce((n, r) => n + r.tokens, 0) };
+    } finally {
+      this.activeCalls--;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
