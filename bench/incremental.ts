@@ -20,10 +20,10 @@ export async function incremental(smoke: boolean): Promise<void> {
     stack.emb.reset();
     const again = await timedIngest(stack, `bench-incr-2-${Date.now()}`, input);
     const unchangedCalls = stack.emb.stats.requests;
-    const before = textHashes(expectedRows(collection, dir, chunking));
+    const before = textHashes(await expectedRows(collection, dir, chunking));
     const changed = ids.filter((_, i) => i % 100 === 50).slice(0, Math.max(1, Math.floor(files / 100)));
     for (const id of changed) appendFileSync(path.join(dir, id), `\n\nAn added paragraph about ${id} for the incremental benchmark.\n`);
-    const newTexts = [...textHashes(expectedRows(collection, dir, chunking))].filter((h) => !before.has(h)).length;
+    const newTexts = [...textHashes(await expectedRows(collection, dir, chunking))].filter((h) => !before.has(h)).length;
     stack.emb.reset();
     const delta = await timedIngest(stack, `bench-incr-3-${Date.now()}`, input);
     report(

@@ -6,17 +6,19 @@
  *   scale        history bytes/chunk, events per run, RSS at growing chunk counts
  *   incremental  unchanged re-index ÷ first run; embedding calls after a 1% change
  *   peer         LangChain.js index() beside vector-ingest on the same corpus (installs LangChain in bench/peer)
+ *   local        the local embedder: texts/s per core beside a bare transformers.js loop, RSS with the model
  *   all          every one of them
  * --smoke runs each at a small size (CI keeps them from rotting); results go to bench/results/.
  */
 import { incremental } from './incremental';
+import { local } from './local';
 import { peer } from './peer';
 import { ratelimit } from './ratelimit';
 import { scale } from './scale';
 import { sink } from './sink';
 import { tax } from './tax';
 
-const BENCHES: Record<string, (smoke: boolean) => Promise<void>> = { tax, sink, ratelimit, scale, incremental, peer };
+const BENCHES: Record<string, (smoke: boolean) => Promise<void>> = { tax, sink, ratelimit, scale, incremental, peer, local };
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

@@ -77,7 +77,12 @@ export async function buildDeps(
     searchAttributes: temporal.searchAttributes,
     pool,
     sources,
-    limits: { maxDocumentBytes: config.maxDocumentBytes },
+    limits: {
+      maxDocumentBytes: config.maxDocumentBytes,
+      maxPdfPages: config.maxPdfPages,
+      maxUnzippedBytes: config.maxUnzippedBytes,
+      maxCodeLineBytes: config.maxCodeLineBytes,
+    },
     close: async () => {
       if (closed) return;
       closed = true;

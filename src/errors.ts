@@ -12,7 +12,21 @@ export type DocumentErrorType =
   | 'DocumentTooLarge'
   | 'UnreadableDocument'
   | 'DocumentVanished'
-  | 'UnsupportedDocument';
+  | 'UnsupportedDocument'
+  /** A file whose bytes are not the format its extension claims (a .pdf that is not a PDF). */
+  | 'FormatMismatch'
+  /** A PDF with no text layer (scanned pages): OCR it first. */
+  | 'NoTextLayer'
+  /** A password-protected document. */
+  | 'EncryptedDocument'
+  /** A document its format's parser cannot make sense of. */
+  | 'CorruptDocument'
+  /** A PDF over VECTOR_INGEST_MAX_PDF_PAGES. */
+  | 'TooManyPages'
+  /** A zip container (DOCX) that would inflate past VECTOR_INGEST_MAX_UNZIPPED_BYTES. */
+  | 'ZipBomb'
+  /** A source file with a line over VECTOR_INGEST_MAX_CODE_LINE_BYTES (minified or generated). */
+  | 'LineTooLong';
 
 /** A problem with one document: it is recorded against that document and the run goes on. */
 export class DocumentError extends Error {

@@ -4,6 +4,7 @@ set -euo pipefail
 here=$(dirname "$0")
 bash "$here/ensure-postgres.sh"
 bash "$here/install-pgvector.sh"
+bash "$here/install-format-tools.sh"
 bash "$here/install-model.sh"
 bash "$here/install-qdrant-openapi.sh"
 bash "$here/install-temporal.sh"

@@ -4,6 +4,7 @@ import type { Embedder } from '../embedders/types';
 import type { FailureReporter } from '../failure-reporter';
 import type { SourceContext } from '../sources/types';
 import type { VectorStore } from '../sinks/types';
+import type { FormatLimits } from '../text/formats/types';
 
 export type SinkKind = VectorStore['kind'];
 import type { StateStore } from '../state/store';
@@ -26,7 +27,8 @@ export interface ActivityDeps {
   searchAttributes: boolean;
   /** The worker's data dir, environment and shared source clients, for opening sources. */
   sources: SourceContext;
-  limits: {
+  /** Per-document limits: the read's size, and each format's own (src/text/formats/types.ts). */
+  limits: FormatLimits & {
     /** Documents larger than this are refused (DocumentTooLarge) instead of read. */
     maxDocumentBytes: number;
   };

@@ -1,5 +1,6 @@
 import { ProviderError } from '../errors';
 import type { BatchKey, ChunkFailure, StagedChunk } from '../state/store';
+import { embeddingText } from '../text/sections';
 import { attemptTimeoutMs, heartbeat } from './context';
 import { DEFAULT_RETRY, isTransient, withRetries } from './embed-retry';
 import type { ActivityDeps } from './deps';
@@ -45,7 +46,7 @@ export async function embedBatch(deps: ActivityDeps, key: BatchKey, retry = DEFA
     else byHash.set(r.textHash, [r]);
   }
   const cached = await store.cache.cachedHashes(embedder.model, embedder.dimensions, [...byHash.keys()]);
-  const misses = [...byHash.entries()].filter(([h]) => !cached.has(h)).map(([h, list]) => ({ hash: h, text: list[0]!.content }));
+  const misses = [...byHash.entries()].filter(([h]) => !cached.has(h)).map(([h, list]) => ({ hash: h, text: embeddingText(list[0]!.embedPrefix, list[0]!.content) }));
 
   const budget = { ...retry, deadline: Date.now() + attemptTimeoutMs(300_000) * 0.8 };
   let tokens = 0;

@@ -4,8 +4,8 @@ import type { Source, SourceItem } from '../sources';
 import type { DocumentPlan, KnownDocument, RefreshedFingerprint, StagedChunk } from '../state/store';
 import { metrics } from '../metrics/registry';
 import { assignBatches } from '../text/batcher';
-import { chunkText } from '../text/chunker';
-import { decodeUtf8, extractText } from '../text/extract';
+import { chunkDocument, EXTRACTION_VERSION } from '../text/document';
+import { embeddingText } from '../text/sections';
 import type { BatchingOptions, ChunkingOptions } from '../contracts/ingest';
 import { fitChunking } from './chunk-limit';
 import { heartbeat } from './context';
@@ -60,10 +60,10 @@ export async function planDocuments(
   // Chunks fit the embedder: sizes lowered to its input limit, counted by its own tokenizer.
   const chunking = fitChunking(args.chunking, deps.embedder, deps.log);
   const tokenizer = deps.embedder.tokenizer;
-  // The hash covers the chunking parameters too: changing them re-chunks every document. (A
-  // tokenizer other than cl100k_base is named in it; cl100k_base hashes stay as they were.)
+  // The hash covers the chunking parameters and the extraction rules too: changing them re-chunks
+  // every document. (A tokenizer other than cl100k_base is named in it.)
   const tk = tokenizer.name === 'cl100k_base' ? '' : `t${tokenizer.name}`;
-  const params = `c${chunking.chunkTokens}o${chunking.overlapTokens}${tk}:`;
+  const params = `c${chunking.chunkTokens}o${chunking.overlapTokens}${tk}x${EXTRACTION_VERSION}:`;
   const planned: DocumentPlan[] = [];
   const failed: DocumentFailure[] = [];
   const chunks: StagedChunk[] = [];
@@ -92,13 +92,19 @@ export async function planDocuments(
     reads[n] = p;
   };
   for (let n = 0; n < READ_AHEAD; n++) startRead(n);
+  let currentId = '';
+  // Long extractions (a PDF's pages) call this too, so a big document does not look like a dead worker.
+  const beat = () => {
+    if (Date.now() - lastBeat > 5_000) {
+      heartbeat({ documentId: currentId });
+      lastBeat = Date.now();
+    }
+  };
   for (const [n, i] of toRead.entries()) {
     const item = args.items[i]!;
     const fingerprint = fingerprints[i]!;
-    if (Date.now() - lastBeat > 5_000) {
-      heartbeat({ documentId: item.id });
-      lastBeat = Date.now();
-    }
+    currentId = item.id;
+    beat();
     const read = reads[n]!;
     reads[n] = undefined;
     startRead(n + READ_AHEAD);
@@ -110,18 +116,27 @@ export async function planDocuments(
         if (fingerprint !== null) refreshed.push({ documentId: item.id, hash, fingerprint });
         continue;
       }
-      if (bytes.length === 0) throw new DocumentError('EmptyDocument', `${item.id}: is empty`);
-      const text = extractText(item.id, decodeUtf8(item.id, bytes), item.format);
-      if (text.length === 0) throw new DocumentError('EmptyDocument', `${item.id}: has no text to index`);
-      const docChunks = chunkText(text, chunking, tokenizer);
+      const docChunks = await chunkDocument({
+        documentId: item.id,
+        bytes,
+        format: item.format,
+        modifiedAt: item.modifiedAt,
+        chunking,
+        tokenizer,
+        limits: deps.limits,
+        progress: beat,
+      });
       planned.push({ documentId: item.id, hash, chunkCount: docChunks.length, fingerprint });
       for (const c of docChunks) {
         chunks.push({
           documentId: item.id,
           chunkIndex: c.index,
           pointId: pointId(args.collection, item.id, c.index),
-          textHash: sha256(c.text),
-          content: c.text,
+          // The embedding cache keys on what is embedded: the heading path and the text.
+          textHash: sha256(embeddingText(c.embedPrefix, c.content)),
+          content: c.content,
+          embedPrefix: c.embedPrefix,
+          metadata: c.metadata as unknown as Record<string, unknown>,
           tokens: c.tokens,
           batchNo: 0,
         });

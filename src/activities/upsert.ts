@@ -36,7 +36,7 @@ export async function upsertBatch(deps: ActivityDeps, key: BatchKey): Promise<Up
       chunkIndex: r.chunkIndex,
       content: r.content,
       contentHash: r.textHash,
-      metadata: { document_id: r.documentId, chunk_index: r.chunkIndex, tokens: r.tokens },
+      metadata: { ...r.metadata, document_id: r.documentId, chunk_index: r.chunkIndex, tokens: r.tokens },
       vector: vectors.get(r.textHash)!,
     })),
   );

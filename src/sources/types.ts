@@ -12,6 +12,10 @@ export interface SourceItem {
    * planning skips it without reading it. Absent: the document is read and its bytes hashed.
    */
   fingerprint?: string;
+  /** Size in bytes, when the listing knows it (chunk metadata `byte_size` uses the bytes read). */
+  size?: number;
+  /** Last modification time, ISO 8601, when the source knows it (chunk metadata `modified_at`). */
+  modifiedAt?: string;
 }
 
 export interface SourcePage {

@@ -52,7 +52,8 @@ export class EmbeddingCache {
   pointsQuery(k: BatchKey, model: string, dimensions: number): PointsQuery {
     return {
       sql: `SELECT s.point_id, s.document_id, s.chunk_index, s.content, s.text_hash,
-              jsonb_build_object('document_id', s.document_id, 'chunk_index', s.chunk_index, 'tokens', s.tokens),
+              COALESCE(s.metadata, '{}'::jsonb)
+                || jsonb_build_object('document_id', s.document_id, 'chunk_index', s.chunk_index, 'tokens', s.tokens),
               e.embedding
             FROM ${S}.staged_chunks s
             JOIN ${S}.embedding_cache e ON e.model = $5 AND e.dimensions = $6 AND e.text_hash = s.text_hash

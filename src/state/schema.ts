@@ -6,7 +6,7 @@
 export const STATE_SCHEMA = 'vector_ingest';
 
 /** Bump with every change below; migrations are additive and idempotent. */
-export const STATE_VERSION = 3;
+export const STATE_VERSION = 4;
 
 export const MIGRATION = `
 CREATE EXTENSION IF NOT EXISTS vector;
@@ -80,6 +80,12 @@ ALTER TABLE ${STATE_SCHEMA}.collections ADD COLUMN IF NOT EXISTS ingest_config j
 -- fingerprint equals the recorded one is skipped without being read.
 ALTER TABLE ${STATE_SCHEMA}.documents ADD COLUMN IF NOT EXISTS fingerprint text;
 ALTER TABLE ${STATE_SCHEMA}.documents ADD COLUMN IF NOT EXISTS pending_fingerprint text;
+
+-- v4: what a chunk carries besides its text (path, format, title, heading path, page, language,
+-- size, mtime), and what is embedded ahead of its text (the heading path). text_hash is the hash
+-- of what is embedded (prefix + text), so the embedding cache keys on exactly that.
+ALTER TABLE ${STATE_SCHEMA}.staged_chunks ADD COLUMN IF NOT EXISTS embed_prefix text;
+ALTER TABLE ${STATE_SCHEMA}.staged_chunks ADD COLUMN IF NOT EXISTS metadata jsonb;
 
 CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.meta (
   key   text PRIMARY KEY,

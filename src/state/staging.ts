@@ -13,8 +13,14 @@ export interface StagedChunk {
   documentId: string;
   chunkIndex: number;
   pointId: string;
+  /** sha256 of what is embedded: embeddingText(embedPrefix, content) (src/text/sections.ts). */
   textHash: string;
+  /** The document's own text: what the sink stores. */
   content: string;
+  /** Embedded ahead of the content (the heading path); empty or absent for none. */
+  embedPrefix?: string | null;
+  /** Chunk metadata for the sink (src/text/document.ts ChunkMetadata). */
+  metadata?: Record<string, unknown> | null;
   tokens: number;
   batchNo: number;
 }
@@ -126,8 +132,10 @@ export class StagingTable {
         const part = args.chunks.slice(i, i + CHUNK_ROWS);
         await c.query(
           `INSERT INTO ${S}.staged_chunks
-             (collection, run_key, page_no, batch_no, document_id, chunk_index, point_id, text_hash, content, tokens)
-           SELECT $1, $2, $3, * FROM unnest($4::int[], $5::text[], $6::int[], $7::uuid[], $8::text[], $9::text[], $10::int[])`,
+             (collection, run_key, page_no, batch_no, document_id, chunk_index, point_id, text_hash, content, tokens,
+              embed_prefix, metadata)
+           SELECT $1, $2, $3, * FROM unnest($4::int[], $5::text[], $6::int[], $7::uuid[], $8::text[], $9::text[], $10::int[],
+             $11::text[], $12::jsonb[])`,
           [
             collection,
             runKey,
@@ -139,6 +147,8 @@ export class StagingTable {
             part.map((x) => x.textHash),
             part.map((x) => x.content),
             part.map((x) => x.tokens),
+            part.map((x) => x.embedPrefix || null),
+            part.map((x) => (x.metadata ? JSON.stringify(x.metadata) : null)),
           ],
         );
       }
@@ -148,7 +158,8 @@ export class StagingTable {
   /** Chunks of a batch still waiting to land (status 0), in a stable order. */
   async batchChunks(k: BatchKey): Promise<StagedChunk[]> {
     const r = await this.pool.query(
-      `SELECT document_id, chunk_index, point_id, text_hash, content, tokens, batch_no FROM ${S}.staged_chunks
+      `SELECT document_id, chunk_index, point_id, text_hash, content, tokens, batch_no, embed_prefix, metadata
+       FROM ${S}.staged_chunks
        WHERE collection = $1 AND run_key = $2 AND page_no = $3 AND batch_no = $4 AND status = 0
        ORDER BY document_id, chunk_index`,
       [k.collection, k.runKey, k.pageNo, k.batchNo],
@@ -161,6 +172,8 @@ export class StagingTable {
       content: row.content,
       tokens: row.tokens,
       batchNo: row.batch_no,
+      embedPrefix: row.embed_prefix,
+      metadata: row.metadata,
     }));
   }
 

@@ -74,7 +74,7 @@ describe('one active run per collection', () => {
     const winner = ids[outcomes.findIndex((o) => o.status === 'fulfilled')]!;
     assert.match(innermostMessage(refused[0]!.reason), new RegExp(`workflow ${winner}`), 'the message names the holder');
 
-    const expected = expectedRows(collection, dir, DEFAULT_CHUNKING);
+    const expected = await expectedRows(collection, dir, DEFAULT_CHUNKING);
     assert.deepEqual(await sinkRows(collection), expected, 'the sink holds exactly the source chunks');
     assert.equal(done[0]!.value.counters.documentsDeleted, 0);
     const lease = await worker.deps.store.leases.get(collection);
@@ -106,7 +106,7 @@ describe('one active run per collection', () => {
       const third = tc.client.workflow.getHandle(`${collection}-third`);
       const result = (await third.result()) as IngestResult;
       assert.equal(result.counters.documentsListed, 20);
-      assert.deepEqual(await sinkRows(collection), expectedRows(collection, dir, DEFAULT_CHUNKING));
+      assert.deepEqual(await sinkRows(collection), await expectedRows(collection, dir, DEFAULT_CHUNKING));
       const lease = await worker.deps.store.leases.get(collection);
       assert.equal(lease?.runKey, result.runKey, 'the third run took the lease over');
 

@@ -33,7 +33,7 @@ describe('incremental re-index (Qdrant, through the OpenAPI-checking stand-in)',
   };
   const qdrantRows = (): ExpectedRow[] =>
     [...(qdrant.collections.get(collection)?.points.values() ?? [])]
-      .map((p) => ({ id: String(p.id), document_id: p.payload.document_id as string, chunk_index: p.payload.chunk_index as number, content: p.payload.content as string }))
+      .map((p) => ({ id: String(p.id), document_id: p.payload.document_id as string, chunk_index: p.payload.chunk_index as number, content: p.payload.content as string, content_hash: p.payload.content_hash as string }))
       .sort((a, b) => (a.id < b.id ? -1 : 1));
 
   before(async () => {
@@ -53,7 +53,7 @@ describe('incremental re-index (Qdrant, through the OpenAPI-checking stand-in)',
 
   it('first run: Qdrant holds exactly the expected points, with a document_id index', async () => {
     const r = await ingest();
-    const expected = expectedRows(collection, dir, CHUNKING);
+    const expected = await expectedRows(collection, dir, CHUNKING);
     assert.equal(r.counters.chunksUpserted, expected.length);
     assert.deepEqual(qdrantRows(), expected);
     const col = qdrant.collections.get(collection)!;
@@ -63,7 +63,7 @@ describe('incremental re-index (Qdrant, through the OpenAPI-checking stand-in)',
   });
 
   it('after add, change, shrink and delete: exact points, only new texts embedded', async () => {
-    const seen = textHashes(expectedRows(collection, dir, CHUNKING));
+    const seen = textHashes(await expectedRows(collection, dir, CHUNKING));
     const text = readFileSync(path.join(dir, files[0]!), 'utf8');
     writeFileSync(path.join(dir, files[0]!), text.replace('Section 4', 'Section four, rewritten'));
     const s = readFileSync(path.join(dir, files[3]!), 'utf8');
@@ -72,7 +72,7 @@ describe('incremental re-index (Qdrant, through the OpenAPI-checking stand-in)',
     writeFileSync(path.join(dir, 'added.md'), '# Added\n\nNew in the second run.\n');
     emb.reset();
     const r = await ingest();
-    const expected = expectedRows(collection, dir, CHUNKING);
+    const expected = await expectedRows(collection, dir, CHUNKING);
     assert.equal(r.counters.documentsDeleted, 1);
     assert.deepEqual(qdrantRows(), expected);
     assert.equal(emb.stats.inputs, [...textHashes(expected)].filter((h) => !seen.has(h)).length);

@@ -51,14 +51,14 @@ describe('incremental re-index (pgvector)', () => {
 
   it('first run: the sink holds exactly the expected chunks', async () => {
     const r = await ingest();
-    const expected = expectedRows(collection, dir, CHUNKING);
+    const expected = await expectedRows(collection, dir, CHUNKING);
     assert.equal(r.counters.chunksUpserted, expected.length);
     assert.deepEqual(await sinkRows(collection), expected);
     assert.equal(emb.stats.inputs, textHashes(expected).size);
   });
 
   it('after add, change, shrink and delete: exact contents, and only new texts embedded', async () => {
-    const before = expectedRows(collection, dir, CHUNKING);
+    const before = await expectedRows(collection, dir, CHUNKING);
     const seen = textHashes(before);
     const [changed, shrunk, deleted] = [files[0]!, files[3]!, files[7]!]; // files[0] is a large document
     // change one paragraph in the middle of a large document
@@ -73,7 +73,7 @@ describe('incremental re-index (pgvector)', () => {
 
     emb.reset();
     const r = await ingest();
-    const expected = expectedRows(collection, dir, CHUNKING);
+    const expected = await expectedRows(collection, dir, CHUNKING);
     const newTexts = [...textHashes(expected)].filter((h) => !seen.has(h));
     assert.equal(r.counters.documentsChanged, 3, 'changed + shrunk + added');
     assert.equal(r.counters.documentsUnchanged, files.length - 3);
@@ -114,7 +114,7 @@ describe('incremental re-index (pgvector)', () => {
       assert.equal(result.counters.documentsChanged, 1);
       assert.equal(result.counters.documentsUnchanged, files.length - 1);
     }
-    assert.deepEqual(await sinkRows(collection), expectedRows(collection, dir, CHUNKING));
+    assert.deepEqual(await sinkRows(collection), await expectedRows(collection, dir, CHUNKING));
     await exec(cli, ['schedule', 'delete', ...base, '--schedule-id', sid]);
   });
 
@@ -156,6 +156,6 @@ describe('incremental re-index (pgvector)', () => {
     assert.equal(r.counters.documentsChanged, files.length);
     const dims = await withPg(async (c) => (await c.query(`SELECT DISTINCT vector_dims(embedding) AS d FROM public.${collection}`)).rows);
     assert.deepEqual(dims, [{ d: 8 }]);
-    assert.deepEqual(await sinkRows(collection), expectedRows(collection, dir, CHUNKING));
+    assert.deepEqual(await sinkRows(collection), await expectedRows(collection, dir, CHUNKING));
   });
 });

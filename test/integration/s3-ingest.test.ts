@@ -79,7 +79,7 @@ describe('s3 source: incremental ingest through a real worker (moto)', () => {
 
   it('first run: the sink holds exactly the bucket’s documents', async () => {
     const r = await ingest();
-    const expected = expectedRows(collection, dir, CHUNKING);
+    const expected = await expectedRows(collection, dir, CHUNKING);
     assert.equal(r.counters.documentsListed, files.length);
     assert.equal(r.counters.documentsFailed, 0);
     assert.deepEqual(await sinkRows(collection), expected);
@@ -100,7 +100,7 @@ describe('s3 source: incremental ingest through a real worker (moto)', () => {
   });
 
   it('change, add and delete objects: exact contents, only the changed objects read', async () => {
-    const seen = textHashes(expectedRows(collection, dir, CHUNKING));
+    const seen = textHashes(await expectedRows(collection, dir, CHUNKING));
     const [changed, deleted] = [files[2]!, files[5]!];
     writeFileSync(path.join(dir, changed), `${readFileSync(path.join(dir, changed), 'utf8')}\n\nA new closing paragraph about buckets and prefixes.\n`);
     rmSync(path.join(dir, deleted));
@@ -109,7 +109,7 @@ describe('s3 source: incremental ingest through a real worker (moto)', () => {
     emb.reset();
     const from = proxy.log.length;
     const r = await ingest();
-    const expected = expectedRows(collection, dir, CHUNKING);
+    const expected = await expectedRows(collection, dir, CHUNKING);
     assert.equal(r.counters.documentsChanged, 2, 'changed + added');
     assert.equal(r.counters.documentsDeleted, 1);
     assert.equal(objectReads(proxy.log.slice(from), BUCKET), 2);
@@ -124,7 +124,7 @@ describe('s3 source: incremental ingest through a real worker (moto)', () => {
     assert.equal(r.counters.documentsChanged, 0);
     const f = await tc.client.workflow.getHandle(replayWorkflowId(collection)).query(failuresQuery, { limit: 10 });
     assert.deepEqual(f.items.map((i) => [i.documentId, i.type]), [['zz/huge.txt', 'DocumentTooLarge']]);
-    assert.deepEqual(await sinkRows(collection), expectedRows(collection, dir, CHUNKING), 'the rest of the collection is untouched');
+    assert.deepEqual(await sinkRows(collection), await expectedRows(collection, dir, CHUNKING), 'the rest of the collection is untouched');
   });
 
   it('a bucket that does not exist fails the run with a ConfigError before anything is written', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { WorkflowFailedError } from '@temporalio/client';
 import { after, before, describe, it } from 'node:test';
-import { pointId } from '../../src/ids';
+import { pointId, sha256 } from '../../src/ids';
 import { chunkText } from '../../src/text/chunker';
 import { extractText } from '../../src/text/extract';
 import { TEST_DATABASE_URL, uniqueCollection, withPg } from '../support/env';
@@ -47,7 +47,7 @@ describe('postgres table source', () => {
     const out: ExpectedRow[] = [];
     for (const r of rows) {
       const text = extractText(r.id, [r.title, r.body].filter((x) => x).join('\n\n'), 'text');
-      for (const ch of chunkText(text, CHUNKING)) out.push({ id: pointId(coll, r.id, ch.index), document_id: r.id, chunk_index: ch.index, content: ch.text });
+      for (const ch of chunkText(text, CHUNKING)) out.push({ id: pointId(coll, r.id, ch.index), document_id: r.id, chunk_index: ch.index, content: ch.text, content_hash: sha256(ch.text) });
     }
     return out.sort((a, b) => (a.id < b.id ? -1 : 1));
   };

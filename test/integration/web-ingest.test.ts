@@ -25,7 +25,7 @@ const CHUNKING = { chunkTokens: 60, overlapTokens: 8 };
  * directory tests use: the pages are written to a directory under names with their format's
  * extension, and the rows are then re-keyed by URL.
  */
-function expectedFor(collection: string, site: TestSite, paths: string[]): ExpectedRow[] {
+async function expectedFor(collection: string, site: TestSite, paths: string[]): Promise<ExpectedRow[]> {
   const dir = tempDir('vi-web-expected-');
   const urlOf = new Map<string, string>();
   paths.forEach((p, i) => {
@@ -34,7 +34,7 @@ function expectedFor(collection: string, site: TestSite, paths: string[]): Expec
     writeFileSync(path.join(dir, name), page.body);
     urlOf.set(name, site.url + p);
   });
-  return expectedRows(collection, dir, CHUNKING)
+  return (await expectedRows(collection, dir, CHUNKING))
     .map((r) => {
       const id = urlOf.get(r.document_id)!;
       return { ...r, id: pointId(collection, id, r.chunk_index), document_id: id };
@@ -83,7 +83,7 @@ describe('web source: incremental ingest through a real worker', () => {
     const r = await ingest(sitemap());
     assert.equal(r.counters.documentsListed, 4);
     assert.equal(r.counters.documentsFailed, 0);
-    assert.deepEqual(await sinkRows(collection), expectedFor(collection, site, ['/docs/', '/docs/intro.html', '/docs/guide/setup.html', '/docs/notes.txt']));
+    assert.deepEqual(await sinkRows(collection), await expectedFor(collection, site, ['/docs/', '/docs/intro.html', '/docs/guide/setup.html', '/docs/notes.txt']));
   });
 
   it('sitemap, unchanged re-run: no page fetched, nothing embedded', async () => {
@@ -110,7 +110,7 @@ describe('web source: incremental ingest through a real worker', () => {
     assert.equal(r.counters.documentsDeleted, 2);
     assert.equal(r.counters.documentsFailed, 0);
     assert.equal(site.documentReads(from), 2, 'only the changed and the added page are fetched');
-    assert.deepEqual(await sinkRows(collection), expectedFor(collection, site, ['/docs/', '/docs/intro.html', '/docs/new.html']));
+    assert.deepEqual(await sinkRows(collection), await expectedFor(collection, site, ['/docs/', '/docs/intro.html', '/docs/new.html']));
   });
 
   it('crawl from a start page: first run, unchanged re-run answered by 304s, then a deleted and a linked new page', async () => {
@@ -132,7 +132,7 @@ describe('web source: incremental ingest through a real worker', () => {
     const r3 = await ingest(start(), crawled);
     assert.equal(r3.counters.documentsChanged, 2, 'the home page changed; new.html is linked now');
     assert.equal(r3.counters.documentsDeleted, 1, 'intro.html is no longer linked');
-    assert.deepEqual(await sinkRows(crawled), expectedFor(crawled, site, ['/docs/', '/docs/new.html']));
+    assert.deepEqual(await sinkRows(crawled), await expectedFor(crawled, site, ['/docs/', '/docs/new.html']));
   });
 
   it('a page that answers 500 fails alone, is listed in the replay workflow, and lands when replayed after a fix', async () => {
@@ -149,7 +149,7 @@ describe('web source: incremental ingest through a real worker', () => {
     const out = await replay.executeUpdate(replayUpdate, { args: [{ ids: [url] }] });
     assert.deepEqual(out.succeeded, [url]);
     const rows = (await sinkRows(collection)).filter((x) => x.document_id === url);
-    assert.deepEqual(rows, expectedFor(collection, site, ['/docs/broken']));
+    assert.deepEqual(rows, await expectedFor(collection, site, ['/docs/broken']));
     assert.ok(!rows.some((x) => x.content.includes('<')), 'indexed as HTML, not as text with tags');
     site.pages.delete('/docs/broken');
   });

@@ -41,7 +41,7 @@ export async function startIngest(client: Client, workflowId: string, input: Ing
  * (0 lost, 0 extra, 0 duplicate ids, content equal), and no staging rows are left behind.
  */
 export async function assertExactSink(collection: string, dir: string, result: IngestResult): Promise<void> {
-  const expected = expectedRows(collection, dir, DRILL_CHUNKING);
+  const expected = await expectedRows(collection, dir, DRILL_CHUNKING);
   const actual = await sinkRows(collection);
   const ids = new Set(actual.map((r) => r.id));
   assert.equal(ids.size, actual.length, 'duplicate ids in the sink');
