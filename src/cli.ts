@@ -10,6 +10,7 @@ import { failuresCommand, replayCommand } from './cli/failures';
 import { scheduleCommand } from './cli/schedule';
 import { searchCommand } from './cli/search';
 import { setupCommand } from './cli/setup';
+import { cacheCommand } from './cli/cache';
 import { workerCommand } from './cli/worker';
 import { watchCommand } from './cli/watch';
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   program.addCommand(scheduleCommand());
   program.addCommand(searchCommand());
   program.addCommand(setupCommand());
+  program.addCommand(cacheCommand());
   const override = (c: Command) => {
     c.exitOverride();
     c.commands.forEach(override);

@@ -5,6 +5,7 @@ import { whileHeartbeating } from './context';
 import { sinkOf, type ActivityDeps, type SinkKind } from './deps';
 import type { IngestInput } from '../contracts/ingest';
 import { activityInfo, heartbeat } from './context';
+import { CacheEviction } from '../state/cache-eviction';
 
 export interface PrepareInput {
   collection: string;
@@ -63,6 +64,11 @@ export async function prepareCollection(deps: ActivityDeps, input: PrepareInput)
   await sink.ensureCollection(name, embedder.dimensions);
   await store.collections.put({ name, sink: sink.kind, model: embedder.model, dimensions: embedder.dimensions, ingestConfig: input.ingestConfig });
   await store.staging.dropAbandoned(name, input.runKey);
+  if (changed && input.full) {
+    // The old model's vectors can never be read again unless another collection uses it.
+    const evicted = await new CacheEviction(store.pool).pruneUnusedModels();
+    deps.log.info({ collection: name, evicted }, 'evicted cached vectors of models no collection uses');
+  }
   return { model: embedder.model, dimensions: embedder.dimensions, semantic: embedder.semantic, sink: sink.kind, searchAttributes: deps.searchAttributes };
 }
 

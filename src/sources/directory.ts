@@ -100,7 +100,12 @@ export class DirectorySource implements Source {
         items.slice(i, i + STATS_AT_ONCE).map(async (item) => {
           try {
             const st = await fs.stat(path.join(this.root, ...item.id.split('/')), { bigint: true });
-            if (st.isFile()) item.fingerprint = `${st.size}:${st.mtimeNs}`;
+            if (st.isFile()) {
+              item.fingerprint = `${st.size}:${st.mtimeNs}`;
+              // for the chunks' metadata (byte_size, modified_at)
+              item.size = Number(st.size);
+              item.modifiedAt = new Date(Number(st.mtimeMs)).toISOString();
+            }
           } catch {
             // no fingerprint: read() reports what is wrong with the file
           }

@@ -87,6 +87,9 @@ export class WebSource implements Source {
       // A start page this worker crawled before is asked for conditionally: 304 means it is there.
       const res = await this.follow(url, this.perSecond, 50 * 1024 * 1024, this.isSitemap ? {} : conditionalHeaders(url));
       const what = this.isSitemap ? 'sitemap' : 'start page';
+      if (res.status === 401 || res.status === 403) {
+        throw new ListingError(`${what} ${url} answered ${res.status}: access refused (a web source sends no credentials; only public sites can be ingested)`, true);
+      }
       if ((res.status < 200 || res.status >= 300) && res.status !== 304) throw new ListingError(`${what} ${url} answered ${res.status}`, res.status < 500 && res.status !== 429);
       if (this.isSitemap) {
         try {

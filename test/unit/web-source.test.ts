@@ -185,6 +185,13 @@ describe('web source', () => {
     } finally {
       site.sitemapOverride = undefined;
     }
+    site.set('/members/', '', { status: 401 });
+    try {
+      await assert.rejects(new WebSource({ kind: 'web', url: `${site.url}/members/`, ...fast }).validate(), (e: unknown) => e instanceof ConfigError && /answered 401: access refused/.test(e.message));
+    } finally {
+      site.pages.delete('/members/');
+    }
+    await assert.rejects(new WebSource({ kind: 'web', url: `${site.url}/nope/sitemap.xml`, ...fast }).validate(), (e: unknown) => e instanceof ConfigError && /sitemap .* answered 404/.test(e.message));
     assert.throws(() => new WebSource({ kind: 'web', url: 'ftp://example.com/' }), ConfigError);
     assert.throws(() => new WebSource({ kind: 'web', url: 'http://user:pw@example.com/' }), /credentials/);
     assert.throws(() => new WebSource({ kind: 'web', url: `${site.url}/`, maxPages: -1 }), /maxPages/);
