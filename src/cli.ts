@@ -12,6 +12,7 @@ import { searchCommand } from './cli/search';
 import { setupCommand } from './cli/setup';
 import { cacheCommand } from './cli/cache';
 import { workerCommand } from './cli/worker';
+import { watchCommand } from './cli/watch';
 
 export function buildProgram(): Command {
   const program = new Command('vector-ingest')
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   program.addCommand(ingestCommand());
+  program.addCommand(watchCommand());
   program.addCommand(workerCommand());
   program.addCommand(devCommand());
   program.addCommand(statusCommand());

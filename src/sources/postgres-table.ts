@@ -145,7 +145,7 @@ export class PostgresTableSource implements Source {
       .filter((v) => v.length > 0)
       .join('\n\n');
     const bytes = Buffer.from(text, 'utf8');
-    if (bytes.length > maxBytes) throw new DocumentError('DocumentTooLarge', `${item.id}: is ${bytes.length} bytes; the limit is ${maxBytes} (--max-document-bytes)`);
+    if (bytes.length > maxBytes) throw new DocumentError('DocumentTooLarge', `${item.id}: is ${bytes.length} bytes; the limit is ${maxBytes} (VECTOR_INGEST_MAX_DOCUMENT_BYTES)`);
     return bytes;
   }
 

@@ -7,6 +7,10 @@ import { buildCorpus } from '../support/corpus';
 import { tempDir, uniqueCollection, withPg } from '../support/env';
 import { expectedRows, sinkRows } from '../support/expected';
 import { gitIn, SourceRig } from '../support/source-run';
+import { documentsRead } from '../support/reads';
+import { reindexCollection } from '../../src/workflows';
+import { openSource } from '../../src/sources';
+import { TASK_QUEUE } from '../../src/contracts/ingest';
 
 const CHUNKING = { chunkTokens: 120, overlapTokens: 16 };
 
@@ -100,6 +104,15 @@ describe('git source', () => {
     assert.equal(r.result.counters.documentsDeleted, 1, 'new/added.md is not in v1');
   });
 
+  it('a scheduled re-index (reindexCollection) repeats the saved git source: nothing read', async () => {
+    const reads0 = await documentsRead('git');
+    const h = await rig.tc.client.workflow.start(reindexCollection, { taskQueue: TASK_QUEUE, workflowId: `${collection}-reindex`, args: [{ collection }] });
+    const r = await h.result();
+    assert.equal(r.skipped, false);
+    assert.equal((await documentsRead('git')) - reads0, 0);
+    assert.equal(r.skipped === false && r.sourceVersion, await gitIn(work, 'rev-parse', 'v1^{commit}'), 'the saved source is the last ingest\'s (ref v1)');
+  });
+
   it('from `vector-ingest ingest git+file://…#main` (exit 0; the unchanged re-run reads nothing)', async () => {
     const address = `git+file://${work}#main`;
     const first = await rig.viaCli(address, viaCli, ['--chunk-tokens', '120', '--overlap-tokens', '16']);
@@ -138,9 +151,9 @@ describe('git source', () => {
     assert.match(out.stderr, /ref "no-such-branch" does not exist/);
   });
 
-  it('refuses a URL with a password in it (it would sit in history) before starting', async () => {
-    const out = await rig.cli(['ingest', 'git+https://user:secret@127.0.0.1:9/r.git#main', '--collection', uniqueCollection('it_gitpw')]);
-    assert.equal(out.code, 2);
-    assert.match(out.stderr, /carries a password/);
+  it('refuses a URL with a password in it (it would sit in history) when the source is opened, before any run', () => {
+    assert.throws(() => openSource({ kind: 'git', url: 'https://user:secret@127.0.0.1:9/r.git', ref: 'main' }), /carries a password/);
+    assert.throws(() => openSource({ kind: 'git', url: work, ref: '--upload-pack=touch /tmp/x' }), /not a valid branch, tag or commit name/);
+    assert.throws(() => openSource({ kind: 'git', url: 'relative/repo' }), /must be absolute/);
   });
 });
