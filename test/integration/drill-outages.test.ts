@@ -6,7 +6,7 @@ import { startEmbeddingServer, type EmbeddingServer } from '../../src/testing/em
 import { chaos } from '../../src/testing/fault-plan';
 import type { IngestResult } from '../../src/contracts/ingest';
 import { assertExactSink, drillCorpus, drillInput, startIngest } from '../support/drill';
-import { startTemporal, startTestWorker, tempDir, testClient, testConfig, uniqueCollection, withPg, type TestWorker } from '../support/env';
+import { startTemporal, startTestWorker, TEST_DATABASE_URL, tempDir, testClient, testConfig, uniqueCollection, withPg, type TestWorker } from '../support/env';
 import { startTcpProxy } from '../support/tcp-proxy';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -60,6 +60,14 @@ describe('drill: the Temporal server restarts mid-run (persisted database)', () 
   });
 });
 
+/** The test database's URL with its port swapped for the proxy's (same database, same user). */
+function viaProxy(url: string, port: number): string {
+  const u = new URL(url);
+  u.hostname = '127.0.0.1';
+  u.port = String(port);
+  return u.toString();
+}
+
 describe('drill: Postgres unreachable mid-run', () => {
   it('retries through the outage; the worker survives; nothing is lost', async () => {
     const server = await startTemporal();
@@ -73,7 +81,7 @@ describe('drill: Postgres unreachable mid-run', () => {
     const worker: TestWorker = await startTestWorker(
       server,
       testConfig({}, { OPENAI_BASE_URL: emb.url, EMBEDDING_MODEL: `drill-${collection}`, EMBEDDING_DIMENSIONS: '8' }),
-      `postgres://postgres@127.0.0.1:${proxy.port}/vector_ingest_test`,
+      viaProxy(TEST_DATABASE_URL, proxy.port),
     );
     cleanups.push(() => worker.stop());
     const tc = await testClient(server);
