@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { Command, Option } from 'commander';
 import { ConfigError } from '../errors';
 import { DirectorySource } from '../sources/directory';
@@ -12,6 +12,7 @@ import { DEFAULT_BATCHING, DEFAULT_CHUNKING, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAGE
 import { addGlobalOptions, configFrom, connectClient, EXIT, loggerFor, parseIntOption, uiLink, type GlobalOpts } from './common';
 import { formatSummary } from './progress';
 import { ProgressView } from './progress-bar';
+import { innermost, failureType } from './run-failure';
 
 interface IngestOpts extends GlobalOpts {
   collection: string;
@@ -188,19 +189,7 @@ async function runIngest(address: string, opts: IngestOpts): Promise<number> {
   }
 }
 
-/** The innermost cause of a failed run (an activity's failure under the workflow's). */
-function innermost(err: Error): Error {
-  let e: Error = err;
-  for (let i = 0; i < 10 && e.cause instanceof Error; i++) e = e.cause;
-  return e;
-}
 
-function failureType(err: Error): string | undefined {
-  for (let e: unknown = err, i = 0; e instanceof Error && i < 10; e = e.cause, i++) {
-    if (e instanceof ApplicationFailure && e.type) return e.type;
-  }
-  return undefined;
-}
 
 /** Documents in the directory, if this machine can see it (for the bar's total and ETA). */
 async function countDocuments(dir: string): Promise<number | undefined> {

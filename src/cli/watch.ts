@@ -9,6 +9,7 @@ import { ingestWorkflowId, TASK_QUEUE, type IngestInput } from '../contracts/ing
 import { addGlobalOptions, configFrom, connectClient, EXIT, loggerFor, parseIntOption, type GlobalOpts } from './common';
 import { Coalescer } from './coalescer';
 import { sourceFromArgument } from './ingest';
+import { innermost } from './run-failure';
 
 interface WatchOpts extends GlobalOpts {
   collection: string;
@@ -148,8 +149,3 @@ async function runWatch(address: string, opts: WatchOpts): Promise<number> {
   }
 }
 
-function innermost(err: Error): Error {
-  let e: Error = err;
-  for (let i = 0; i < 10 && e.cause instanceof Error; i++) e = e.cause;
-  return e;
-}

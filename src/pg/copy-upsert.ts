@@ -14,6 +14,7 @@
  * tells callers to keep their parameterised INSERT there.
  */
 import type { Pool, PoolClient } from 'pg';
+import { withClient } from './connection';
 import { copyBinary, encodeCopyRows, type CopyColumn, type CopyValue } from './binary-copy';
 
 const copyCapable = new WeakMap<Pool, Promise<boolean>>();
@@ -55,7 +56,7 @@ export async function copyUpsert(pool: Pool, u: CopyUpsert): Promise<{ inserted:
   encodeCopyRows(u.types, rows); // invalid values fail here, before a connection is taken
   for (let attempt = 1; ; attempt++) {
     try {
-      return await onClient(pool, (c) => once(c, u, rows, keys));
+      return await withClient(pool, (c) => once(c, u, rows, keys));
     } catch (err) {
       if (attempt >= 2 || (err as { code?: string }).code !== '23505') throw err;
     }
@@ -86,24 +87,3 @@ async function once(c: PoolClient, u: CopyUpsert, rows: ReadonlyArray<readonly C
   return { inserted: fresh.length, merged };
 }
 
-/**
- * Runs `fn` (which BEGINs and COMMITs) on one pooled connection, rolling back if it throws.
- * While the connection is checked out the pool does not listen for its errors, and one dying
- * between two queries would emit an unheard 'error' that crashes the process; so we listen, and
- * a connection that broke (or whose ROLLBACK failed) is destroyed instead of reused.
- */
-async function onClient<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
-  const c = await pool.connect();
-  let broken: Error | undefined;
-  const onError = (err: Error) => (broken = err);
-  c.on('error', onError);
-  try {
-    return await fn(c);
-  } catch (err) {
-    await c.query('ROLLBACK').catch((e: Error) => (broken ??= e));
-    throw err;
-  } finally {
-    c.off('error', onError);
-    c.release(broken);
-  }
-}

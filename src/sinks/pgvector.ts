@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { ConfigError } from '../errors';
 import { quoteIdent, validateCollectionName } from '../naming';
+import { inTransaction } from '../pg/connection';
 import { copySupported, copyUpsert } from '../pg/copy-upsert';
 import { encodeVectorArray, vectorTypeOid } from '../pg/binary-copy';
 import { whereSql } from './pg-where';
@@ -186,12 +187,7 @@ export class PgVectorStore implements VectorStore {
   async search(name: string, q: VectorQuery): Promise<ChunkHit[]> {
     const t = this.table(name);
     const where = whereSql(q.where, 3);
-    const c = await this.pool.connect();
-    let broken: Error | undefined;
-    const onError = (err: Error) => (broken = err);
-    c.on('error', onError);
-    try {
-      await c.query('BEGIN');
+    return inTransaction(this.pool, async (c) => {
       if (q.efSearch !== undefined) await c.query(`SET LOCAL hnsw.ef_search = ${checkedEf(q.efSearch)}`);
       if (q.where?.length && (await this.iterativeScan(c))) await c.query(`SET LOCAL hnsw.iterative_scan = strict_order`);
       const r = await c.query<HitRow>(
@@ -199,15 +195,8 @@ export class PgVectorStore implements VectorStore {
          FROM ${t} WHERE ${where.sql} ORDER BY embedding <=> $1::vector LIMIT $2`,
         [toVectorLiteral(q.vector), q.limit, ...where.params],
       );
-      await c.query('COMMIT');
       return r.rows.map(toHit);
-    } catch (err) {
-      await c.query('ROLLBACK').catch((e: Error) => (broken ??= e));
-      throw err;
-    } finally {
-      c.off('error', onError);
-      c.release(broken);
-    }
+    });
   }
 
   private iterative?: boolean;

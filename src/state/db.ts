@@ -1,26 +1,2 @@
-import type { Pool, PoolClient } from 'pg';
-
-/**
- * Runs `fn` in a transaction on one pooled connection. While the connection is checked out
- * the pool does not listen for its errors, and a connection that dies between two queries
- * emits an 'error' event that, unheard, would crash the worker process; so we listen, and a
- * broken connection is destroyed instead of going back to the pool.
- */
-export async function inTransaction<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
-  const c = await pool.connect();
-  let broken: Error | undefined;
-  const onError = (err: Error) => (broken = err);
-  c.on('error', onError);
-  try {
-    await c.query('BEGIN');
-    const out = await fn(c);
-    await c.query('COMMIT');
-    return out;
-  } catch (err) {
-    await c.query('ROLLBACK').catch((e: Error) => (broken ??= e));
-    throw err;
-  } finally {
-    c.off('error', onError);
-    c.release(broken);
-  }
-}
+/** The state store's transactions: one pooled connection, guarded (src/pg/connection.ts). */
+export { inTransaction } from '../pg/connection';
