@@ -170,14 +170,20 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
 
   // Never rejects: a fatal error is kept and rethrown by the main loop, so no promise in the
   // window is left rejected and unhandled. An outage sends the batch back to the queue.
+  // A batch whose upsert hit an outage is dispatched again, embed included; its embedding
+  // counters (failed chunks above all) count once, from its first embed that came back.
+  const embedCounted = new Set<string>();
   const runBatch = async (pageNo: number, batchNo: number): Promise<void> => {
     const key = { collection, runKey, pageNo, batchNo };
     try {
       const e = await acts.embedBatch(key);
-      c.chunksEmbedded += e.embedded;
-      c.chunksCached += e.cached;
-      c.chunksFailed += e.failed;
       c.embeddingRequests += e.requests;
+      if (!embedCounted.has(`${pageNo}:${batchNo}`)) {
+        embedCounted.add(`${pageNo}:${batchNo}`);
+        c.chunksEmbedded += e.embedded;
+        c.chunksCached += e.cached;
+        c.chunksFailed += e.failed;
+      }
       const u = await acts.upsertBatch(key);
       c.chunksUpserted += u.upserted;
       c.batches++;

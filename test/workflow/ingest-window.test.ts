@@ -37,7 +37,7 @@ describe('ingestCollection workflow (mocked activities)', () => {
   }
 
   /** A source of `pages` pages with `batchesPerPage` batches of `chunksPerBatch` chunks each. */
-  function mock(pages: number, batchesPerPage: number, chunksPerBatch: number, opts: { embedDelayMs?: number; failBatch?: [number, number] } = {}): Mock {
+  function mock(pages: number, batchesPerPage: number, chunksPerBatch: number, opts: { embedDelayMs?: number; failBatch?: [number, number]; failedPerBatch?: number; upsertRateLimited?: { pageNo: number; batchNo: number; times: number } } = {}): Mock {
     const log: Mock['log'] = { planned: [], committed: [], maxInFlight: 0, finished: 0, batchesDone: new Map() };
     let inFlight = 0;
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -66,12 +66,18 @@ describe('ingestCollection workflow (mocked activities)', () => {
           if (opts.failBatch && k.pageNo === opts.failBatch[0] && k.batchNo === opts.failBatch[1]) {
             throw ApplicationFailure.nonRetryable('model does not exist', 'ModelNotFound');
           }
-          return { chunks: chunksPerBatch, embedded: chunksPerBatch, cached: 0, failed: 0, tokens: chunksPerBatch * 10, requests: 1 };
+          const failed = opts.failedPerBatch ?? 0;
+          return { chunks: chunksPerBatch, embedded: chunksPerBatch - failed, cached: 0, failed, tokens: chunksPerBatch * 10, requests: 1 };
         } finally {
           inFlight--;
         }
       },
-      upsertBatch: async (k: { pageNo: number }) => {
+      upsertBatch: async (k: { pageNo: number; batchNo: number }) => {
+        const rl = opts.upsertRateLimited;
+        if (rl && k.pageNo === rl.pageNo && k.batchNo === rl.batchNo && rl.times > 0) {
+          rl.times--;
+          throw ApplicationFailure.create({ type: 'RateLimited', message: 'rate limited (mock)', nextRetryDelay: '50ms' });
+        }
         log.batchesDone.set(k.pageNo, (log.batchesDone.get(k.pageNo) ?? 0) + 1);
         return { upserted: chunksPerBatch, written: chunksPerBatch, skipped: 0 };
       },
@@ -149,6 +155,17 @@ describe('ingestCollection workflow (mocked activities)', () => {
     // the history of the last run starts from the carried state, not from scratch
     const last = await tc.client.workflow.getHandle('wf-can').describe();
     assert.notEqual(last.runId, handle.firstExecutionRunId);
+  });
+
+  it('counts a batch\'s failed chunks once when the batch is dispatched again after its upsert was rate-limited', async () => {
+    // upsertBatch allows 10 attempts; the 10 rate-limited answers send the batch back to the
+    // queue, and its second dispatch embeds again (the mock reports its failed chunk again).
+    const m = mock(1, 3, 4, { failedPerBatch: 1, upsertRateLimited: { pageNo: 0, batchNo: 1, times: 10 } });
+    const result = await withWorkers(m, async () => (await start('wf-count-once', { collection: 'wf', source: { kind: 'synthetic', documents: 1 } })).result());
+    assert.equal(m.log.batchesDone.get(0), 3);
+    assert.equal(result.counters.chunksFailed, 3, 'a re-dispatched batch counted its failed chunk twice');
+    assert.equal(result.counters.chunksEmbedded, 9);
+    assert.equal(result.counters.embeddingRequests, 4, 'every request the provider answered is counted');
   });
 
   it('fails the run with the activity\'s message on a non-retryable error, committing nothing after it', async () => {
