@@ -72,6 +72,11 @@ export const MAIN_ACTIVITIES = ['prepareCollection', 'loadIngestConfig', 'planPa
 export const EMBED_ACTIVITIES = ['embedBatch', 'probeEmbedder', 'reprocessDocuments'] as const;
 export const UPSERT_ACTIVITIES = ['upsertBatch'] as const;
 
+/** What each queue's worker registers: a workflow's proxy for a queue is typed with only these, so an activity called on the wrong queue fails to compile. */
+export type MainQueueActivities = Pick<Activities, (typeof MAIN_ACTIVITIES)[number]>;
+export type EmbedQueueActivities = Pick<Activities, (typeof EMBED_ACTIVITIES)[number]>;
+export type UpsertQueueActivities = Pick<Activities, (typeof UPSERT_ACTIVITIES)[number]>;
+
 export type { ActivityDeps } from './deps';
 export type { PlanInput, PlanResult } from './plan';
 export type { EmbedResult } from './embed';

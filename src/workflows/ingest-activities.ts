@@ -1,5 +1,5 @@
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import type { EmbedQueueActivities, MainQueueActivities, UpsertQueueActivities } from '../activities';
 import { NON_RETRYABLE_TYPES } from '../contracts/error-types';
 import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE, type ActivityTimeouts } from '../contracts/ingest';
 
@@ -38,19 +38,19 @@ export function ingestActivities(t: ActivityTimeouts) {
     heartbeatTimeout,
     retry: { ...retry, maximumInterval: '1 minute', maximumAttempts: 10 },
   };
-  const main = proxyActivities<Activities>(mainOptions);
-  const embed = proxyActivities<Activities>(embedOptions);
-  const upsert = proxyActivities<Activities>(upsertOptions);
-  const probe = proxyActivities<Activities>({ taskQueue: EMBED_TASK_QUEUE, startToCloseTimeout: '1 minute', retry: { maximumAttempts: 1 } });
+  const main = proxyActivities<MainQueueActivities>(mainOptions);
+  const embed = proxyActivities<EmbedQueueActivities>(embedOptions);
+  const upsert = proxyActivities<UpsertQueueActivities>(upsertOptions);
+  const probe = proxyActivities<EmbedQueueActivities>({ taskQueue: EMBED_TASK_QUEUE, startToCloseTimeout: '1 minute', retry: { maximumAttempts: 1 } });
   return {
     main,
     probe,
     /** Embeds a batch; the summary names the batch in the Web UI's event list. */
-    embedBatch: (key: Parameters<Activities['embedBatch']>[0]) =>
+    embedBatch: (key: Parameters<EmbedQueueActivities['embedBatch']>[0]) =>
       embed.embedBatch.executeWithOptions({ ...embedOptions, summary: `embed page ${key.pageNo} batch ${key.batchNo}` }, [key]),
-    upsertBatch: (key: Parameters<Activities['upsertBatch']>[0]) =>
+    upsertBatch: (key: Parameters<UpsertQueueActivities['upsertBatch']>[0]) =>
       upsert.upsertBatch.executeWithOptions({ ...upsertOptions, summary: `write page ${key.pageNo} batch ${key.batchNo}` }, [key]),
-    planPage: (input: Parameters<Activities['planPage']>[0]) =>
+    planPage: (input: Parameters<MainQueueActivities['planPage']>[0]) =>
       main.planPage.executeWithOptions({ ...mainOptions, summary: `plan page ${input.pageNo}` }, [input]),
   };
 }

@@ -1,6 +1,6 @@
 import { executeChild, proxyActivities } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { Activities } from '../activities';
+import type { MainQueueActivities } from '../activities';
 import { collectionOrFail } from './validate';
 import { ingestCollection } from './ingest';
 import { NON_RETRYABLE_TYPES } from '../contracts/error-types';
@@ -14,7 +14,7 @@ export interface ReindexInput {
 
 export type ReindexResult = ({ skipped: false } & IngestResult) | { skipped: true; collection: string; reason: string };
 
-const { loadIngestConfig } = proxyActivities<Activities>({
+const { loadIngestConfig } = proxyActivities<MainQueueActivities>({
   taskQueue: TASK_QUEUE,
   startToCloseTimeout: '1 minute',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },

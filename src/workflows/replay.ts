@@ -14,7 +14,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { SA } from './search-attributes';
-import type { Activities } from '../activities';
+import type { EmbedQueueActivities } from '../activities';
 import { collectionOrFail } from './validate';
 import {
   DEFAULT_AUTO_RETRY_EVERY,
@@ -38,7 +38,7 @@ export const failuresQuery = defineQuery<FailuresPage, [FailuresQuery?]>('failur
 export const replayUpdate = defineUpdate<ReplayOutcome, [ReplayRequest]>('replay');
 
 // Reprocessing embeds, so it runs on the embedding queue and shares its slots and rate.
-const { reprocessDocuments } = proxyActivities<Activities>({
+const { reprocessDocuments } = proxyActivities<EmbedQueueActivities>({
   taskQueue: EMBED_TASK_QUEUE,
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '2 minutes',
