@@ -95,10 +95,22 @@ export function chunkSections(sections: readonly Section[], options: ChunkingOpt
     const tokens = tokenizer.count(s.text.trim());
     const room = chunkTokens - prefixTokens(s.headingPath);
     if (tokens > room) {
-      flush();
+      // A tiny intro to this section (a title line before a long first section) opens its first
+      // piece instead of standing alone as a chunk that says nothing but the title.
+      let text = s.text;
+      const intro = parts.length > 0 && partsTokens < tiny && s.page === parts[0]!.s.page && isPrefix(partsPath, s.headingPath) && parts.every((p) => !p.s.verbatim);
+      if (intro) {
+        text = `${parts.map((p) => p.s.text.trim()).join('\n\n')}\n\n${s.text.trim()}`;
+        parts = [];
+        partsTokens = 0;
+        partsPath = [];
+        bareHeadings = false;
+      } else {
+        flush();
+      }
       const size = Math.max(16, room);
       const overlap = Math.min(options.overlapTokens, Math.ceil(size / 2) - 1);
-      for (const c of chunkText(s.text, { chunkTokens: size, overlapTokens: overlap }, tokenizer)) emit(c.text, s.headingPath, s.page);
+      for (const c of chunkText(text, { chunkTokens: size, overlapTokens: overlap }, tokenizer)) emit(c.text, s.headingPath, s.page);
       continue;
     }
     if (parts.length > 0) {

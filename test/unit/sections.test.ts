@@ -29,6 +29,13 @@ describe('structure-aware chunking', () => {
     assert.ok(paths.every((p) => p !== undefined));
   });
 
+  it('opens a long first section with the title above it instead of a chunk holding only the title', async () => {
+    const chunks = await md(`# Guide\n\n## Install\n\n${para('install', 14)}\n`, 64);
+    assert.ok(chunks.length >= 2, 'the long section is cut into several chunks');
+    assert.ok(chunks.every((c) => c.content.includes('install sentence')), chunks.map((c) => c.content).join(' | '));
+    assert.ok(chunks[0]!.content.startsWith('Guide\n\nInstall\n\ninstall sentence number 0'), chunks[0]!.content);
+  });
+
   it('puts the heading path before the text that is embedded, not in the stored content', async () => {
     const chunks = await md(`# Guide\n\n## Install\n\n### Linux\n\n${para('linux', 12)}\n`, 64);
     const deep = chunks.filter((c) => c.metadata.heading_path === 'Guide > Install > Linux');
