@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { ActivityDeps } from './activities';
 import { redactUrl, type Config } from './config';
 import type { FailureReporter } from './failure-reporter';
-import { createEmbedder, OFFLINE_WARNING } from './embedders';
+import { createEmbedder, OFFLINE_WARNING, type Embedder } from './embedders';
 import { AdaptiveEmbedder } from './embedders/adaptive';
 import type { Logger } from './log';
 import { createSinks } from './sinks';
@@ -46,13 +46,15 @@ export async function buildDeps(
     await pool.end().catch(() => undefined);
     throw new Error(`cannot prepare the state store in ${redactUrl(databaseUrl)}: ${(err as Error).message}`);
   }
-  let embedder: MeteredEmbedder;
+  let embedder: Embedder;
   try {
     const base = await createEmbedder(config);
     // A remote provider gets adaptive concurrency (src/embedders/adaptive.ts); not when an
     // embedding rate is configured, which paces activities and must bound requests too.
+    // Metered inside the adaptive splitter, so the request metrics count provider requests.
     const adaptive = config.embedding.provider === 'openai' && !config.embedRatePerSecond;
-    embedder = new MeteredEmbedder(adaptive ? new AdaptiveEmbedder(base) : base);
+    const metered = new MeteredEmbedder(base);
+    embedder = adaptive ? new AdaptiveEmbedder(metered) : metered;
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw err;

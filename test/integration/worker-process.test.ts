@@ -8,7 +8,7 @@ import { startEmbeddingServer, type EmbeddingServer } from '../../src/testing/em
 import { ingestCollection } from '../../src/workflows';
 import { TASK_QUEUE } from '../../src/contracts/ingest';
 import { buildCorpus } from '../support/corpus';
-import { startTemporal, tempDir, testClient, uniqueCollection, withPg } from '../support/env';
+import { startTemporal, TEST_DATABASE_URL, tempDir, testClient, uniqueCollection, withPg } from '../support/env';
 
 const BIN = path.resolve(__dirname, '../../bin/vector-ingest.js');
 
@@ -37,7 +37,7 @@ describe('the worker process', () => {
       env: {
         ...process.env,
         TEMPORAL_ADDRESS: server.address,
-        DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/vector_ingest_test',
+        DATABASE_URL: TEST_DATABASE_URL,
         OPENAI_BASE_URL: emb.url,
         EMBEDDING_MODEL: model,
         EMBEDDING_DIMENSIONS: '8',
@@ -70,7 +70,16 @@ describe('the worker process', () => {
     assert.equal(metricValue(text, 'vector_ingest_embedding_tokens_total', { model }), emb.stats.tokens);
     assert.equal(metricValue(text, 'vector_ingest_embedding_request_seconds_count', { model, outcome: 'ok' }), emb.stats.requests);
     assert.equal(metricValue(text, 'vector_ingest_activities_in_flight', { activity: 'embedBatch' }), 0);
-    assert.equal(metricValue(text, 'vector_ingest_chunks_backlog'), 0);
+    // The backlog is every collection's pending chunks in this database (runs killed by other
+    // tests or earlier CI runs may have left some): it must match the staging table, and this
+    // finished run must have left none of its own.
+    const pending = await withPg(async (c) => {
+      const all = await c.query(`SELECT count(*)::int AS n FROM vector_ingest.staged_chunks WHERE status = 0`);
+      const ours = await c.query(`SELECT count(*)::int AS n FROM vector_ingest.staged_chunks WHERE collection = $1`, [collection]);
+      return { all: all.rows[0].n as number, ours: ours.rows[0].n as number };
+    });
+    assert.equal(metricValue(text, 'vector_ingest_chunks_backlog'), pending.all);
+    assert.equal(pending.ours, 0, 'the finished run left staged chunks behind');
     assert.match(text, /^temporal_[a-z_]+/m, 'the Temporal SDK runtime metrics are missing');
     assert.match(text, /temporal_activity_execution_latency|temporal_worker_task_slots_available/);
   });
