@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { describe, it } from 'node:test';
-import { TEST_DATABASE_URL, uniqueCollection, withPg } from '../support/env';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { StateStore } from '../../src/state/store';
+import { TEST_DATABASE_URL, uniqueCollection, withPg as withTestPg } from '../support/env';
 
 const BIN = path.resolve(__dirname, '../../bin/vector-ingest.js');
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', DATABASE_URL: TEST_DATABASE_URL } });
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', DATABASE_URL: dbUrl } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -22,12 +24,34 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
   });
 }
 
+// Pruning is global to a database (every model, every collection), so the test gets a database
+// of its own: rows left in the shared test database by other tests or killed runs cannot move
+// its counts.
+const dbName = uniqueCollection('vi_cache_db');
+const dbUrl = (() => {
+  const u = new URL(TEST_DATABASE_URL);
+  u.pathname = `/${dbName}`;
+  return u.toString();
+})();
+const withPg = <T>(fn: (c: pg.Client) => Promise<T>) => withTestPg(fn, dbUrl);
+
 const vec = (d: number) => `[${Array.from({ length: d }, (_, i) => (i + 1) / d).join(',')}]`;
 
 // Issue 11 item 6: the embedding cache grew without bound and kept the vectors of models no
 // collection uses. `cache prune` evicts those, and with --max-rows the oldest beyond the cap;
 // vectors a staged chunk still waits for are kept.
 describe('vector-ingest cache stats|prune', () => {
+  before(async () => {
+    await withTestPg((c) => c.query(`CREATE DATABASE ${dbName}`));
+    const pool = new pg.Pool({ connectionString: dbUrl, max: 1 });
+    try {
+      await new StateStore(pool).migrate();
+    } finally {
+      await pool.end();
+    }
+  });
+  after(() => withTestPg((c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)));
+
   it('prunes models no collection uses, then the oldest rows beyond the cap, never a pending vector', async () => {
     const collection = uniqueCollection('it_cache');
     const used = `used-${collection}`;
