@@ -1,7 +1,7 @@
 import { ProviderError } from '../errors';
 import type { BatchKey, ChunkFailure, StagedChunk } from '../state/store';
 import { embeddingText } from '../text/sections';
-import { attemptTimeoutMs, heartbeat } from './context';
+import { activityInfo, attemptTimeoutMs, heartbeat } from './context';
 import { DEFAULT_RETRY, isTransient, withRetries } from './embed-retry';
 import type { ActivityDeps } from './deps';
 import { metrics } from '../metrics/registry';
@@ -79,7 +79,12 @@ export async function embedBatch(deps: ActivityDeps, key: BatchKey, retry = DEFA
           throw err;
         });
         if (items.length === 1) {
-          return fail(items[0]!, PROVIDER_CRASH_ON_INPUT, `the provider fails on this input while it answers others (${retry.tries} tries): ${err.message}`);
+          // Random 5xx can hit one input several times in a row (seen in the chaos drill), so
+          // one attempt's failures are not proof: the activity's next attempt (Temporal's retry,
+          // after its backoff) must see this input fail alone again before it is parked.
+          const attempt = activityInfo()?.attempt;
+          if (attempt !== undefined && attempt < 2) throw err;
+          return fail(items[0]!, PROVIDER_CRASH_ON_INPUT, `the provider fails on this input while it answers others (${retry.tries} tries in each of two attempts): ${err.message}`);
         }
         deps.log.warn({ ...key, items: items.length, err: err.message }, 'batch keeps failing while the provider answers a probe: bisecting it');
       } else {
