@@ -133,19 +133,19 @@ export class PgVectorStore implements VectorStore {
     // One row per id, the last one given (ON CONFLICT cannot touch a row twice in a statement).
     const points = [...new Map(given.map((p) => [p.id.toLowerCase(), p])).values()];
     if (points.length === 0) return 0;
-    const half = (await this.columnOf(this.pool, name))?.type === 'halfvec';
-    if (!half && (await copySupported(this.pool))) {
+    const type = (await this.columnOf(this.pool, name))?.type ?? 'vector';
+    if (await copySupported(this.pool)) {
       const table = this.table(name);
       const { inserted, merged } = await copyUpsert(this.pool, {
         table,
         columns: POINT_COLUMNS,
-        types: ['uuid', 'text', 'int4', 'text', 'text', 'jsonb', 'vector'],
+        types: ['uuid', 'text', 'int4', 'text', 'text', 'jsonb', type],
         rows: points.map((p) => [p.id, p.documentId, p.chunkIndex, p.content, p.contentHash, JSON.stringify(p.metadata), p.vector]),
         keys: points.map((p) => p.id.toLowerCase()),
         existing: (keys) => `SELECT id::text AS k FROM ${table} WHERE id = ANY(${keys}::uuid[])`,
         merge: {
           temp: 'vi_stage_points',
-          columnDefs: 'id uuid, document_id text, chunk_index int, content text, content_hash text, metadata jsonb, embedding vector',
+          columnDefs: `id uuid, document_id text, chunk_index int, content text, content_hash text, metadata jsonb, embedding ${type}`,
           sql: (temp) => `${this.insertInto(name)} SELECT * FROM ${temp} ${UPSERT_CONFLICT}`,
         },
       });
