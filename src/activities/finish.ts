@@ -1,4 +1,4 @@
-import { attemptTimeoutMs, heartbeat } from './context';
+import { attemptTimeoutMs, heartbeat, whileHeartbeating } from './context';
 import { generationStorage } from '../naming';
 import { targetFor, type ActivityDeps, type WriteTarget } from './deps';
 
@@ -46,7 +46,7 @@ export async function finishRun(deps: ActivityDeps, input: FinishInput): Promise
     heartbeat({ deleted });
   }
   await leases.fenced(input.collection, input.runKey, windowMs, () => sink.finalize(storage));
-  if (target.building !== undefined) await leases.fenced(input.collection, input.runKey, windowMs, () => swap(deps, input.collection, target));
+  if (target.building !== undefined) await leases.fenced(input.collection, input.runKey, windowMs, () => whileHeartbeating(() => swap(deps, input.collection, target)));
   else await store.collections.clearReplan(input.collection);
   await store.staging.dropRun(input.collection, input.runKey);
   await leases.release(input.collection, input.runKey);

@@ -110,6 +110,10 @@ export class PgVectorStore implements VectorStore {
     if (storage === collection) return record?.();
     const name = this.table(collection);
     await inTransaction(this.pool, async (c) => {
+      // The swap's ACCESS EXCLUSIVE lock waits for searches running on the old table, and every
+      // search queues behind it while it waits: give up after a few seconds (the activity is
+      // retried) rather than stall search behind one long query.
+      await c.query(`SET LOCAL lock_timeout = '5s'`);
       const r = await c.query<{ relkind: string }>(
         `SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
         [this.schema, collection],
