@@ -13,7 +13,7 @@ import { startQdrantStandIn, type QdrantStandIn } from '../../src/testing/qdrant
 import { ingestCollection } from '../../src/workflows';
 import { TASK_QUEUE, type ChunkingOptions, type IngestInput, type IngestResult, type SinkKindName } from '../../src/contracts/ingest';
 import { buildCorpus } from '../support/corpus';
-import { startTemporal, startTestWorker, tempDir, testClient, testConfig, TEST_DATABASE_URL, uniqueCollection, withPg, type TestWorker } from '../support/env';
+import { dropCollectionTables, startTemporal, startTestWorker, tempDir, testClient, testConfig, TEST_DATABASE_URL, uniqueCollection, withPg, type TestWorker } from '../support/env';
 import { expectedRows, textHashes, type ExpectedRow } from '../support/expected';
 
 // Generations, end to end on a real Temporal server and Postgres (and the OpenAPI-checking Qdrant
@@ -74,11 +74,7 @@ for (const sink of ['pgvector', 'qdrant'] as SinkKindName[]) {
     after(async () => {
       await tc?.close();
       await worker?.stop();
-      await withPg(async (c) => {
-        await c.query(`DROP VIEW IF EXISTS public.${collection}`).catch(() => undefined);
-        const t = await c.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' AND (tablename = $1 OR tablename LIKE $1 || '\\_\\_g%')`, [collection]);
-        for (const { t: name } of t.rows) await c.query(`DROP TABLE IF EXISTS public.${name} CASCADE`);
-      }).catch(() => undefined);
+      await dropCollectionTables(collection).catch(() => undefined);
       await Promise.all([server?.stop(), emb?.close()]);
       assert.deepEqual(qdrant.violations, [], "requests or responses that violate Qdrant's OpenAPI schema");
       await qdrant?.close();
