@@ -29,6 +29,13 @@ const FROM_UPSERT: Sums<UpsertResult> = { chunksUpserted: 'upserted' };
 /** Summed from the run's finish. */
 const FROM_FINISH: Sums<{ documentsDeleted: number }> = { documentsDeleted: 'documentsDeleted' };
 
+/** Every counter something feeds (pages and batches count plans and upserts themselves). */
+export const COUNTED: ReadonlySet<keyof IngestCounters> = new Set([
+  'pages',
+  'batches',
+  ...[FROM_PLAN, FROM_EVERY_EMBED, FROM_FIRST_EMBED, FROM_UPSERT, FROM_FINISH].flatMap((t) => Object.keys(t) as Array<keyof IngestCounters>),
+]);
+
 function add<R>(c: IngestCounters, table: Sums<R>, result: R): void {
   for (const [counter, field] of Object.entries(table) as Array<[keyof IngestCounters, keyof R]>) {
     c[counter] += (result[field] as number | undefined) ?? 0;

@@ -17,6 +17,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import type { temporal } from '@temporalio/proto';
 import type { Activities } from '../../src/activities';
 import { createLogger } from '../../src/log';
 import { installRuntime } from '../../src/runtime';
@@ -157,11 +158,11 @@ async function main(): Promise<void> {
         let runId: string | undefined = h.firstExecutionRunId;
         let n = 0;
         while (runId) {
-          const hist = await env.client.workflow.getHandle(`mocked-${name}`, runId).fetchHistory();
+          const hist: temporal.api.history.v1.IHistory = await env.client.workflow.getHandle(`mocked-${name}`, runId).fetchHistory();
           const file = `ingest-${name}${n > 0 ? `-run${n + 1}` : ''}.mocked.json`;
           writeFileSync(path.join(out, file), historyToJSON(hist));
           console.log(`${file}: ${hist.events?.length} events (${outcome})`);
-          const last = hist.events?.[hist.events.length - 1];
+          const last: temporal.api.history.v1.IHistoryEvent | undefined = hist.events?.[hist.events.length - 1];
           runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
           n++;
         }
