@@ -17,8 +17,8 @@ const FROM_PLAN: Sums<PlanResult> = {
   chunksPlanned: 'chunks',
   tokens: 'tokens',
 };
-/** Summed from every embed that comes back: each made real provider requests. */
-const FROM_EVERY_EMBED: Sums<EmbedResult> = { embeddingRequests: 'requests' };
+/** Summed from every embed that comes back: each made real provider requests, billed by the token. */
+const FROM_EVERY_EMBED: Sums<EmbedResult> = { embeddingRequests: 'requests', tokensEmbedded: 'tokens', costUsd: 'costUsd' };
 /**
  * Summed once per batch, from its first embed that came back. A batch whose upsert hit an outage
  * is dispatched again, embed included, and must not count its chunks (failed ones above all) twice.

@@ -4,7 +4,7 @@ import { emptyCounters, type IngestCounters } from '../../src/contracts/ingest';
 import { COUNTED, IngestTally } from '../../src/workflows/ingest-counters';
 
 const plan = (over: Partial<Parameters<IngestTally['plan']>[0]> = {}) => ({ listed: 10, changed: 6, unchanged: 3, failed: 1, chunks: 40, tokens: 4000, batches: 3, nextCursor: null, failures: [], ...over });
-const embed = (over = {}) => ({ chunks: 8, embedded: 5, cached: 2, failed: 1, tokens: 800, requests: 2, ...over });
+const embed = (over = {}) => ({ chunks: 8, embedded: 5, cached: 2, failed: 1, tokens: 800, costUsd: 0.5, requests: 2, ...over });
 
 describe('IngestTally (the run counters)', () => {
   it('sums each page plan and counts the page', () => {
@@ -17,7 +17,7 @@ describe('IngestTally (the run counters)', () => {
     );
   });
 
-  it("counts a batch's embedded, cached and failed chunks once, its provider requests every time", () => {
+  it("counts a batch's embedded, cached and failed chunks once, its provider requests and billed tokens every time", () => {
     const t = new IngestTally();
     t.embed({ pageNo: 0, batchNo: 1 }, embed());
     t.embed({ pageNo: 0, batchNo: 1 }, embed({ embedded: 0, cached: 7, requests: 1 })); // dispatched again after an upsert outage
@@ -27,6 +27,8 @@ describe('IngestTally (the run counters)', () => {
     assert.equal(c.chunksCached, 4);
     assert.equal(c.chunksFailed, 2);
     assert.equal(c.embeddingRequests, 5);
+    assert.equal(c.tokensEmbedded, 2400);
+    assert.equal(c.costUsd, 1.5);
   });
 
   it('counts upserted chunks and batches, and deleted documents', () => {
