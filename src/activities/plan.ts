@@ -32,6 +32,10 @@ export interface PlanResult {
   sourceVersion?: string;
   /** The first few failures of the page, for the run's visible progress (bounded). */
   failures: DocumentFailure[];
+  /** What the listing passed over in this page's range (directory sources; absent otherwise). */
+  filesExcluded?: number;
+  directoriesExcluded?: number;
+  filesUnsupported?: number;
 }
 
 const MAX_REPORTED_FAILURES = 5;
@@ -89,6 +93,7 @@ export async function planPage(deps: ActivityDeps, input: PlanInput): Promise<Pl
     batches: p.batches,
     nextCursor: page.nextCursor,
     ...(page.version !== undefined && { sourceVersion: page.version }),
+    ...page.skipped,
     failures: p.failed.slice(0, MAX_REPORTED_FAILURES),
   };
 }

@@ -100,6 +100,14 @@ export interface IngestCounters {
   tokens: number;
   batches: number;
   embeddingRequests: number;
+  /**
+   * What the listing passed over (directory sources): files and directories left out by
+   * include/exclude globs or `.vectorignore`, and files of no supported format. Absent in
+   * counters carried over from a run started before they were counted.
+   */
+  filesExcluded?: number;
+  directoriesExcluded?: number;
+  filesUnsupported?: number;
 }
 
 export interface IngestCarry {
@@ -160,6 +168,9 @@ export function emptyCounters(): IngestCounters {
     tokens: 0,
     batches: 0,
     embeddingRequests: 0,
+    filesExcluded: 0,
+    directoriesExcluded: 0,
+    filesUnsupported: 0,
   };
 }
 

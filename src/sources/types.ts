@@ -18,8 +18,20 @@ export interface SourceItem {
   modifiedAt?: string;
 }
 
+/** What a listing passed over, so a run's summary can say what it left out. */
+export interface SkipCounts {
+  /** Files an include/exclude glob or a `.vectorignore` left out. */
+  filesExcluded: number;
+  /** Directories an exclude glob or a `.vectorignore` left out (not walked: their files are not counted). */
+  directoriesExcluded: number;
+  /** Files with no supported format (by extension). */
+  filesUnsupported: number;
+}
+
 export interface SourcePage {
   items: SourceItem[];
+  /** What this page's range of the listing passed over (sources that can tell: a directory). */
+  skipped?: SkipCounts;
   /** Cursor to pass for the next page; null when this was the last page. */
   nextCursor: string | null;
   /** What the listing reflects, when the source has versions (a git commit id). */
