@@ -1,6 +1,9 @@
 import type { SourceSpec } from '../contracts/ingest';
 import type { DocumentFormat } from '../text/extract';
 
+/** A document's own metadata from its source: JSON values (a Date becomes its ISO 8601 text). */
+export type DocumentMetadata = Record<string, unknown>;
+
 export interface SourceItem {
   /** Stable document id within the collection (a relative POSIX path for directories). */
   id: string;
@@ -43,6 +46,12 @@ export interface Source {
   listPage(cursor: string | null, limit: number): Promise<SourcePage>;
   /** Reads one document's bytes; throws DocumentError for per-document problems. */
   read(item: SourceItem, maxBytes: number): Promise<Uint8Array>;
+  /**
+   * The same, for sources whose documents carry metadata of their own (a row's metadata
+   * columns): merged into every chunk's metadata, under the keys the chunker sets itself.
+   * Absent: read() and no metadata.
+   */
+  readWithMetadata?(item: SourceItem, maxBytes: number): Promise<{ bytes: Uint8Array; metadata: DocumentMetadata }>;
   /** Human description for errors and logs (never a secret). */
   describe(): string;
   /**
