@@ -102,12 +102,12 @@ export interface IngestCounters {
   embeddingRequests: number;
   /**
    * What the listing passed over (directory sources): files and directories left out by
-   * include/exclude globs or `.vectorignore`, and files of no supported format. Absent in
-   * counters carried over from a run started before they were counted.
+   * include/exclude globs or `.vectorignore`, and files of no supported format. (Absent in the
+   * results of runs made before they were counted.)
    */
-  filesExcluded?: number;
-  directoriesExcluded?: number;
-  filesUnsupported?: number;
+  filesExcluded: number;
+  directoriesExcluded: number;
+  filesUnsupported: number;
 }
 
 export interface IngestCarry {
