@@ -56,7 +56,7 @@ describe('OpenTelemetry tracing of a run', () => {
 
   it('has a workflow span, activity spans in its trace, and embed and sink spans under their activities; logs carry the trace id', async () => {
     const corpus = tempDir('vi-trace-');
-    buildCorpus(corpus, { files: 6, largeFiles: 0 });
+    buildCorpus(corpus, { files: 6, largeFiles: 0, seed: Date.now() % 1_000_000 }); // texts no earlier run cached, so the run embeds
     const handle = await tc.client.workflow.start(ingestCollection, {
       taskQueue: TASK_QUEUE,
       workflowId: `${collection}-1`,
