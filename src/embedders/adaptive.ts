@@ -10,6 +10,7 @@
  * error fails the whole call, exactly as the undivided request would have.
  */
 import { ProviderError } from '../errors';
+import { EmbedderDecorator } from './decorator';
 import type { Embedder, EmbeddingResult } from './types';
 
 export interface AdaptiveOptions {
@@ -88,31 +89,16 @@ export class AimdLimiter {
   }
 }
 
-export class AdaptiveEmbedder implements Embedder {
+export class AdaptiveEmbedder extends EmbedderDecorator {
   readonly limiter: AimdLimiter;
   private activeCalls = 0;
 
   constructor(
-    private readonly inner: Embedder,
+    inner: Embedder,
     private readonly o: AdaptiveOptions = ADAPTIVE_DEFAULTS,
   ) {
+    super(inner);
     this.limiter = new AimdLimiter(o);
-  }
-
-  get model() {
-    return this.inner.model;
-  }
-  get dimensions() {
-    return this.inner.dimensions;
-  }
-  get semantic() {
-    return this.inner.semantic;
-  }
-  get maxInputTokens() {
-    return this.inner.maxInputTokens;
-  }
-  get tokenizer() {
-    return this.inner.tokenizer;
   }
 
   async embed(texts: string[]): Promise<EmbeddingResult> {
@@ -129,9 +115,5 @@ export class AdaptiveEmbedder implements Embedder {
     } finally {
       this.activeCalls--;
     }
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
