@@ -8,20 +8,7 @@ import { StateStore } from '../../src/state/store';
 import { startEmbeddingServer, type EmbeddingServer } from '../../src/testing/embedding-server';
 import { countTokens } from '../../src/text/tokenizer';
 import { TEST_DATABASE_URL, uniqueCollection } from '../support/env';
-
-/** The most events in any span of `windowMs` (a provider's sliding window), by their times. */
-export function maxInWindow(times: number[], windowMs: number, weights?: number[]): number {
-  const ev = times.map((t, i) => ({ t, w: weights?.[i] ?? 1 })).sort((a, b) => a.t - b.t);
-  let best = 0;
-  let sum = 0;
-  let lo = 0;
-  for (let hi = 0; hi < ev.length; hi++) {
-    sum += ev[hi]!.w;
-    while (ev[hi]!.t - ev[lo]!.t >= windowMs) sum -= ev[lo++]!.w;
-    best = Math.max(best, sum);
-  }
-  return best;
-}
+import { maxInWindow } from '../support/rate-window';
 
 // Three "worker processes" (each its own pg pool, its own embedder and limiter objects, nothing
 // shared in memory) send as fast as they can to one provider that enforces a limit per sliding
