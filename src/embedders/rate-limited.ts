@@ -1,7 +1,7 @@
 import { ProviderError } from '../errors';
 import { EmbedderDecorator } from './decorator';
 import type { RateLimitState } from './rate-limits';
-import type { Embedder, EmbeddingResult } from './types';
+import { inputTokens, type Embedder, type EmbeddingResult } from './types';
 
 export type RateUnit = 'requests' | 'tokens';
 
@@ -54,7 +54,7 @@ export class RateLimitedEmbedder extends EmbedderDecorator {
       this.configured = undefined; // try again with the next request
       throw err;
     });
-    const tokens = texts.reduce((n, t) => n + this.tokenizer.count(t), 0);
+    const tokens = texts.reduce((n, t) => n + inputTokens(this, t), 0);
     const turn = await this.budget.reserve(this.o.key, tokens);
     const maxWaitMs = this.o.maxWaitMs ?? 10_000;
     if (turn.waitMs > maxWaitMs) {

@@ -8,6 +8,8 @@ import { metrics } from './registry';
 export class MeteredEmbedder extends EmbedderDecorator {
   async embed(texts: string[]): Promise<EmbeddingResult> {
     const end = metrics.embeddingSeconds.startTimer({ model: this.model });
+    const inFlight = metrics.embeddingInFlight.labels({ model: this.model });
+    inFlight.inc();
     try {
       const res = await this.inner.embed(texts);
       end({ outcome: 'ok' });
@@ -19,6 +21,8 @@ export class MeteredEmbedder extends EmbedderDecorator {
       end({ outcome: limited ? 'rate_limited' : 'error' });
       if (limited) metrics.rateLimited.inc({ model: this.model });
       throw err;
+    } finally {
+      inFlight.dec();
     }
   }
 }
