@@ -50,6 +50,7 @@ const Schema = z.object({
   upsertConcurrency: intFrom('VECTOR_INGEST_UPSERT_CONCURRENCY', 1, 1000).default(4),
   planConcurrency: intFrom('VECTOR_INGEST_PLAN_CONCURRENCY', 1, 100).default(2),
   embedRatePerSecond: z.coerce.number().positive({ error: 'VECTOR_INGEST_EMBED_RATE must be positive' }).optional(),
+  adaptiveEmbed: z.enum(['auto', 'off'], { error: 'VECTOR_INGEST_ADAPTIVE_EMBED must be auto or off' }).default('auto'),
   maxDocumentBytes: intFrom('VECTOR_INGEST_MAX_DOCUMENT_BYTES', 1, 2 ** 31).default(20 * 1024 * 1024),
   maxPdfPages: intFrom('VECTOR_INGEST_MAX_PDF_PAGES', 1, 1_000_000).default(2_000),
   maxUnzippedBytes: intFrom('VECTOR_INGEST_MAX_UNZIPPED_BYTES', 1, 2 ** 40).default(100 * 1024 * 1024),
@@ -113,6 +114,7 @@ const ENV = {
   upsertConcurrency: ['VECTOR_INGEST_UPSERT_CONCURRENCY', 'Upsert activities at once per worker (default: 4)'],
   planConcurrency: ['VECTOR_INGEST_PLAN_CONCURRENCY', 'Planning activities at once per worker (default: 2)'],
   embedRatePerSecond: ['VECTOR_INGEST_EMBED_RATE', 'Embedding activities per second across all workers, enforced by the server (default: unlimited)'],
+  adaptiveEmbed: ['VECTOR_INGEST_ADAPTIVE_EMBED', 'off: one provider request per batch at fixed concurrency; auto: adaptive in-flight requests and batch splitting for openai without VECTOR_INGEST_EMBED_RATE (default: auto)'],
   maxDocumentBytes: ['VECTOR_INGEST_MAX_DOCUMENT_BYTES', 'Larger documents are refused with DocumentTooLarge (default: 20971520)'],
   maxPdfPages: ['VECTOR_INGEST_MAX_PDF_PAGES', 'PDFs with more pages are refused with TooManyPages (default: 2000)'],
   maxUnzippedBytes: ['VECTOR_INGEST_MAX_UNZIPPED_BYTES', 'DOCX files that would inflate past this are refused with ZipBomb (default: 104857600)'],
@@ -225,4 +227,14 @@ export function redactUrl(u: string): string {
   } catch {
     return '(unparseable URL)';
   }
+}
+
+/**
+ * Whether the worker wraps its embedder in the adaptive splitter (src/embedders/adaptive.ts):
+ * for OpenAI-compatible providers, unless an embedding rate is configured (it paces activities
+ * and must bound requests too) or VECTOR_INGEST_ADAPTIVE_EMBED=off (one provider request per
+ * batch at the fixed embed concurrency, e.g. to compare pipelines that send the same requests).
+ */
+export function adaptiveEmbedding(config: Pick<Config, 'embedding' | 'embedRatePerSecond' | 'adaptiveEmbed'>): boolean {
+  return config.embedding.provider === 'openai' && !config.embedRatePerSecond && config.adaptiveEmbed !== 'off';
 }

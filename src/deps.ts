@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { ActivityDeps } from './activities';
-import { redactUrl, type Config } from './config';
+import { adaptiveEmbedding, redactUrl, type Config } from './config';
 import type { FailureReporter } from './failure-reporter';
 import { createEmbedder, OFFLINE_WARNING, type Embedder } from './embedders';
 import { AdaptiveEmbedder } from './embedders/adaptive';
@@ -49,10 +49,10 @@ export async function buildDeps(
   let embedder: Embedder;
   try {
     const base = await createEmbedder(config);
-    // A remote provider gets adaptive concurrency (src/embedders/adaptive.ts); not when an
-    // embedding rate is configured, which paces activities and must bound requests too.
-    // Metered inside the adaptive splitter, so the request metrics count provider requests.
-    const adaptive = config.embedding.provider === 'openai' && !config.embedRatePerSecond;
+    // A remote provider gets adaptive concurrency (src/embedders/adaptive.ts) unless configured
+    // off (see adaptiveEmbedding). Metered inside the adaptive splitter, so the request
+    // metrics count provider requests.
+    const adaptive = adaptiveEmbedding(config);
     const metered = new MeteredEmbedder(base);
     embedder = adaptive ? new AdaptiveEmbedder(metered) : metered;
   } catch (err) {
