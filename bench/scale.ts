@@ -6,7 +6,7 @@
  * rebuild of the HNSW index alone. A synthetic source generates the documents on the fly; the
  * embeddings server answers with 0 ms latency to show pure overhead.
  *
- *   npm run bench -- scale [--million] [--sizes=100000,1000000] [--dims=32]
+ *   npm run bench -- scale [--million] [--sizes=100000,1000000] [--dims=32] [--worker-node-options='--max-semi-space-size=2']
  */
 import { readFileSync } from 'node:fs';
 import { startEmbeddingServer } from '../src/testing/embedding-server';
@@ -87,7 +87,8 @@ export async function scale(smoke: boolean): Promise<void> {
   const server = await startTemporal();
   const emb = await startEmbeddingServer({ dimensions: dims });
   const tc = await testClient(server);
-  const w = spawnWorker({ TEMPORAL_ADDRESS: server.address, OPENAI_BASE_URL: emb.url, EMBEDDING_MODEL: `bench-scale-${Date.now()}`, EMBEDDING_DIMENSIONS: String(dims) });
+  const nodeOptions = arg('worker-node-options');
+  const w = spawnWorker({ ...(nodeOptions !== undefined && { NODE_OPTIONS: nodeOptions }), TEMPORAL_ADDRESS: server.address, OPENAI_BASE_URL: emb.url, EMBEDDING_MODEL: `bench-scale-${Date.now()}`, EMBEDDING_DIMENSIONS: String(dims) });
   await w.ready;
   const stack = { server, emb, client: tc.client } as unknown as Stack;
   try {
@@ -113,6 +114,7 @@ export async function scale(smoke: boolean): Promise<void> {
       const row: Record<string, unknown> = {
         chunks: c,
         dims,
+        ...(nodeOptions !== undefined && { 'worker NODE_OPTIONS': nodeOptions }),
         seconds: t.seconds,
         'chunks/s': c / t.seconds,
         'history B/chunk': t.history.bytes / c,
