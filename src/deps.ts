@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { ActivityDeps } from './activities';
-import { adaptiveEmbedding, redactUrl, type Config } from './config';
+import { adaptiveEmbedding, embeddingPrice, redactUrl, type Config } from './config';
+import { observePool } from './metrics/pool';
 import type { FailureReporter } from './failure-reporter';
 import { createEmbedder, OFFLINE_WARNING, type Embedder } from './embedders';
 import { AdaptiveEmbedder } from './embedders/adaptive';
@@ -39,10 +40,12 @@ export async function buildDeps(
   // An idle client losing its connection (a database restart) must not crash the worker; the
   // next query reconnects and a failing activity is retried by Temporal.
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection lost'));
+  const unobservePool = observePool(pool);
   const store = new StateStore(pool);
   try {
     await store.migrate();
   } catch (err) {
+    unobservePool();
     await pool.end().catch(() => undefined);
     throw new Error(`cannot prepare the state store in ${redactUrl(databaseUrl)}: ${(err as Error).message}`);
   }
@@ -56,10 +59,15 @@ export async function buildDeps(
     const metered = new MeteredEmbedder(base);
     embedder = adaptive ? new AdaptiveEmbedder(metered) : metered;
   } catch (err) {
+    unobservePool();
     await pool.end().catch(() => undefined);
     throw err;
   }
   if (!embedder.semantic) log.warn(OFFLINE_WARNING);
+  const price = embeddingPrice(config, config.embedding.model);
+  if (price.source === 'unknown') {
+    log.warn({ model: embedder.model }, 'no price for this embedding model: costs are reported as $0; set VECTOR_INGEST_PRICE_PER_MTOK');
+  }
   log.info(
     { model: embedder.model, dimensions: embedder.dimensions, maxInputTokens: embedder.maxInputTokens, tokenizer: embedder.tokenizer.name },
     'embedder ready',
@@ -74,6 +82,7 @@ export async function buildDeps(
     sinks,
     defaultSink: config.sink,
     embedder,
+    price,
     log,
     failures: temporal.failures,
     searchAttributes: temporal.searchAttributes,
@@ -91,6 +100,7 @@ export async function buildDeps(
       await embedder.close();
       for (const s of Object.values(sinks)) await s.close();
       await sources.close();
+      unobservePool();
       await pool.end();
     },
   };

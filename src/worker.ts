@@ -1,4 +1,6 @@
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor, makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
+import type { Tracing } from './tracing/setup';
 import { createActivities, EMBED_ACTIVITIES, MAIN_ACTIVITIES, UPSERT_ACTIVITIES, type Activities } from './activities';
 import type { Config } from './config';
 import type { Deps } from './deps';
@@ -14,6 +16,8 @@ export interface WorkerSetOptions {
   workflowBundle?: WorkflowBundleOption;
   /** How long in-flight activities get to finish when shutting down. */
   shutdownGraceTime?: string;
+  /** OpenTelemetry (src/tracing/setup.ts): activity spans, and workflow spans through the exporter sink. */
+  tracing?: Tracing;
 }
 
 export interface WorkerSet {
@@ -34,7 +38,17 @@ function pick<K extends keyof Activities>(all: Activities, keys: readonly K[]): 
  */
 export async function createWorkerSet(o: WorkerSetOptions): Promise<WorkerSet> {
   const activities = createActivities(o.deps);
-  const common = { connection: o.connection, namespace: o.namespace, shutdownGraceTime: o.shutdownGraceTime ?? '30s' };
+  const common = {
+    connection: o.connection,
+    namespace: o.namespace,
+    shutdownGraceTime: o.shutdownGraceTime ?? '30s',
+    ...(o.tracing && {
+      interceptors: {
+        activity: [(ctx: ConstructorParameters<typeof OpenTelemetryActivityInboundInterceptor>[0]) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })],
+      },
+      sinks: { exporter: makeWorkflowExporter(o.tracing.spanProcessor, o.tracing.resource) },
+    }),
+  };
   const bundle = o.workflowBundle ?? prebuiltWorkflowBundle();
   const workflows = bundle ? { workflowBundle: bundle } : { workflowsPath: require.resolve('./workflows') };
   const workers = [

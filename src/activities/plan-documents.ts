@@ -44,7 +44,7 @@ const READ_AHEAD = 8;
  * document; anything else (a database or source outage) propagates so the activity is retried.
  */
 export async function planDocuments(
-  deps: ActivityDeps,
+  deps: Pick<ActivityDeps, 'embedder' | 'limits' | 'log'>,
   args: {
     collection: string;
     source: Source;

@@ -11,6 +11,7 @@ import { ingestCollection, progressQuery } from '../workflows';
 import { DEFAULT_BATCHING, DEFAULT_CHUNKING, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAGE_SIZE, ingestWorkflowId, SINK_KINDS, TASK_QUEUE, type IngestInput, type SinkKindName, type SourceSpec } from '../contracts/ingest';
 import { addGlobalOptions, configFrom, connectClient, EXIT, loggerFor, parseIntOption, uiLink, type GlobalOpts } from './common';
 import { formatSummary } from './progress';
+import { runDryRun } from './dry-run';
 import { ProgressView } from './progress-bar';
 import { innermost, failureType } from './run-failure';
 
@@ -26,6 +27,7 @@ interface IngestOpts extends GlobalOpts {
   window?: number;
   json?: boolean;
   sink?: SinkKindName;
+  dryRun?: boolean;
 }
 
 export function ingestCommand(): Command {
@@ -42,6 +44,7 @@ export function ingestCommand(): Command {
     .option('--page-size <n>', `documents planned per page (default ${DEFAULT_PAGE_SIZE})`, parseIntOption('--page-size'))
     .addOption(new Option('--sink <sink>', 'vector store of a new collection (env VECTOR_INGEST_SINK; default pgvector)').choices(SINK_KINDS))
     .option('--window <n>', `embed→upsert batches in flight at once (default ${DEFAULT_MAX_IN_FLIGHT})`, parseIntOption('--window'))
+    .option('--dry-run', 'list the documents, chunks and tokens a run would embed (after the embedding cache) and its estimated cost, without embedding or writing anything')
     .addOption(new Option('--json', 'print the final result as JSON on stdout'));
   addGlobalOptions(cmd);
   cmd.addHelpText(
@@ -60,6 +63,10 @@ its own environment only):
   s3://bucket/prefix                       an S3-compatible bucket (AWS_* environment on the worker)
   postgres://DOCS_DB/public.articles?id=id&text=title,body&updated_at=updated_at
                                            a table; DOCS_DB is the worker's variable holding the URL
+
+--dry-run runs here, without Temporal: it reads the source from this machine, chunks it with the
+configured embedder's tokenizer, and looks the chunks up in the state store's embedding cache
+(DATABASE_URL, or the embedded PGlite). Prices: VECTOR_INGEST_PRICE_PER_MTOK, VECTOR_INGEST_PRICES.
 
 Exit codes: 0 done, 1 the run failed, 2 bad arguments or configuration, 3 a run of this collection
 is already in progress, 5 done but some documents or chunks failed (see the run's warnings).
@@ -105,6 +112,7 @@ async function runIngest(address: string, opts: IngestOpts): Promise<number> {
     ...(opts.pageSize !== undefined ? { pageSize: opts.pageSize } : {}),
     ...(opts.window !== undefined ? { maxInFlightBatches: opts.window } : {}),
   };
+  if (opts.dryRun) return runDryRun(config, log, input, opts.json === true);
 
   // A local worker only when nobody else will run the work: embedded services and --wait.
   const services = await startServices(config, log, { needDatabase: embedded && opts.wait });

@@ -1,4 +1,5 @@
 import type { IngestCounters, IngestProgress } from '../contracts/ingest';
+import { formatUsd } from '../embedders/pricing';
 
 /** One line of run progress, for terminals and logs alike. */
 export function formatProgress(p: IngestProgress, elapsedMs: number): string {
@@ -18,6 +19,7 @@ export function formatSummary(c: IngestCounters): string[] {
       `${c.documentsFailed} failed, ${c.documentsDeleted} deleted`,
     `chunks:    ${c.chunksPlanned} planned, ${c.chunksUpserted} written, ${c.chunksFailed} failed`,
     `embedding: ${c.chunksEmbedded} texts embedded in ${c.embeddingRequests} requests, ${c.chunksCached} from cache, ` +
-      `${c.tokens} tokens`,
+      `${c.tokens} tokens planned`,
+    `cost:      ${c.tokensEmbedded ?? 0} tokens embedded, ${formatUsd(c.costUsd ?? 0)}`,
   ];
 }

@@ -97,7 +97,12 @@ export interface IngestCounters {
   chunksCached: number;
   chunksUpserted: number;
   chunksFailed: number;
+  /** Tokens of the chunks planned (before the embedding cache). */
   tokens: number;
+  /** Tokens sent to the embedding provider (after the cache), counted by the embedder's tokenizer. Absent in runs of older versions. */
+  tokensEmbedded?: number;
+  /** What those tokens cost in US dollars, by the worker's price table. Absent in runs of older versions. */
+  costUsd?: number;
   batches: number;
   embeddingRequests: number;
 }
@@ -158,6 +163,8 @@ export function emptyCounters(): IngestCounters {
     chunksUpserted: 0,
     chunksFailed: 0,
     tokens: 0,
+    tokensEmbedded: 0,
+    costUsd: 0,
     batches: 0,
     embeddingRequests: 0,
   };

@@ -28,3 +28,13 @@ export interface Embedder {
 export function chunkTokenLimit(e: Pick<Embedder, 'maxInputTokens' | 'tokenizer'>): number {
   return e.maxInputTokens - e.tokenizer.specialTokens;
 }
+
+/**
+ * Tokens one input costs, counted the embedder's own way: its tokenizer's count plus the special
+ * tokens it adds. For OpenAI's models this is what the provider counts and bills (cl100k, no
+ * special tokens). The run's token counter, `ingest --dry-run` and the metrics all count with it,
+ * so an estimate and the run it estimates agree.
+ */
+export function inputTokens(e: Pick<Embedder, 'tokenizer'>, text: string): number {
+  return e.tokenizer.count(text) + e.tokenizer.specialTokens;
+}

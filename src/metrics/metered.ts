@@ -23,6 +23,8 @@ export class MeteredEmbedder implements Embedder {
   }
   async embed(texts: string[]): Promise<EmbeddingResult> {
     const end = metrics.embeddingSeconds.startTimer({ model: this.model });
+    const inFlight = metrics.embeddingInFlight.labels({ model: this.model });
+    inFlight.inc();
     try {
       const res = await this.inner.embed(texts);
       end({ outcome: 'ok' });
@@ -34,6 +36,8 @@ export class MeteredEmbedder implements Embedder {
       end({ outcome: limited ? 'rate_limited' : 'error' });
       if (limited) metrics.rateLimited.inc({ model: this.model });
       throw err;
+    } finally {
+      inFlight.dec();
     }
   }
   close() {

@@ -33,6 +33,12 @@ export class StateStore {
     this.leases = new LeaseStore(pool);
   }
 
+  /** The state tables exist (a database no worker has used yet has none): a read-only check. */
+  async initialized(): Promise<boolean> {
+    const r = await this.pool.query<{ ok: boolean }>(`SELECT to_regclass('${S}.meta') IS NOT NULL AS ok`);
+    return r.rows[0]?.ok === true;
+  }
+
   /** Creates or upgrades every state table; safe to run from several workers at once. */
   async migrate(): Promise<void> {
     await inTransaction(this.pool, async (c) => {
