@@ -105,6 +105,14 @@ export interface IngestCounters {
   costUsd?: number;
   batches: number;
   embeddingRequests: number;
+  /**
+   * What the listing passed over (directory sources): files and directories left out by
+   * include/exclude globs or `.vectorignore`, and files of no supported format. (Absent in the
+   * results of runs made before they were counted.)
+   */
+  filesExcluded: number;
+  directoriesExcluded: number;
+  filesUnsupported: number;
 }
 
 export interface IngestCarry {
@@ -167,6 +175,9 @@ export function emptyCounters(): IngestCounters {
     costUsd: 0,
     batches: 0,
     embeddingRequests: 0,
+    filesExcluded: 0,
+    directoriesExcluded: 0,
+    filesUnsupported: 0,
   };
 }
 
