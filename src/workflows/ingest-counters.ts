@@ -16,6 +16,9 @@ const FROM_PLAN: Sums<PlanResult> = {
   documentsFailed: 'failed',
   chunksPlanned: 'chunks',
   tokens: 'tokens',
+  filesExcluded: 'filesExcluded',
+  directoriesExcluded: 'directoriesExcluded',
+  filesUnsupported: 'filesUnsupported',
 };
 /** Summed from every embed that comes back: each made real provider requests, billed by the token. */
 const FROM_EVERY_EMBED: Sums<EmbedResult> = { embeddingRequests: 'requests', tokensEmbedded: 'tokens', costUsd: 'costUsd' };

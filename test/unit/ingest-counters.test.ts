@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { emptyCounters, type IngestCounters } from '../../src/contracts/ingest';
 import { COUNTED, IngestTally } from '../../src/workflows/ingest-counters';
 
-const plan = (over: Partial<Parameters<IngestTally['plan']>[0]> = {}) => ({ listed: 10, changed: 6, unchanged: 3, failed: 1, chunks: 40, tokens: 4000, batches: 3, nextCursor: null, failures: [], ...over });
+type Plan = Parameters<IngestTally['plan']>[0];
+const plan = (over: Partial<Plan> = {}): Plan => ({ listed: 10, changed: 6, unchanged: 3, failed: 1, chunks: 40, tokens: 4000, batches: 3, nextCursor: null, failures: [], filesExcluded: 2, directoriesExcluded: 1, filesUnsupported: 0, ...over });
 const embed = (over = {}) => ({ chunks: 8, embedded: 5, cached: 2, failed: 1, tokens: 800, costUsd: 0.5, requests: 2, ...over });
 
 describe('IngestTally (the run counters)', () => {
@@ -13,7 +14,7 @@ describe('IngestTally (the run counters)', () => {
     t.plan(plan({ listed: 1, changed: 0, unchanged: 1, failed: 0, chunks: 0, tokens: 0 }));
     assert.deepEqual(
       { ...t.counters },
-      { ...emptyCounters(), pages: 2, documentsListed: 11, documentsChanged: 6, documentsUnchanged: 4, documentsFailed: 1, chunksPlanned: 40, tokens: 4000 },
+      { ...emptyCounters(), pages: 2, documentsListed: 11, documentsChanged: 6, documentsUnchanged: 4, documentsFailed: 1, chunksPlanned: 40, tokens: 4000, filesExcluded: 4, directoriesExcluded: 2 },
     );
   });
 
