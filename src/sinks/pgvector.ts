@@ -128,8 +128,9 @@ export class PgVectorStore implements VectorStore {
   }
 
   /**
-   * New points go in by binary COPY, points already present through a temp table and one
-   * INSERT … SELECT … ON CONFLICT (src/pg/copy-upsert.ts): vectors travel as float4s, not text.
+   * Points go in by binary COPY, straight into the table while none is present, else into a
+   * session temp table and one INSERT … SELECT … ON CONFLICT, one round trip each
+   * (src/pg/copy-upsert.ts): vectors travel as float4s, not text.
    * PGlite (no COPY over its socket) gets the same upsert from unnest(), vectors as one binary
    * vector[] parameter.
    */
@@ -139,21 +140,17 @@ export class PgVectorStore implements VectorStore {
     if (points.length === 0) return 0;
     const type = (await this.columnOf(this.pool, name))?.type ?? 'vector';
     if (await copySupported(this.pool)) {
-      const table = this.table(name);
-      const { inserted, merged } = await copyUpsert(this.pool, {
-        table,
+      return copyUpsert(this.pool, {
+        table: this.table(name),
         columns: POINT_COLUMNS,
         types: ['uuid', 'text', 'int4', 'text', 'text', 'jsonb', type],
         rows: points.map((p) => [p.id, p.documentId, p.chunkIndex, p.content, p.contentHash, JSON.stringify(p.metadata), p.vector]),
         keys: points.map((p) => p.id.toLowerCase()),
-        existing: (keys) => `SELECT id::text AS k FROM ${table} WHERE id = ANY(${keys}::uuid[])`,
-        merge: {
-          temp: 'vi_stage_points',
-          columnDefs: `id uuid, document_id text, chunk_index int, content text, content_hash text, metadata jsonb, embedding ${type}`,
-          sql: (temp) => `${this.insertInto(name)} SELECT * FROM ${temp} ${UPSERT_CONFLICT}`,
-        },
+        // One session temp table per column type: it is created once per connection (IF NOT EXISTS).
+        temp: type === 'vector' ? 'vi_stage_points' : `vi_stage_points_${type}`,
+        columnDefs: `id uuid, document_id text, chunk_index int, content text, content_hash text, metadata jsonb, embedding ${type}`,
+        merge: (temp) => `${this.insertInto(name)} SELECT * FROM ${temp} ${UPSERT_CONFLICT}`,
       });
-      return inserted + merged;
     }
     const r = await this.pool.query(
       `${this.insertInto(name)}
