@@ -77,6 +77,11 @@ describe('halfvec collections (pgvector)', () => {
       await store.upsert(name, [{ id: pointId(name, 'd', 0), documentId: 'd', chunkIndex: 0, content: 'x', contentHash: 'h', metadata: {}, vector: v }]);
       const r = await pool.query(`SELECT embedding::text AS stored, $1::vector::halfvec::text AS cast FROM public.${name}`, [`[${v.join(',')}]`]);
       assert.equal(r.rows[0].stored, r.rows[0].cast);
+      // The same point again with another vector: the merge path (a temp table of halfvecs, then ON CONFLICT).
+      const w = [0.2, -1 / 7, 1000.5, 0];
+      await store.upsert(name, [{ id: pointId(name, 'd', 0), documentId: 'd', chunkIndex: 0, content: 'x', contentHash: 'h2', metadata: {}, vector: w }]);
+      const m = await pool.query(`SELECT embedding::text AS stored, $1::vector::halfvec::text AS cast FROM public.${name}`, [`[${w.join(',')}]`]);
+      assert.equal(m.rows[0].stored, m.rows[0].cast);
       await assert.rejects(store.upsert(name, [{ id: pointId(name, 'd', 1), documentId: 'd', chunkIndex: 1, content: 'y', contentHash: 'h', metadata: {}, vector: [1e6, 0, 0, 0] }]), /beyond halfvec range/);
       assert.equal(await store.count(name), 1);
     } finally {
