@@ -7,6 +7,7 @@ import type { DevServer } from '../../src/embedded/temporal';
 import { startWorker, type RunningWorker } from '../../src/stack';
 import { startTracing, type Tracing } from '../../src/tracing/setup';
 import { traceFields } from '../../src/log';
+import { registry } from '../../src/metrics/registry';
 import { ingestCollection } from '../../src/workflows';
 import { TASK_QUEUE } from '../../src/contracts/ingest';
 import { buildCorpus } from '../support/corpus';
@@ -115,5 +116,16 @@ describe('OpenTelemetry tracing of a run', () => {
     }
     // Outside any span, no trace fields.
     assert.deepEqual(traceFields(), {});
+  });
+
+  it('the pool gauges show the worker\'s real pg.Pool, and no embedding request is left in flight', async () => {
+    const text = await registry.metrics(); // what the worker's /metrics endpoint serves
+    const value = (name: string) => Number(text.split('\n').find((l) => l.startsWith(`${name} `))?.split(' ')[1]);
+    const pool = worker.deps.pool;
+    assert.ok(pool.totalCount > 0, 'the run left connections open in the pool');
+    assert.equal(value('vector_ingest_pg_pool_connections'), pool.totalCount);
+    assert.equal(value('vector_ingest_pg_pool_idle_connections'), pool.idleCount);
+    assert.equal(value('vector_ingest_pg_pool_waiting_clients'), 0);
+    assert.match(text, /vector_ingest_embedding_requests_in_flight\{model="offline-hash-v1"\} 0/);
   });
 });
