@@ -165,9 +165,10 @@ export class DirectorySource implements Source {
             const st = await fs.stat(path.join(this.root, ...item.id.split('/')), { bigint: true });
             if (st.isFile()) {
               item.fingerprint = `${st.size}:${st.mtimeNs}`;
-              // for the chunks' metadata (byte_size, modified_at)
+              // for the chunks' metadata (byte_size, modified_at); rounded to the millisecond as
+              // fs.Stats#mtime rounds it (a bigint stat's mtimeMs truncates: 1 ms off half the time)
               item.size = Number(st.size);
-              item.modifiedAt = new Date(Number(st.mtimeMs)).toISOString();
+              item.modifiedAt = new Date(Math.round(Number(st.mtimeNs / 1000n) / 1000)).toISOString();
             }
           } catch {
             // no fingerprint: read() reports what is wrong with the file

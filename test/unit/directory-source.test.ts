@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -37,6 +37,27 @@ describe('DirectorySource', () => {
         cursor = page.nextCursor;
       }
       assert.deepEqual(got, expected, `page size ${pageSize}`);
+    }
+  });
+
+  it("gives each file the size and modification time fs.stat reports (mtime to the millisecond, as Stats#mtime rounds it)", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vi-mtime-'));
+    try {
+      // nanosecond mtimes set explicitly: truncating them (a bigint stat's mtimeMs) would be 1 ms off for .6
+      for (let i = 0; i < 10; i++) {
+        const f = path.join(dir, `f${i}.md`);
+        writeFileSync(f, 'x'.repeat(i + 1));
+        utimesSync(f, 1_700_000_000.1234 + i / 10, 1_700_000_000.0006 + i / 10);
+      }
+      const page = await new DirectorySource(dir).listPage(null, 100);
+      assert.equal(page.items.length, 10);
+      for (const item of page.items) {
+        const st = statSync(path.join(dir, item.id));
+        assert.equal(item.size, st.size, item.id);
+        assert.equal(item.modifiedAt, st.mtime.toISOString(), item.id);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
