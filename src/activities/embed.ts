@@ -61,9 +61,17 @@ export async function embedBatch(deps: ActivityDeps, key: BatchKey, retry = DEFA
   let requests = 0;
   const failures: ChunkFailure[] = [];
   const request = async (texts: string[]) => {
-    const res = await withRetries(budget, () => {
-      requests++;
-      return embedder.embed(texts);
+    // A failed try counts as one request; an answered call as the requests it took (a
+    // splitting embedder sends several).
+    const res = await withRetries(budget, async () => {
+      try {
+        const r = await embedder.embed(texts);
+        requests += r.requests ?? 1;
+        return r;
+      } catch (err) {
+        requests++;
+        throw err;
+      }
     });
     // Only answered requests are billed; a failed try or a bisected half that failed is not.
     for (const t of texts) tokens += inputTokens(embedder, t);

@@ -112,7 +112,12 @@ export class AdaptiveEmbedder extends EmbedderDecorator {
       for (let i = 0; i < texts.length; i += size) slices.push(texts.slice(i, i + size));
       const results = await Promise.all(slices.map((s) => this.limiter.run(s.length, () => this.inner.embed(s))));
       const rateLimits = [...results].reverse().find((r) => r.rateLimits)?.rateLimits;
-      return { vectors: results.flatMap((r) => r.vectors), tokens: results.reduce((n, r) => n + r.tokens, 0), ...(rateLimits && { rateLimits }) };
+      return {
+        vectors: results.flatMap((r) => r.vectors),
+        tokens: results.reduce((n, r) => n + r.tokens, 0),
+        requests: results.reduce((n, r) => n + (r.requests ?? 1), 0),
+        ...(rateLimits && { rateLimits }),
+      };
     } finally {
       this.activeCalls--;
     }

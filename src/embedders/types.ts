@@ -7,6 +7,12 @@ export interface EmbeddingResult {
   tokens: number;
   /** The provider's rate limits as its response headers stated them (remote providers only). */
   rateLimits?: ProviderRateLimits;
+  /**
+   * Provider requests this call took when it was more than one (a splitting decorator such as
+   * the adaptive embedder sums its parts); absent means one. Run summaries count these, so
+   * their request count is what the provider saw.
+   */
+  requests?: number;
 }
 
 /** Turns texts into vectors. Knows nothing of Temporal, sinks or the state store. */

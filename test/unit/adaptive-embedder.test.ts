@@ -30,13 +30,15 @@ describe('AdaptiveEmbedder', () => {
     assert.deepEqual(got.vectors, want.vectors);
     assert.equal(server.stats.requests, 4 + 1, 'four sub-requests of 16, then the one reference request');
     assert.equal(server.stats.maxConcurrent, 4);
+    assert.equal(got.requests, 4, 'the call reports the provider requests it took, for the run summary');
   });
 
   it('does not split below the smallest part size', async () => {
     const e = new AdaptiveEmbedder(plain, { initial: 8, min: 1, max: 8, minPartSize: 16, latencyTolerance: 2 });
     server.reset();
-    await e.embed(texts(20));
+    const got = await e.embed(texts(20));
     assert.equal(server.stats.requests, 1);
+    assert.equal(got.requests, 1);
   });
 
   it('raises in-flight requests while the provider keeps up, never above the ceiling', async () => {
