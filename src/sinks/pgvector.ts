@@ -88,8 +88,9 @@ export class PgVectorStore implements VectorStore {
   }
 
   /**
-   * New points go in by binary COPY, points already present through a temp table and one
-   * INSERT … SELECT … ON CONFLICT (src/pg/copy-upsert.ts): vectors travel as float4s, not text.
+   * Points go in by binary COPY, straight into the table while none is present, else into a
+   * session temp table and one INSERT … SELECT … ON CONFLICT, one round trip each
+   * (src/pg/copy-upsert.ts): vectors travel as float4s, not text.
    * PGlite (no COPY over its socket) gets the same upsert from unnest(), vectors as one binary
    * vector[] parameter.
    */
@@ -98,21 +99,16 @@ export class PgVectorStore implements VectorStore {
     const points = [...new Map(given.map((p) => [p.id.toLowerCase(), p])).values()];
     if (points.length === 0) return 0;
     if (await copySupported(this.pool)) {
-      const table = this.table(name);
-      const { inserted, merged } = await copyUpsert(this.pool, {
-        table,
+      return copyUpsert(this.pool, {
+        table: this.table(name),
         columns: POINT_COLUMNS,
         types: ['uuid', 'text', 'int4', 'text', 'text', 'jsonb', 'vector'],
         rows: points.map((p) => [p.id, p.documentId, p.chunkIndex, p.content, p.contentHash, JSON.stringify(p.metadata), p.vector]),
         keys: points.map((p) => p.id.toLowerCase()),
-        existing: (keys) => `SELECT id::text AS k FROM ${table} WHERE id = ANY(${keys}::uuid[])`,
-        merge: {
-          temp: 'vi_stage_points',
-          columnDefs: 'id uuid, document_id text, chunk_index int, content text, content_hash text, metadata jsonb, embedding vector',
-          sql: (temp) => `${this.insertInto(name)} SELECT * FROM ${temp} ${UPSERT_CONFLICT}`,
-        },
+        temp: 'vi_stage_points',
+        columnDefs: 'id uuid, document_id text, chunk_index int, content text, content_hash text, metadata jsonb, embedding vector',
+        merge: (temp) => `${this.insertInto(name)} SELECT * FROM ${temp} ${UPSERT_CONFLICT}`,
       });
-      return inserted + merged;
     }
     const r = await this.pool.query(
       `${this.insertInto(name)}
