@@ -7,7 +7,8 @@
  * Reports the small run's time beside the big one ÷ its time alone (target <= 1.5), and the big
  * run's time beside the small one ÷ its time alone (its throughput loss).
  *
- *   npm run bench -- fairness            100,000 + 500 chunks (1,000 + 5 batches), 4 slots, 100 ms per batch
+ *   npm run bench -- fairness            100,000 + 500 chunks (1,000 + 5 batches), 4 slots, 100 ms per batch,
+ *                                        window 32 (BENCH_WINDOW; with the default 8 the queue holds too little to starve anyone)
  *   npm run bench -- fairness --smoke    12,000 + 500
  */
 import { startDevServer } from '../src/embedded/temporal';
@@ -27,7 +28,7 @@ export async function fairness(smoke: boolean): Promise<void> {
     chunksPerBatch,
     embedMs: 100,
     embedSlots: 4,
-    window: 8,
+    window: Number(process.env.BENCH_WINDOW ?? 32),
     headStartMs: smoke ? 2000 : 10_000,
   };
   const rounds = smoke ? 1 : Number(process.env.BENCH_ROUNDS ?? 1);
