@@ -5,6 +5,7 @@ import { observePool } from './metrics/pool';
 import type { FailureReporter } from './failure-reporter';
 import { createEmbedder, OFFLINE_WARNING, type Embedder } from './embedders';
 import { AdaptiveEmbedder } from './embedders/adaptive';
+import { RateLimitedEmbedder } from './embedders/rate-limited';
 import type { Logger } from './log';
 import { createSinks } from './sinks';
 import { MeteredEmbedder, MeteredVectorStore } from './metrics/metered';
@@ -52,12 +53,23 @@ export async function buildDeps(
   let embedder: Embedder;
   try {
     const base = await createEmbedder(config);
-    // A remote provider gets adaptive concurrency (src/embedders/adaptive.ts); not when an
-    // embedding rate is configured, which paces activities and must bound requests too.
-    // Metered inside the adaptive splitter, so the request metrics count provider requests.
-    const adaptive = config.embedding.provider === 'openai' && !config.embedRatePerSecond;
+    const remote = config.embedding.provider === 'openai';
+    // Metered innermost, so the request metrics count provider requests and their latency
+    // leaves out the wait for the rate limit.
     const metered = new MeteredEmbedder(base);
-    embedder = adaptive ? new AdaptiveEmbedder(metered) : metered;
+    // A remote provider's requests and tokens per minute hold across every worker process: a
+    // bucket in Postgres that each request pays into before it is sent (src/state/rate-buckets.ts).
+    const limited = remote
+      ? new RateLimitedEmbedder(metered, store.rateBuckets, {
+          key: `${config.openaiBaseUrl ?? 'https://api.openai.com/v1'} ${config.embedding.model}`,
+          requestsPerMinute: config.embedRequestsPerMinute,
+          tokensPerMinute: config.embedTokensPerMinute,
+        })
+      : metered;
+    // A remote provider gets adaptive concurrency (src/embedders/adaptive.ts); not when an
+    // embedding activity rate is configured, which paces activities and must bound requests too.
+    const adaptive = remote && !config.embedRatePerSecond;
+    embedder = adaptive ? new AdaptiveEmbedder(limited) : limited;
   } catch (err) {
     unobservePool();
     await pool.end().catch(() => undefined);

@@ -173,6 +173,7 @@ export async function startWorker(config: Config, log: Logger, services: Service
     });
   } catch (err) {
     await clientConnection.close();
+    await ownTracing?.shutdown().catch(() => undefined);
     throw err;
   }
   let connection: NativeConnection;
@@ -191,6 +192,7 @@ export async function startWorker(config: Config, log: Logger, services: Service
   } catch (err) {
     await deps.close();
     await clientConnection.close();
+    await ownTracing?.shutdown().catch(() => undefined);
     throw err;
   }
   let metricsServer: MetricsServer | undefined;

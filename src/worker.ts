@@ -4,7 +4,7 @@ import type { Tracing } from './tracing/setup';
 import { createActivities, EMBED_ACTIVITIES, MAIN_ACTIVITIES, UPSERT_ACTIVITIES, type Activities } from './activities';
 import type { Config } from './config';
 import type { Deps } from './deps';
-import { prebuiltWorkflowBundle } from './workflow-bundle';
+import { prebuiltWorkflowBundle, TRACING_INTERCEPTOR_MODULES } from './workflow-bundle';
 import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE } from './contracts/ingest';
 
 export interface WorkerSetOptions {
@@ -38,19 +38,23 @@ function pick<K extends keyof Activities>(all: Activities, keys: readonly K[]): 
  */
 export async function createWorkerSet(o: WorkerSetOptions): Promise<WorkerSet> {
   const activities = createActivities(o.deps);
+  // Tracing: a span per activity (its parent the workflow's, from the headers) and the workflows'
+  // spans through the exporter sink (src/tracing/setup.ts).
+  const activityInterceptors = o.tracing
+    ? [(ctx: ConstructorParameters<typeof OpenTelemetryActivityInboundInterceptor>[0]) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })]
+    : [];
   const common = {
     connection: o.connection,
     namespace: o.namespace,
     shutdownGraceTime: o.shutdownGraceTime ?? '30s',
-    ...(o.tracing && {
-      interceptors: {
-        activity: [(ctx: ConstructorParameters<typeof OpenTelemetryActivityInboundInterceptor>[0]) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })],
-      },
-      sinks: { exporter: makeWorkflowExporter(o.tracing.spanProcessor, o.tracing.resource) },
-    }),
+    ...(o.tracing && { sinks: { exporter: makeWorkflowExporter(o.tracing.spanProcessor, o.tracing.resource) } }),
+    interceptors: { activity: activityInterceptors },
   };
-  const bundle = o.workflowBundle ?? prebuiltWorkflowBundle();
-  const workflows = bundle ? { workflowBundle: bundle } : { workflowsPath: require.resolve('./workflows') };
+  // With tracing, the bundle that holds the OpenTelemetry workflow interceptors (a caller's own bundle must hold them).
+  const bundle = o.workflowBundle ?? prebuiltWorkflowBundle({ traced: o.tracing !== undefined });
+  const workflows = bundle
+    ? { workflowBundle: bundle, interceptors: { activity: activityInterceptors } }
+    : { workflowsPath: require.resolve('./workflows'), interceptors: { activity: activityInterceptors, ...(o.tracing && { workflowModules: TRACING_INTERCEPTOR_MODULES }) } };
   const workers = [
     await Worker.create({
       ...common,

@@ -105,10 +105,10 @@ export interface IngestCounters {
   chunksFailed: number;
   /** Tokens of the chunks planned (before the embedding cache). */
   tokens: number;
-  /** Tokens sent to the embedding provider (after the cache), counted by the embedder's tokenizer. Absent in runs of older versions. */
-  tokensEmbedded?: number;
-  /** What those tokens cost in US dollars, by the worker's price table. Absent in runs of older versions. */
-  costUsd?: number;
+  /** Tokens sent to the embedding provider (after the cache), counted by the embedder's tokenizer. (Results of older versions lack it.) */
+  tokensEmbedded: number;
+  /** What those tokens cost in US dollars, by the worker's price table. (Results of older versions lack it.) */
+  costUsd: number;
   batches: number;
   embeddingRequests: number;
   /**

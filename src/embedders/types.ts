@@ -1,9 +1,12 @@
 import type { TextTokenizer } from '../text/tokenizer';
+import type { ProviderRateLimits } from './rate-limits';
 
 export interface EmbeddingResult {
   vectors: number[][];
   /** Tokens the provider counted (or our own count when it does not say). */
   tokens: number;
+  /** The provider's rate limits as its response headers stated them (remote providers only). */
+  rateLimits?: ProviderRateLimits;
 }
 
 /** Turns texts into vectors. Knows nothing of Temporal, sinks or the state store. */

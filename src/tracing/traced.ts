@@ -1,5 +1,6 @@
 import { SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
-import type { Embedder, EmbeddingResult } from '../embedders/types';
+import { EmbedderDecorator } from '../embedders/decorator';
+import type { EmbeddingResult } from '../embedders/types';
 import type { ChunkTrim, KeywordQuery, Point, VectorQuery, VectorStore } from '../sinks/types';
 
 const tracer = () => trace.getTracer('vector-ingest');
@@ -22,28 +23,9 @@ export async function inSpan<T>(name: string, attributes: Attributes, fn: () => 
 }
 
 /** An embedder whose every call is a span `embed` (model, inputs, tokens): the provider's time inside an activity. */
-export class TracedEmbedder implements Embedder {
-  constructor(private readonly inner: Embedder) {}
-  get model() {
-    return this.inner.model;
-  }
-  get dimensions() {
-    return this.inner.dimensions;
-  }
-  get semantic() {
-    return this.inner.semantic;
-  }
-  get maxInputTokens() {
-    return this.inner.maxInputTokens;
-  }
-  get tokenizer() {
-    return this.inner.tokenizer;
-  }
+export class TracedEmbedder extends EmbedderDecorator {
   embed(texts: string[]): Promise<EmbeddingResult> {
     return inSpan('embed', { 'embedding.model': this.model, 'embedding.inputs': texts.length }, () => this.inner.embed(texts), (r) => ({ 'embedding.provider_tokens': r.tokens }));
-  }
-  close() {
-    return this.inner.close();
   }
 }
 

@@ -107,6 +107,16 @@ describe('tokens and cost: --dry-run estimates, runs count what the provider rec
     assert.equal(r.counters.chunksEmbedded, estimate.textsToEmbed);
     assert.equal(emb.stats.tokens, estimate.tokensToEmbed, 'tokens the embedding server received');
     assert.equal(emb.stats.inputs, estimate.textsToEmbed);
+    // The run's summary and `status` report the tokens the server received, and their price.
+    assert.equal(r.counters.tokensEmbedded, emb.stats.tokens);
+    assert.ok(Math.abs(r.counters.costUsd - (emb.stats.tokens * PRICE) / 1e6) < 1e-9, `cost ${r.counters.costUsd}`);
+    const status = await cli(['status', collection, '--json']);
+    assert.equal(status.code, 0, status.stderr);
+    const shown = JSON.parse(status.stdout) as { result: IngestResult };
+    assert.equal(shown.result.counters.tokensEmbedded, emb.stats.tokens);
+    assert.equal(shown.result.counters.costUsd, r.counters.costUsd);
+    const human = await cli(['status', collection]);
+    assert.match(human.stdout, new RegExp(`cost: +${emb.stats.tokens} tokens embedded, \\$0\\.00`));
   });
 
   it('after a change, the dry run counts only the texts not in the cache, and the next run agrees', async () => {
@@ -121,6 +131,7 @@ describe('tokens and cost: --dry-run estimates, runs count what the provider rec
     const r = await run(2);
     assert.equal(emb.stats.tokens, e2.tokensToEmbed);
     assert.equal(r.counters.chunksEmbedded, e2.textsToEmbed);
+    assert.equal(r.counters.tokensEmbedded, emb.stats.tokens);
     // Unchanged now: nothing to embed, nothing to pay.
     const e3 = await dryRun();
     assert.equal(e3.tokensToEmbed, 0);
