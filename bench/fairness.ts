@@ -41,7 +41,7 @@ export async function fairness(smoke: boolean): Promise<void> {
     for (let r = 0; r < rounds; r++) {
       const server = await startDevServer({ dataDir: tempDir('vi-fair-bench-'), headless: true, inMemory: true, cliPath: process.env.TEMPORAL_CLI_PATH, dynamicConfig });
       try {
-        results.push(await fairShare(server, o, `b${r}`, { bigAlone: true }));
+        results.push(await fairShare(server, o, `b${r}`, { bigAlone: true, warmUp: true }));
       } finally {
         await server.stop();
       }
