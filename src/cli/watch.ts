@@ -82,6 +82,7 @@ async function runWatch(address: string, opts: WatchOpts): Promise<number> {
         taskQueue: TASK_QUEUE,
         workflowId,
         args: [input],
+        priority: { fairnessKey: collection },
         staticSummary: `Watch: re-index ${collection} from ${where}`,
       });
       const r = await handle.result();
