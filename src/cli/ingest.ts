@@ -6,26 +6,19 @@ import { DirectorySource } from '../sources/directory';
 import { formatSourceAddress, parseSourceAddress } from '../sources/address';
 import { openSource } from '../sources';
 import { validateCollectionName } from '../naming';
-import { startServices, startWorker, type RunningWorker } from '../stack';
 import { ingestCollection, progressQuery } from '../workflows';
-import { DEFAULT_BATCHING, DEFAULT_CHUNKING, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAGE_SIZE, ingestWorkflowId, SINK_KINDS, TASK_QUEUE, type IngestInput, type SinkKindName, type SourceSpec } from '../contracts/ingest';
-import { addGlobalOptions, configFrom, connectClient, EXIT, loggerFor, parseIntOption, uiLink, type GlobalOpts } from './common';
+import { DEFAULT_BATCHING, DEFAULT_CHUNKING, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAGE_SIZE, ingestWorkflowId, SINK_KINDS, TASK_QUEUE, type SourceSpec } from '../contracts/ingest';
+import { addGlobalOptions, configFrom, EXIT, loggerFor, parseIntOption, uiLink, type GlobalOpts } from './common';
 import { formatSummary } from './progress';
 import { ProgressView } from './progress-bar';
 import { innermost, failureType } from './run-failure';
+import { effectiveChunking, ingestInput, type RunShapeOpts } from './run-input';
+import { withRunStack } from './run-stack';
 
-interface IngestOpts extends GlobalOpts {
+interface IngestOpts extends GlobalOpts, RunShapeOpts {
   collection: string;
   wait: boolean;
-  full?: boolean;
-  chunkTokens?: number;
-  overlapTokens?: number;
-  batchSize?: number;
-  batchTokens?: number;
-  pageSize?: number;
-  window?: number;
   json?: boolean;
-  sink?: SinkKindName;
 }
 
 export function ingestCommand(): Command {
@@ -91,32 +84,18 @@ async function runIngest(address: string, opts: IngestOpts): Promise<number> {
   const source = sourceFromArgument(address, embedded);
   const where = formatSourceAddress(source);
   const log = loggerFor(config);
-  const input: IngestInput = {
-    collection,
-    source,
-    ...(opts.full ? { full: true } : {}),
-    ...(opts.sink ? { sink: opts.sink } : {}),
-    ...(opts.chunkTokens !== undefined || opts.overlapTokens !== undefined
-      ? { chunking: { ...(opts.chunkTokens !== undefined && { chunkTokens: opts.chunkTokens }), ...(opts.overlapTokens !== undefined && { overlapTokens: opts.overlapTokens }) } }
-      : {}),
-    ...(opts.batchSize !== undefined || opts.batchTokens !== undefined
-      ? { batching: { ...(opts.batchSize !== undefined && { maxChunks: opts.batchSize }), ...(opts.batchTokens !== undefined && { maxTokens: opts.batchTokens }) } }
-      : {}),
-    ...(opts.pageSize !== undefined ? { pageSize: opts.pageSize } : {}),
-    ...(opts.window !== undefined ? { maxInFlightBatches: opts.window } : {}),
-  };
+  const input = ingestInput(collection, source, opts);
+  const chunking = effectiveChunking(config.embedding, input);
+  if (chunking.lowered && opts.chunkTokens !== undefined) process.stderr.write(`--chunk-tokens: chunks of ${chunking.text}\n`);
 
   // A local worker only when nobody else will run the work: embedded services and --wait.
-  const services = await startServices(config, log, { needDatabase: embedded && opts.wait });
-  let worker: RunningWorker | undefined;
-  const { client, close } = await connectClient(services);
-  try {
-    if (embedded && !services.fromDev) {
+  return withRunStack(config, log, { needDatabase: embedded && opts.wait }, async ({ services, client, needsLocalWorker, startLocalWorker }) => {
+    if (needsLocalWorker) {
       if (!opts.wait) {
         process.stderr.write('--no-wait needs a worker that outlives this command: start `vector-ingest dev` or set TEMPORAL_ADDRESS\n');
         return EXIT.usage;
       }
-      worker = await startWorker(config, log, services);
+      await startLocalWorker();
     }
     const workflowId = ingestWorkflowId(collection);
     let handle;
@@ -128,7 +107,7 @@ async function runIngest(address: string, opts: IngestOpts): Promise<number> {
         staticSummary: `Ingest ${collection} from ${where}${opts.full ? ' (full rebuild)' : ''}`,
         staticDetails: [
           `**Collection** \`${collection}\` · **source** ${source.kind} \`${where}\``,
-          `- chunking: ${input.chunking?.chunkTokens ?? DEFAULT_CHUNKING.chunkTokens} tokens, ${input.chunking?.overlapTokens ?? DEFAULT_CHUNKING.overlapTokens} overlap`,
+          `- chunking: ${chunking.text}`,
           `- batches: ${input.batching?.maxChunks ?? DEFAULT_BATCHING.maxChunks} chunks / ${input.batching?.maxTokens ?? DEFAULT_BATCHING.maxTokens} tokens, window ${input.maxInFlightBatches ?? DEFAULT_MAX_IN_FLIGHT}`,
           `- embedder: ${config.embedding.model} (${config.embedding.dimensions} dimensions${config.embedding.provider === 'offline' ? ', offline, NOT semantic' : ''})`,
         ].join('\n'),
@@ -163,6 +142,7 @@ async function runIngest(address: string, opts: IngestOpts): Promise<number> {
       view.stop();
       const secs = (Date.now() - started) / 1000;
       for (const line of formatSummary(result.counters)) process.stderr.write(`${line}\n`);
+      process.stderr.write(`chunking:  ${chunking.text}\n`);
       process.stderr.write(`done in ${secs.toFixed(1)} s (${(result.counters.chunksUpserted / secs).toFixed(1)} chunks/s)\n`);
       if (link) process.stderr.write(`Web UI: ${link}\n`);
       if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -179,17 +159,8 @@ async function runIngest(address: string, opts: IngestOpts): Promise<number> {
     } finally {
       clearInterval(timer);
     }
-  } finally {
-    await close();
-    if (worker) {
-      worker.set.shutdown();
-      await worker.done;
-    }
-    await services.stop();
-  }
+  });
 }
-
-
 
 /** Documents in the directory, if this machine can see it (for the bar's total and ETA). */
 async function countDocuments(dir: string): Promise<number | undefined> {
