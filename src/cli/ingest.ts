@@ -130,11 +130,18 @@ async function runIngest(address: string, opts: IngestOpts): Promise<number> {
     const started = Date.now();
     const view = new ProgressView(source.kind === 'directory' ? await countDocuments(source.path) : undefined);
     const latest = client.workflow.getHandle(workflowId);
+    // One progress query at a time, and none left in flight when the client closes: the client
+    // retries a call the closing channel cut off on a timer, and that retry on a closed channel
+    // throws where nothing can catch it (seen: the process died after a finished run).
+    let querying: Promise<void> | undefined;
     const timer = setInterval(() => {
-      latest
+      querying ??= latest
         .query(progressQuery)
-        .then((p) => view.update(p))
-        .catch(() => undefined); // between continue-as-new runs a query can miss; the next one lands
+        .then(
+          (p) => view.update(p),
+          () => undefined, // between continue-as-new runs a query can miss; the next one lands
+        )
+        .finally(() => (querying = undefined));
     }, 500);
     try {
       const result = await handle.result();
@@ -158,6 +165,7 @@ async function runIngest(address: string, opts: IngestOpts): Promise<number> {
       throw err;
     } finally {
       clearInterval(timer);
+      await querying;
     }
   });
 }
