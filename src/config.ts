@@ -4,6 +4,7 @@ import { ConfigError } from './errors';
 import { defaultModelDir, LOCAL_DIMENSIONS, LOCAL_MODEL } from './embedders/local-model';
 import { SINK_KINDS } from './contracts/ingest';
 import { OFFLINE_MODEL } from './embedders/offline';
+import { parsePrices, priceOf, type Price } from './embedders/pricing';
 
 /**
  * Runtime configuration: environment variables, overridden by command-line flags. Secrets
@@ -50,6 +51,10 @@ const Schema = z.object({
   upsertConcurrency: intFrom('VECTOR_INGEST_UPSERT_CONCURRENCY', 1, 1000).default(4),
   planConcurrency: intFrom('VECTOR_INGEST_PLAN_CONCURRENCY', 1, 100).default(2),
   embedRatePerSecond: z.coerce.number().positive({ error: 'VECTOR_INGEST_EMBED_RATE must be positive' }).optional(),
+  embedRequestsPerMinute: intFrom('VECTOR_INGEST_EMBED_RPM', 1, 1e9).optional(),
+  embedTokensPerMinute: intFrom('VECTOR_INGEST_EMBED_TPM', 1, 1e12).optional(),
+  pricePerMTok: z.coerce.number({ error: 'VECTOR_INGEST_PRICE_PER_MTOK must be a number' }).min(0, { error: 'VECTOR_INGEST_PRICE_PER_MTOK must be >= 0' }).optional(),
+  prices: z.string().min(1).optional(),
   maxDocumentBytes: intFrom('VECTOR_INGEST_MAX_DOCUMENT_BYTES', 1, 2 ** 31).default(20 * 1024 * 1024),
   maxPdfPages: intFrom('VECTOR_INGEST_MAX_PDF_PAGES', 1, 1_000_000).default(2_000),
   maxUnzippedBytes: intFrom('VECTOR_INGEST_MAX_UNZIPPED_BYTES', 1, 2 ** 40).default(100 * 1024 * 1024),
@@ -113,6 +118,10 @@ const ENV = {
   upsertConcurrency: ['VECTOR_INGEST_UPSERT_CONCURRENCY', 'Upsert activities at once per worker (default: 4)'],
   planConcurrency: ['VECTOR_INGEST_PLAN_CONCURRENCY', 'Planning activities at once per worker (default: 2)'],
   embedRatePerSecond: ['VECTOR_INGEST_EMBED_RATE', 'Embedding activities per second across all workers, enforced by the server (default: unlimited)'],
+  embedRequestsPerMinute: ['VECTOR_INGEST_EMBED_RPM', 'Embedding requests per minute to the openai provider, all workers together (default: the provider\'s x-ratelimit-limit-requests; the lower wins)'],
+  embedTokensPerMinute: ['VECTOR_INGEST_EMBED_TPM', 'Embedding tokens per minute to the openai provider, all workers together (default: the provider\'s x-ratelimit-limit-tokens; the lower wins)'],
+  pricePerMTok: ['VECTOR_INGEST_PRICE_PER_MTOK', 'US dollars per million tokens of the configured embedding model (default: src/embedders/pricing.ts; local and offline cost 0)'],
+  prices: ['VECTOR_INGEST_PRICES', 'JSON object of model name to US dollars per million tokens, e.g. {"text-embedding-3-small":0.02}'],
   maxDocumentBytes: ['VECTOR_INGEST_MAX_DOCUMENT_BYTES', 'Larger documents are refused with DocumentTooLarge (default: 20971520)'],
   maxPdfPages: ['VECTOR_INGEST_MAX_PDF_PAGES', 'PDFs with more pages are refused with TooManyPages (default: 2000)'],
   maxUnzippedBytes: ['VECTOR_INGEST_MAX_UNZIPPED_BYTES', 'DOCX files that would inflate past this are refused with ZipBomb (default: 104857600)'],
@@ -128,6 +137,8 @@ const ENV = {
 /** Variables read outside loadConfig, where they are read. */
 const ENV_READ_ELSEWHERE: ReadonlyArray<readonly [string, string]> = [
   ['LOG_FORMAT', 'json: JSON logs even on a terminal (default: pretty on a terminal, JSON otherwise)'], // src/log.ts
+  ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OpenTelemetry collector (OTLP/HTTP, e.g. http://127.0.0.1:4318): the worker exports traces there (default: no tracing)'], // src/tracing/setup.ts
+  ['OTEL_SERVICE_NAME', 'service.name of exported traces (default: vector-ingest)'], // src/tracing/setup.ts
 ];
 
 const ENV_KEYS = Object.fromEntries(Object.entries(ENV).map(([key, [name]]) => [key, name])) as Record<keyof RawConfig, string>;
@@ -155,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const c = parsed.data;
   if (c.sink === 'qdrant' && !c.qdrantUrl) throw new ConfigError('invalid configuration:\n  VECTOR_INGEST_SINK=qdrant needs QDRANT_URL');
   if (!c.temporalTlsCert !== !c.temporalTlsKey) throw new ConfigError('invalid configuration:\n  TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together');
+  if (c.prices !== undefined) parsePrices(c.prices); // a bad table is refused now, not at the first batch
   const embedding = embeddingConfig(c, env);
   // The local model runs one request at a time on all cores: two activities keep it busy while
   // the other one reads or writes the database; more would only wait in its queue.
@@ -200,6 +212,11 @@ function embeddingConfig(c: z.output<typeof Schema>, env: NodeJS.ProcessEnv): Em
   const sendDimensions =
     c.embeddingSendDimensions !== undefined ? c.embeddingSendDimensions === 'true' : canShorten && c.embeddingDimensions !== undefined;
   return { ...base, provider, model, dimensions, sendDimensions };
+}
+
+/** The price per million tokens of the configured embedding model (settings, else the default table). */
+export function embeddingPrice(c: Config, model: string = c.embedding.model): Price {
+  return priceOf(model, c.embedding.provider, { ...(c.pricePerMTok !== undefined && { pricePerMTok: c.pricePerMTok }), ...(c.prices !== undefined && { prices: parsePrices(c.prices) }) }, c.embedding.model);
 }
 
 /** The configuration as safe to print: secrets masked. */

@@ -1,9 +1,11 @@
 import pg from 'pg';
 import type { ActivityDeps } from './activities';
-import { redactUrl, type Config } from './config';
+import { embeddingPrice, redactUrl, type Config } from './config';
+import { observePool } from './metrics/pool';
 import type { FailureReporter } from './failure-reporter';
 import { createEmbedder, OFFLINE_WARNING, type Embedder } from './embedders';
 import { AdaptiveEmbedder } from './embedders/adaptive';
+import { RateLimitedEmbedder } from './embedders/rate-limited';
 import type { Logger } from './log';
 import { createSinks } from './sinks';
 import { MeteredEmbedder, MeteredVectorStore } from './metrics/metered';
@@ -39,27 +41,45 @@ export async function buildDeps(
   // An idle client losing its connection (a database restart) must not crash the worker; the
   // next query reconnects and a failing activity is retried by Temporal.
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection lost'));
+  const unobservePool = observePool(pool);
   const store = new StateStore(pool);
   try {
     await store.migrate();
   } catch (err) {
+    unobservePool();
     await pool.end().catch(() => undefined);
     throw new Error(`cannot prepare the state store in ${redactUrl(databaseUrl)}: ${(err as Error).message}`);
   }
   let embedder: Embedder;
   try {
     const base = await createEmbedder(config);
-    // A remote provider gets adaptive concurrency (src/embedders/adaptive.ts); not when an
-    // embedding rate is configured, which paces activities and must bound requests too.
-    // Metered inside the adaptive splitter, so the request metrics count provider requests.
-    const adaptive = config.embedding.provider === 'openai' && !config.embedRatePerSecond;
+    const remote = config.embedding.provider === 'openai';
+    // Metered innermost, so the request metrics count provider requests and their latency
+    // leaves out the wait for the rate limit.
     const metered = new MeteredEmbedder(base);
-    embedder = adaptive ? new AdaptiveEmbedder(metered) : metered;
+    // A remote provider's requests and tokens per minute hold across every worker process: a
+    // bucket in Postgres that each request pays into before it is sent (src/state/rate-buckets.ts).
+    const limited = remote
+      ? new RateLimitedEmbedder(metered, store.rateBuckets, {
+          key: `${config.openaiBaseUrl ?? 'https://api.openai.com/v1'} ${config.embedding.model}`,
+          requestsPerMinute: config.embedRequestsPerMinute,
+          tokensPerMinute: config.embedTokensPerMinute,
+        })
+      : metered;
+    // A remote provider gets adaptive concurrency (src/embedders/adaptive.ts); not when an
+    // embedding activity rate is configured, which paces activities and must bound requests too.
+    const adaptive = remote && !config.embedRatePerSecond;
+    embedder = adaptive ? new AdaptiveEmbedder(limited) : limited;
   } catch (err) {
+    unobservePool();
     await pool.end().catch(() => undefined);
     throw err;
   }
   if (!embedder.semantic) log.warn(OFFLINE_WARNING);
+  const price = embeddingPrice(config, config.embedding.model);
+  if (price.source === 'unknown') {
+    log.warn({ model: embedder.model }, 'no price for this embedding model: costs are reported as $0; set VECTOR_INGEST_PRICE_PER_MTOK');
+  }
   log.info(
     { model: embedder.model, dimensions: embedder.dimensions, maxInputTokens: embedder.maxInputTokens, tokenizer: embedder.tokenizer.name },
     'embedder ready',
@@ -74,6 +94,7 @@ export async function buildDeps(
     sinks,
     defaultSink: config.sink,
     embedder,
+    price,
     log,
     failures: temporal.failures,
     searchAttributes: temporal.searchAttributes,
@@ -91,6 +112,7 @@ export async function buildDeps(
       await embedder.close();
       for (const s of Object.values(sinks)) await s.close();
       await sources.close();
+      unobservePool();
       await pool.end();
     },
   };

@@ -10,6 +10,7 @@ import type { Config } from './config';
 import { buildDeps, type Deps } from './deps';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded/pglite';
 import { freePort, isListening } from './embedded/ports';
+import { tracingFromEnv } from './tracing/setup';
 import { startMetricsServer, type MetricsServer } from './metrics/server';
 import { startDevServer, type DevServer } from './embedded/temporal';
 import type { Logger } from './log';
@@ -144,7 +145,7 @@ export interface RunningWorker {
   done: Promise<void>;
 }
 
-export interface StartWorkerOptions extends Pick<WorkerSetOptions, 'workflowBundle' | 'shutdownGraceTime'> {
+export interface StartWorkerOptions extends Pick<WorkerSetOptions, 'workflowBundle' | 'shutdownGraceTime' | 'tracing'> {
   /** Prometheus port; 0 = off (default: the config's). */
   metricsPort?: number;
 }
@@ -153,6 +154,10 @@ export interface StartWorkerOptions extends Pick<WorkerSetOptions, 'workflowBund
 export async function startWorker(config: Config, log: Logger, services: Services, opts: StartWorkerOptions = {}): Promise<RunningWorker> {
   if (!services.databaseUrl) throw new Error('internal: the worker needs a database URL');
   const metricsPort = opts.metricsPort ?? config.metricsPort;
+  // Spans by OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (a caller's own tracing wins; it owns it).
+  const ownTracing = opts.tracing ? undefined : tracingFromEnv();
+  const tracing = opts.tracing ?? ownTracing;
+  if (ownTracing) log.info({ endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT }, 'exporting traces by OTLP');
   const sdkMetricsPort = metricsPort ? await freePort() : undefined;
   installRuntime(log, { sdkMetricsBind: sdkMetricsPort ? `127.0.0.1:${sdkMetricsPort}` : undefined });
   // A client of its own for signalling replay workflows; closed with the other clients.
@@ -168,6 +173,7 @@ export async function startWorker(config: Config, log: Logger, services: Service
     });
   } catch (err) {
     await clientConnection.close();
+    await ownTracing?.shutdown().catch(() => undefined);
     throw err;
   }
   let connection: NativeConnection;
@@ -181,10 +187,12 @@ export async function startWorker(config: Config, log: Logger, services: Service
       deps,
       workflowBundle: opts.workflowBundle,
       shutdownGraceTime: opts.shutdownGraceTime,
+      ...(tracing && { tracing }),
     });
   } catch (err) {
     await deps.close();
     await clientConnection.close();
+    await ownTracing?.shutdown().catch(() => undefined);
     throw err;
   }
   let metricsServer: MetricsServer | undefined;
@@ -205,6 +213,7 @@ export async function startWorker(config: Config, log: Logger, services: Service
       await deps.close();
       await clientConnection.close();
       await connection.close();
+      await ownTracing?.shutdown().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'flushing traces failed'));
     });
   return { set, deps, connection, done };
 }

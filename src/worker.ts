@@ -1,8 +1,10 @@
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor, makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
+import type { Tracing } from './tracing/setup';
 import { createActivities, EMBED_ACTIVITIES, MAIN_ACTIVITIES, UPSERT_ACTIVITIES, type Activities } from './activities';
 import type { Config } from './config';
 import type { Deps } from './deps';
-import { prebuiltWorkflowBundle } from './workflow-bundle';
+import { prebuiltWorkflowBundle, TRACING_INTERCEPTOR_MODULES } from './workflow-bundle';
 import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE } from './contracts/ingest';
 
 export interface WorkerSetOptions {
@@ -14,6 +16,8 @@ export interface WorkerSetOptions {
   workflowBundle?: WorkflowBundleOption;
   /** How long in-flight activities get to finish when shutting down. */
   shutdownGraceTime?: string;
+  /** OpenTelemetry (src/tracing/setup.ts): activity spans, and workflow spans through the exporter sink. */
+  tracing?: Tracing;
 }
 
 export interface WorkerSet {
@@ -34,9 +38,23 @@ function pick<K extends keyof Activities>(all: Activities, keys: readonly K[]): 
  */
 export async function createWorkerSet(o: WorkerSetOptions): Promise<WorkerSet> {
   const activities = createActivities(o.deps);
-  const common = { connection: o.connection, namespace: o.namespace, shutdownGraceTime: o.shutdownGraceTime ?? '30s' };
-  const bundle = o.workflowBundle ?? prebuiltWorkflowBundle();
-  const workflows = bundle ? { workflowBundle: bundle } : { workflowsPath: require.resolve('./workflows') };
+  // Tracing: a span per activity (its parent the workflow's, from the headers) and the workflows'
+  // spans through the exporter sink (src/tracing/setup.ts).
+  const activityInterceptors = o.tracing
+    ? [(ctx: ConstructorParameters<typeof OpenTelemetryActivityInboundInterceptor>[0]) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })]
+    : [];
+  const common = {
+    connection: o.connection,
+    namespace: o.namespace,
+    shutdownGraceTime: o.shutdownGraceTime ?? '30s',
+    ...(o.tracing && { sinks: { exporter: makeWorkflowExporter(o.tracing.spanProcessor, o.tracing.resource) } }),
+    interceptors: { activity: activityInterceptors },
+  };
+  // With tracing, the bundle that holds the OpenTelemetry workflow interceptors (a caller's own bundle must hold them).
+  const bundle = o.workflowBundle ?? prebuiltWorkflowBundle({ traced: o.tracing !== undefined });
+  const workflows = bundle
+    ? { workflowBundle: bundle, interceptors: { activity: activityInterceptors } }
+    : { workflowsPath: require.resolve('./workflows'), interceptors: { activity: activityInterceptors, ...(o.tracing && { workflowModules: TRACING_INTERCEPTOR_MODULES }) } };
   const workers = [
     await Worker.create({
       ...common,

@@ -10,8 +10,14 @@ import { bundleWorkflowCode, DefaultLogger, type WorkflowBundlePath } from '@tem
  * a missing or stale one (running from source, dist recompiled by tsc alone) is not used, and
  * the worker bundles at startup as before.
  */
-const BUNDLE = path.join(__dirname, '..', 'workflow-bundle.js');
-const STAMP = `${BUNDLE}.sha256`;
+const bundleFile = (traced: boolean) => path.join(__dirname, '..', traced ? 'workflow-bundle.traced.js' : 'workflow-bundle.js');
+
+/**
+ * The OpenTelemetry workflow interceptors (a span per workflow run, trace context carried to its
+ * activities). They live in a second bundle, used only when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT):
+ * without tracing, workflows run without them, and send no spans to a sink no one registered.
+ */
+export const TRACING_INTERCEPTOR_MODULES = [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')];
 
 /** Hash of every compiled module under this directory (the bundle's inputs are among them). */
 function codeHash(): string {
@@ -27,22 +33,30 @@ function codeHash(): string {
   return h.digest('hex');
 }
 
-export function prebuiltWorkflowBundle(): WorkflowBundlePath | undefined {
-  if (!existsSync(BUNDLE) || !existsSync(STAMP)) return undefined;
-  if (readFileSync(STAMP, 'utf8').trim() !== codeHash()) return undefined;
-  return { codePath: BUNDLE };
+export function prebuiltWorkflowBundle(o: { traced?: boolean } = {}): WorkflowBundlePath | undefined {
+  const bundle = bundleFile(o.traced === true);
+  const stamp = `${bundle}.sha256`;
+  if (!existsSync(bundle) || !existsSync(stamp)) return undefined;
+  if (readFileSync(stamp, 'utf8').trim() !== codeHash()) return undefined;
+  return { codePath: bundle };
 }
 
-export async function buildWorkflowBundle(): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });
-  writeFileSync(BUNDLE, code);
-  writeFileSync(STAMP, `${codeHash()}\n`);
-  return BUNDLE;
+export async function buildWorkflowBundle(o: { traced?: boolean } = {}): Promise<string> {
+  const traced = o.traced === true;
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('./workflows'),
+    ...(traced && { workflowInterceptorModules: TRACING_INTERCEPTOR_MODULES }),
+    logger: new DefaultLogger('WARN'),
+  });
+  const bundle = bundleFile(traced);
+  writeFileSync(bundle, code);
+  writeFileSync(`${bundle}.sha256`, `${codeHash()}\n`);
+  return bundle;
 }
 
 if (require.main === module) {
-  buildWorkflowBundle().then(
-    (file) => console.log(`workflow bundle: ${path.relative(process.cwd(), file)}`),
+  Promise.all([buildWorkflowBundle(), buildWorkflowBundle({ traced: true })]).then(
+    (files) => console.log(`workflow bundles: ${files.map((f) => path.relative(process.cwd(), f)).join(', ')}`),
     (err: unknown) => {
       console.error(err);
       process.exitCode = 1;

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { ConfigError } from '../errors';
 import type { Embedder } from '../embedders/types';
+import type { Price } from '../embedders/pricing';
 import type { FailureReporter } from '../failure-reporter';
 import type { SourceContext } from '../sources/types';
 import type { VectorStore } from '../sinks/types';
@@ -20,6 +21,8 @@ export interface ActivityDeps {
   /** The sink of new collections that name none. */
   defaultSink: SinkKind;
   embedder: Embedder;
+  /** The embedder's price (src/embedders/pricing.ts); absent: costs are 0 (tests). */
+  price?: Price;
   log: Logger;
   /** Items that failed for good go to the collection's replay workflow through this. */
   failures: FailureReporter;

@@ -5,6 +5,8 @@ import { activityInfo, attemptTimeoutMs, heartbeat } from './context';
 import { DEFAULT_RETRY, isTransient, withRetries } from './embed-retry';
 import type { ActivityDeps } from './deps';
 import { metrics } from '../metrics/registry';
+import { inputTokens } from '../embedders/types';
+import { costUsd } from '../embedders/pricing';
 
 export interface EmbedResult {
   chunks: number;
@@ -13,7 +15,13 @@ export interface EmbedResult {
   /** Chunks whose vector was already in the cache. */
   cached: number;
   failed: number;
+  /**
+   * Tokens of the texts the provider embedded (requests that succeeded: what it bills), counted
+   * by the embedder's own tokenizer (inputTokens), like `ingest --dry-run` counts them.
+   */
   tokens: number;
+  /** Those tokens' price in US dollars (the worker's price table, src/embedders/pricing.ts). */
+  costUsd: number;
   requests: number;
 }
 
@@ -52,11 +60,15 @@ export async function embedBatch(deps: ActivityDeps, key: BatchKey, retry = DEFA
   let tokens = 0;
   let requests = 0;
   const failures: ChunkFailure[] = [];
-  const request = (texts: string[]) =>
-    withRetries(budget, () => {
+  const request = async (texts: string[]) => {
+    const res = await withRetries(budget, () => {
       requests++;
       return embedder.embed(texts);
     });
+    // Only answered requests are billed; a failed try or a bisected half that failed is not.
+    for (const t of texts) tokens += inputTokens(embedder, t);
+    return res;
+  };
   const fail = async (item: (typeof misses)[number], type: string, message: string) => {
     const found = byHash.get(item.hash)!.map((c) => ({ documentId: c.documentId, chunkIndex: c.chunkIndex, type, message: message.slice(0, 500) }));
     failures.push(...found);
@@ -67,7 +79,6 @@ export async function embedBatch(deps: ActivityDeps, key: BatchKey, retry = DEFA
     heartbeat({ remaining: items.length });
     try {
       const res = await request(items.map((i) => i.text));
-      tokens += res.tokens;
       await store.cache.putEmbeddings(embedder.model, embedder.dimensions, items.map((i) => i.hash), res.vectors);
       return;
     } catch (err) {
@@ -97,6 +108,9 @@ export async function embedBatch(deps: ActivityDeps, key: BatchKey, retry = DEFA
   };
   await run(misses);
   for (const f of failures) metrics.itemsFailed.inc({ kind: 'chunk', type: f.type });
+  const cost = costUsd(tokens, deps.price ?? { perMTok: 0 });
+  metrics.collectionTokens.inc({ collection: key.collection, model: embedder.model }, tokens);
+  metrics.collectionCost.inc({ collection: key.collection, model: embedder.model }, cost);
   if (failures.length > 0) {
     deps.log.warn({ ...key, failed: failures.length, first: failures[0] }, 'embedding rejected some chunks; they were isolated');
   }
@@ -109,6 +123,7 @@ export async function embedBatch(deps: ActivityDeps, key: BatchKey, retry = DEFA
     cached: rows.length - missCount,
     failed,
     tokens,
+    costUsd: cost,
     requests,
   };
 }

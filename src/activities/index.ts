@@ -13,6 +13,7 @@ import { prepareCollection, type PrepareInput } from './prepare';
 import { probeEmbedder } from './probe';
 import { reprocessDocuments, type ReprocessInput } from './reprocess';
 import { upsertBatch } from './upsert';
+import { TracedEmbedder, TracedVectorStore } from '../tracing/traced';
 
 export type CommitInput = PageKey & { replay?: ReplaySpec };
 
@@ -20,9 +21,15 @@ export type CommitInput = PageKey & { replay?: ReplaySpec };
  * Builds the activities over clients the worker created once. Each activity is a thin function
  * over those clients. This boundary adds what every activity needs: a logger carrying the
  * workflow, run, activity and collection; heartbeats while it works; metrics; and the mapping of
- * errors to typed Temporal failures.
+ * errors to typed Temporal failures; and a span around each embedder and sink call.
  */
-export function createActivities(deps: ActivityDeps) {
+export function createActivities(untraced: ActivityDeps) {
+  // Every embedder and sink call is a span, a child of its activity's (no-ops without tracing).
+  const deps: ActivityDeps = {
+    ...untraced,
+    embedder: new TracedEmbedder(untraced.embedder),
+    sinks: Object.fromEntries(Object.entries(untraced.sinks).map(([k, s]) => [k, new TracedVectorStore(s)])),
+  };
   const wrap =
     <I, R>(name: string, fn: (d: ActivityDeps, input: I) => Promise<R>, opts: { heartbeat?: boolean } = { heartbeat: true }) =>
     async (input: I): Promise<R> => {

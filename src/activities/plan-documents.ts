@@ -1,6 +1,7 @@
 import { DocumentError } from '../errors';
 import { pointId, sha256 } from '../ids';
 import type { Source, SourceItem } from '../sources';
+import type { DocumentMetadata } from '../sources/types';
 import type { DocumentPlan, KnownDocument, RefreshedFingerprint, StagedChunk } from '../state/store';
 import { metrics } from '../metrics/registry';
 import { assignBatches } from '../text/batcher';
@@ -44,7 +45,7 @@ const READ_AHEAD = 8;
  * document; anything else (a database or source outage) propagates so the activity is retried.
  */
 export async function planDocuments(
-  deps: ActivityDeps,
+  deps: Pick<ActivityDeps, 'embedder' | 'limits' | 'log'>,
   args: {
     collection: string;
     source: Source;
@@ -81,13 +82,15 @@ export async function planDocuments(
   const toRead = args.items.map((_, i) => i).filter((i) => !skip[i]);
   unchanged += args.items.length - toRead.length;
   const readCounter = metrics.documentsRead.labels({ source: args.sourceKind ?? 'unknown' });
-  const reads: Array<Promise<Uint8Array> | undefined> = [];
+  const reads: Array<Promise<{ bytes: Uint8Array; metadata?: DocumentMetadata }> | undefined> = [];
+  const source = args.source;
   const startRead = (n: number) => {
     const i = toRead[n];
     if (i === undefined) return;
     const item = args.items[i]!;
     readCounter.inc();
-    const p = args.source.read(item, deps.limits.maxDocumentBytes);
+    const max = deps.limits.maxDocumentBytes;
+    const p = source.readWithMetadata ? source.readWithMetadata(item, max) : source.read(item, max).then((bytes) => ({ bytes }));
     p.catch(() => undefined); // awaited in order below; a failure waiting its turn is not unhandled
     reads[n] = p;
   };
@@ -109,8 +112,10 @@ export async function planDocuments(
     reads[n] = undefined;
     startRead(n + READ_AHEAD);
     try {
-      const bytes = await read;
-      const hash = sha256(Buffer.concat([Buffer.from(params), bytes]));
+      const { bytes, metadata } = await read;
+      // The source's own metadata (a row's columns) is part of what lands, so part of the hash:
+      // a row whose metadata changed under the same text is rewritten (its vectors come from the cache).
+      const hash = sha256(Buffer.concat([Buffer.from(params), bytes, ...(metadata && Object.keys(metadata).length > 0 ? [Buffer.from(`\0metadata:${stableJson(metadata)}`)] : [])]));
       if (!args.full && args.known.get(item.id)?.hash === hash) {
         unchanged++;
         if (fingerprint !== null) refreshed.push({ documentId: item.id, hash, fingerprint });
@@ -121,6 +126,7 @@ export async function planDocuments(
         bytes,
         format: item.format,
         modifiedAt: item.modifiedAt,
+        ...(metadata && { metadata }),
         chunking,
         tokenizer,
         limits: deps.limits,
@@ -150,4 +156,9 @@ export async function planDocuments(
   const batchNos = assignBatches(chunks, args.batching);
   chunks.forEach((c, i) => (c.batchNo = batchNos[i]!));
   return { planned, failed, chunks, unchanged, read: toRead.length, refreshed, batches: chunks.length === 0 ? 0 : batchNos[batchNos.length - 1]! + 1 };
+}
+
+/** JSON with the top level's keys sorted: the same metadata always hashes the same. */
+function stableJson(m: DocumentMetadata): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
 }

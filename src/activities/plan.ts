@@ -32,6 +32,10 @@ export interface PlanResult {
   sourceVersion?: string;
   /** The first few failures of the page, for the run's visible progress (bounded). */
   failures: DocumentFailure[];
+  /** What the listing passed over in this page's range (directory sources; 0 for the others). */
+  filesExcluded: number;
+  directoriesExcluded: number;
+  filesUnsupported: number;
 }
 
 const MAX_REPORTED_FAILURES = 5;
@@ -89,6 +93,9 @@ export async function planPage(deps: ActivityDeps, input: PlanInput): Promise<Pl
     batches: p.batches,
     nextCursor: page.nextCursor,
     ...(page.version !== undefined && { sourceVersion: page.version }),
+    filesExcluded: page.skipped?.filesExcluded ?? 0,
+    directoriesExcluded: page.skipped?.directoriesExcluded ?? 0,
+    filesUnsupported: page.skipped?.filesUnsupported ?? 0,
     failures: p.failed.slice(0, MAX_REPORTED_FAILURES),
   };
 }

@@ -7,23 +7,26 @@ import { formatSourceAddress, parseSourceAddress } from '../sources/address';
 import { openSource } from '../sources';
 import { validateCollectionName } from '../naming';
 import { ingestCollection, progressQuery } from '../workflows';
-import { DEFAULT_BATCHING, DEFAULT_CHUNKING, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAGE_SIZE, ingestWorkflowId, SINK_KINDS, TASK_QUEUE, type SourceSpec } from '../contracts/ingest';
+import { DEFAULT_BATCHING, DEFAULT_CHUNKING, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAGE_SIZE, ingestWorkflowId, SINK_KINDS, TASK_QUEUE, type DirectorySourceSpec, type SourceSpec } from '../contracts/ingest';
 import { addGlobalOptions, configFrom, EXIT, loggerFor, parseIntOption, uiLink, type GlobalOpts } from './common';
 import { formatSummary } from './progress';
+import { runDryRun } from './dry-run';
 import { ProgressView } from './progress-bar';
 import { innermost, failureType } from './run-failure';
 import { effectiveChunking, ingestInput, type RunShapeOpts } from './run-input';
 import { withRunStack } from './run-stack';
+import { addPathRuleOptions, PATH_RULES_HELP, withPathRules, type PathRuleOpts } from './path-rule-options';
 
-interface IngestOpts extends GlobalOpts, RunShapeOpts {
+interface IngestOpts extends GlobalOpts, PathRuleOpts, RunShapeOpts {
   collection: string;
   wait: boolean;
   json?: boolean;
+  dryRun?: boolean;
 }
 
 export function ingestCommand(): Command {
   const cmd = new Command('ingest')
-    .description('Ingest documents (markdown, HTML, text) from a directory, git repository, web site, S3 bucket or Postgres table into a collection, then show progress until done')
+    .description('Ingest documents (markdown, HTML, text, PDF, DOCX, source code) from a directory, git repository, web site, S3 bucket or Postgres table into a collection, then show progress until done')
     .argument('<source>', 'a directory (read by the worker; resolved to an absolute path), git+<url>#<ref>, http(s)://host/sitemap.xml or http(s)://host/docs/, s3://bucket/prefix, postgres://ENV_VAR/schema.table?id=..&text=..')
     .requiredOption('-c, --collection <name>', 'collection (table) name: lowercase letters, digits, _')
     .option('--no-wait', 'start the run and exit; watch it with `vector-ingest status`')
@@ -35,7 +38,9 @@ export function ingestCommand(): Command {
     .option('--page-size <n>', `documents planned per page (default ${DEFAULT_PAGE_SIZE})`, parseIntOption('--page-size'))
     .addOption(new Option('--sink <sink>', 'vector store of a new collection (env VECTOR_INGEST_SINK; default pgvector)').choices(SINK_KINDS))
     .option('--window <n>', `embed→upsert batches in flight at once (default ${DEFAULT_MAX_IN_FLIGHT})`, parseIntOption('--window'))
+    .option('--dry-run', 'list the documents, chunks and tokens a run would embed (after the embedding cache) and its estimated cost, without embedding or writing anything')
     .addOption(new Option('--json', 'print the final result as JSON on stdout'));
+  addPathRuleOptions(cmd);
   addGlobalOptions(cmd);
   cmd.addHelpText(
     'after',
@@ -53,6 +58,11 @@ its own environment only):
   s3://bucket/prefix                       an S3-compatible bucket (AWS_* environment on the worker)
   postgres://DOCS_DB/public.articles?id=id&text=title,body&updated_at=updated_at
                                            a table; DOCS_DB is the worker's variable holding the URL
+${PATH_RULES_HELP}
+
+--dry-run runs here, without Temporal: it reads the source from this machine, chunks it with the
+configured embedder's tokenizer, and looks the chunks up in the state store's embedding cache
+(DATABASE_URL, or the embedded PGlite). Prices: VECTOR_INGEST_PRICE_PER_MTOK, VECTOR_INGEST_PRICES.
 
 Exit codes: 0 done, 1 the run failed, 2 bad arguments or configuration, 3 a run of this collection
 is already in progress, 5 done but some documents or chunks failed (see the run's warnings).
@@ -67,9 +77,12 @@ The same run from the Temporal CLI (with a worker running):
   return cmd;
 }
 
-/** The source of `ingest`, `watch` and friends: parsed, and a local directory checked when the worker is local. */
-export function sourceFromArgument(address: string, embedded: boolean): SourceSpec {
-  const source = parseSourceAddress(address);
+/**
+ * The source of `ingest`, `watch` and friends: parsed, with the command line's include/exclude
+ * globs, and a local directory checked when the worker is local.
+ */
+export function sourceFromArgument(address: string, embedded: boolean, rules: PathRuleOpts = {}): SourceSpec {
+  const source = withPathRules(parseSourceAddress(address), rules);
   openSource(source); // the spec's shape (no I/O): a bad one is refused here, before a run starts
   if (source.kind === 'directory' && (embedded || existsSync(source.path))) {
     if (!existsSync(source.path) || !statSync(source.path).isDirectory()) throw new ConfigError(`${source.path} is not a directory`);
@@ -81,10 +94,11 @@ async function runIngest(address: string, opts: IngestOpts): Promise<number> {
   const collection = validateCollectionName(opts.collection);
   const config = configFrom(opts, opts.sink ? { sink: opts.sink } : {});
   const embedded = !config.temporalAddress;
-  const source = sourceFromArgument(address, embedded);
+  const source = sourceFromArgument(address, embedded, opts);
   const where = formatSourceAddress(source);
   const log = loggerFor(config);
   const input = ingestInput(collection, source, opts);
+  if (opts.dryRun) return runDryRun(config, log, input, opts.json === true);
   const chunking = effectiveChunking(config.embedding, input);
   if (chunking.lowered && opts.chunkTokens !== undefined) process.stderr.write(`--chunk-tokens: chunks of ${chunking.text}\n`);
 
@@ -128,7 +142,7 @@ async function runIngest(address: string, opts: IngestOpts): Promise<number> {
     }
 
     const started = Date.now();
-    const view = new ProgressView(source.kind === 'directory' ? await countDocuments(source.path) : undefined);
+    const view = new ProgressView(source.kind === 'directory' ? await countDocuments(source) : undefined);
     const latest = client.workflow.getHandle(workflowId);
     // One progress query at a time, and none left in flight when the client closes: the client
     // retries a call the closing channel cut off on a timer, and that retry on a closed channel
@@ -171,9 +185,9 @@ async function runIngest(address: string, opts: IngestOpts): Promise<number> {
 }
 
 /** Documents in the directory, if this machine can see it (for the bar's total and ETA). */
-async function countDocuments(dir: string): Promise<number | undefined> {
+async function countDocuments(spec: DirectorySourceSpec): Promise<number | undefined> {
   try {
-    const src = new DirectorySource(dir);
+    const src = new DirectorySource(spec.path, spec);
     let n = 0;
     let cursor: string | null = null;
     for (let i = 0; i < 1000; i++) {

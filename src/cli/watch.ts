@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
 import type { FSWatcher } from 'chokidar';
 import { Command } from 'commander';
@@ -11,8 +12,11 @@ import { sourceFromArgument } from './ingest';
 import { innermost } from './run-failure';
 import { ingestInput, type RunShapeOpts } from './run-input';
 import { withRunStack } from './run-stack';
+import { formatSkipped } from './progress';
+import { addPathRuleOptions, PATH_RULES_HELP, type PathRuleOpts } from './path-rule-options';
+import { PathRules } from '../sources/path-rules';
 
-interface WatchOpts extends GlobalOpts, Pick<RunShapeOpts, 'chunkTokens' | 'overlapTokens'> {
+interface WatchOpts extends GlobalOpts, PathRuleOpts, Pick<RunShapeOpts, 'chunkTokens' | 'overlapTokens'> {
   collection: string;
   debounceMs?: number;
   interval?: number;
@@ -29,6 +33,7 @@ export function watchCommand(): Command {
     .option('--interval <seconds>', 'poll other sources this often (default 60)', parseIntOption('--interval'))
     .option('--chunk-tokens <n>', `tokens per chunk (default ${DEFAULT_CHUNKING.chunkTokens})`, parseIntOption('--chunk-tokens'))
     .option('--overlap-tokens <n>', `tokens shared by consecutive chunks (default ${DEFAULT_CHUNKING.overlapTokens})`, parseIntOption('--overlap-tokens'));
+  addPathRuleOptions(cmd);
   addGlobalOptions(cmd);
   cmd.addHelpText(
     'after',
@@ -37,7 +42,9 @@ Runs one incremental ingest at start, then one after each change (a directory, w
 chokidar and debounced) or on every poll (git, web, s3, postgres: an unchanged source costs
 its listing only, since fingerprints skip unchanged documents). Runs of a collection never
 overlap: changes that arrive during a run are coalesced into one more run after it. Stops on
-SIGINT/SIGTERM after the current run. Exit code 2 when the source is refused.`,
+SIGINT/SIGTERM after the current run. Exit code 2 when the source is refused. Changes to files
+an --exclude glob leaves out start no run.
+${PATH_RULES_HELP}`,
   );
   cmd.action(async (address: string, opts: WatchOpts) => {
     process.exitCode = await runWatch(address, opts);
@@ -49,7 +56,7 @@ async function runWatch(address: string, opts: WatchOpts): Promise<number> {
   const collection = validateCollectionName(opts.collection);
   const config = configFrom(opts);
   const embedded = !config.temporalAddress;
-  const source = sourceFromArgument(address, embedded);
+  const source = sourceFromArgument(address, embedded, opts);
   const where = formatSourceAddress(source);
   const log = loggerFor(config);
   const input = ingestInput(collection, source, opts);
@@ -88,7 +95,7 @@ async function watchLoop(o: {
       const r = await handle.result();
       const c = r.counters;
       process.stderr.write(
-        `${new Date().toISOString()} ${collection}: ${c.documentsChanged} changed, ${c.documentsDeleted} deleted, ${c.documentsUnchanged} unchanged, ${c.chunksUpserted} chunks written in ${((Date.now() - t0) / 1000).toFixed(1)} s${r.sourceVersion ? ` (at ${r.sourceVersion})` : ''}\n`,
+        `${new Date().toISOString()} ${collection}: ${c.documentsChanged} changed, ${c.documentsDeleted} deleted, ${c.documentsUnchanged} unchanged, ${c.chunksUpserted} chunks written in ${((Date.now() - t0) / 1000).toFixed(1)} s${r.sourceVersion ? ` (at ${r.sourceVersion})` : ''}${formatSkipped(c) ? `; skipped: ${formatSkipped(c)}` : ''}\n`,
       );
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -124,7 +131,13 @@ async function watchLoop(o: {
       const { watch } = await import('chokidar');
       let timer: NodeJS.Timeout | undefined;
       const debounce = opts.debounceMs ?? 500;
-      watcher = watch(source.path, { ignoreInitial: true, ignored: (p: string) => SKIPPED.test(p) });
+      const rules = new PathRules([], source.exclude ?? []);
+      const root = source.path;
+      const excluded = (p: string) => {
+        const rel = path.relative(root, p).split(path.sep).join('/');
+        return rel !== '' && !rel.startsWith('..') && rules.excludedByGlob(rel);
+      };
+      watcher = watch(root, { ignoreInitial: true, ignored: (p: string) => SKIPPED.test(p) || excluded(p) });
       watcher.on('all', () => {
         clearTimeout(timer);
         timer = setTimeout(() => runner.request(), debounce);

@@ -9,6 +9,8 @@ interface WorkerOpts extends GlobalOpts {
   upsertConcurrency?: number;
   planConcurrency?: number;
   embedRate?: number;
+  embedRpm?: number;
+  embedTpm?: number;
   metricsPort?: number;
 }
 
@@ -19,7 +21,9 @@ export function workerCommand(): Command {
     .option('--upsert-concurrency <n>', 'upsert activities at once (env VECTOR_INGEST_UPSERT_CONCURRENCY, default 4)', parseIntOption('--upsert-concurrency'))
     .option('--plan-concurrency <n>', 'planning activities at once (env VECTOR_INGEST_PLAN_CONCURRENCY, default 2)', parseIntOption('--plan-concurrency'))
     .option('--metrics-port <n>', 'Prometheus /metrics port, 0 = off (env VECTOR_INGEST_METRICS_PORT, default 9464)', parseIntOption('--metrics-port'))
-    .addOption(new Option('--embed-rate <per-second>', 'embedding activities per second, all workers together (env VECTOR_INGEST_EMBED_RATE)').argParser(Number));
+    .addOption(new Option('--embed-rate <per-second>', 'embedding activities per second, all workers together (env VECTOR_INGEST_EMBED_RATE)').argParser(Number))
+    .option('--embed-rpm <n>', 'embedding requests per minute, all workers together (env VECTOR_INGEST_EMBED_RPM; default: the provider\'s x-ratelimit headers)', parseIntOption('--embed-rpm'))
+    .option('--embed-tpm <n>', 'embedding tokens per minute, all workers together (env VECTOR_INGEST_EMBED_TPM; default: the provider\'s x-ratelimit headers)', parseIntOption('--embed-tpm'));
   addGlobalOptions(cmd);
   cmd.addHelpText(
     'after',
@@ -33,6 +37,8 @@ then close their database and HTTP clients. Anything unfinished is retried by an
       upsertConcurrency: opts.upsertConcurrency,
       planConcurrency: opts.planConcurrency,
       embedRatePerSecond: opts.embedRate,
+      embedRequestsPerMinute: opts.embedRpm,
+      embedTokensPerMinute: opts.embedTpm,
       metricsPort: opts.metricsPort,
     });
     const log = loggerFor(config);

@@ -97,9 +97,22 @@ export interface IngestCounters {
   chunksCached: number;
   chunksUpserted: number;
   chunksFailed: number;
+  /** Tokens of the chunks planned (before the embedding cache). */
   tokens: number;
+  /** Tokens sent to the embedding provider (after the cache), counted by the embedder's tokenizer. (Results of older versions lack it.) */
+  tokensEmbedded: number;
+  /** What those tokens cost in US dollars, by the worker's price table. (Results of older versions lack it.) */
+  costUsd: number;
   batches: number;
   embeddingRequests: number;
+  /**
+   * What the listing passed over (directory sources): files and directories left out by
+   * include/exclude globs or `.vectorignore`, and files of no supported format. (Absent in the
+   * results of runs made before they were counted.)
+   */
+  filesExcluded: number;
+  directoriesExcluded: number;
+  filesUnsupported: number;
 }
 
 export interface IngestCarry {
@@ -158,8 +171,13 @@ export function emptyCounters(): IngestCounters {
     chunksUpserted: 0,
     chunksFailed: 0,
     tokens: 0,
+    tokensEmbedded: 0,
+    costUsd: 0,
     batches: 0,
     embeddingRequests: 0,
+    filesExcluded: 0,
+    directoriesExcluded: 0,
+    filesUnsupported: 0,
   };
 }
 

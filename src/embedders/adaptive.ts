@@ -10,6 +10,7 @@
  * error fails the whole call, exactly as the undivided request would have.
  */
 import { ProviderError } from '../errors';
+import { EmbedderDecorator } from './decorator';
 import type { Embedder, EmbeddingResult } from './types';
 
 export interface AdaptiveOptions {
@@ -88,31 +89,16 @@ export class AimdLimiter {
   }
 }
 
-export class AdaptiveEmbedder implements Embedder {
+export class AdaptiveEmbedder extends EmbedderDecorator {
   readonly limiter: AimdLimiter;
   private activeCalls = 0;
 
   constructor(
-    private readonly inner: Embedder,
+    inner: Embedder,
     private readonly o: AdaptiveOptions = ADAPTIVE_DEFAULTS,
   ) {
+    super(inner);
     this.limiter = new AimdLimiter(o);
-  }
-
-  get model() {
-    return this.inner.model;
-  }
-  get dimensions() {
-    return this.inner.dimensions;
-  }
-  get semantic() {
-    return this.inner.semantic;
-  }
-  get maxInputTokens() {
-    return this.inner.maxInputTokens;
-  }
-  get tokenizer() {
-    return this.inner.tokenizer;
   }
 
   async embed(texts: string[]): Promise<EmbeddingResult> {
@@ -125,13 +111,10 @@ export class AdaptiveEmbedder implements Embedder {
       const slices: string[][] = [];
       for (let i = 0; i < texts.length; i += size) slices.push(texts.slice(i, i + size));
       const results = await Promise.all(slices.map((s) => this.limiter.run(s.length, () => this.inner.embed(s))));
-      return { vectors: results.flatMap((r) => r.vectors), tokens: results.reduce((n, r) => n + r.tokens, 0) };
+      const rateLimits = [...results].reverse().find((r) => r.rateLimits)?.rateLimits;
+      return { vectors: results.flatMap((r) => r.vectors), tokens: results.reduce((n, r) => n + r.tokens, 0), ...(rateLimits && { rateLimits }) };
     } finally {
       this.activeCalls--;
     }
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }

@@ -1,5 +1,7 @@
 import OpenAI from 'openai';
+import { headerLookup } from '../retry-hints';
 import { cl100k } from '../text/tokenizer';
+import { parseRateLimitHeaders } from './rate-limits';
 import type { Embedder, EmbeddingResult } from './types';
 import { EmbeddingDimensionError, classifyProviderError } from './classify';
 
@@ -42,13 +44,18 @@ export class OpenAIEmbedder implements Embedder {
 
   async embed(texts: string[]): Promise<EmbeddingResult> {
     let res;
+    let headers;
     try {
-      res = await this.client.embeddings.create({
-        model: this.model,
-        input: texts,
-        encoding_format: 'float',
-        ...(this.sendDimensions ? { dimensions: this.dimensions } : {}),
-      });
+      const answer = await this.client.embeddings
+        .create({
+          model: this.model,
+          input: texts,
+          encoding_format: 'float',
+          ...(this.sendDimensions ? { dimensions: this.dimensions } : {}),
+        })
+        .withResponse();
+      res = answer.data;
+      headers = answer.response.headers;
     } catch (err) {
       throw classifyProviderError(err);
     }
@@ -70,7 +77,8 @@ export class OpenAIEmbedder implements Embedder {
       }
       vectors[d.index] = vec as number[];
     }
-    return { vectors, tokens: res.usage?.total_tokens ?? 0 };
+    const rateLimits = parseRateLimitHeaders(headerLookup(headers));
+    return { vectors, tokens: res.usage?.total_tokens ?? 0, ...(rateLimits && { rateLimits }) };
   }
 
   async close(): Promise<void> {

@@ -1,28 +1,15 @@
 import { ProviderError } from '../errors';
-import type { Embedder, EmbeddingResult } from '../embedders/types';
+import { EmbedderDecorator } from '../embedders/decorator';
+import type { EmbeddingResult } from '../embedders/types';
 import type { ChunkTrim, KeywordQuery, Point, VectorQuery, VectorStore } from '../sinks/types';
 import { metrics } from './registry';
 
 /** Measures an embedder without it knowing: latency by outcome, tokens, inputs, 429s. */
-export class MeteredEmbedder implements Embedder {
-  constructor(private readonly inner: Embedder) {}
-  get model() {
-    return this.inner.model;
-  }
-  get dimensions() {
-    return this.inner.dimensions;
-  }
-  get semantic() {
-    return this.inner.semantic;
-  }
-  get maxInputTokens() {
-    return this.inner.maxInputTokens;
-  }
-  get tokenizer() {
-    return this.inner.tokenizer;
-  }
+export class MeteredEmbedder extends EmbedderDecorator {
   async embed(texts: string[]): Promise<EmbeddingResult> {
     const end = metrics.embeddingSeconds.startTimer({ model: this.model });
+    const inFlight = metrics.embeddingInFlight.labels({ model: this.model });
+    inFlight.inc();
     try {
       const res = await this.inner.embed(texts);
       end({ outcome: 'ok' });
@@ -34,10 +21,9 @@ export class MeteredEmbedder implements Embedder {
       end({ outcome: limited ? 'rate_limited' : 'error' });
       if (limited) metrics.rateLimited.inc({ model: this.model });
       throw err;
+    } finally {
+      inFlight.dec();
     }
-  }
-  close() {
-    return this.inner.close();
   }
 }
 

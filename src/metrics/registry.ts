@@ -21,6 +21,24 @@ export const metrics = {
     labelNames: ['model'],
     registers: [registry],
   }),
+  collectionTokens: new Counter({
+    name: 'vector_ingest_collection_tokens_total',
+    help: 'Tokens embedded for a collection (cache misses sent to the provider, counted by the embedder\'s tokenizer)',
+    labelNames: ['collection', 'model'],
+    registers: [registry],
+  }),
+  collectionCost: new Counter({
+    name: 'vector_ingest_collection_cost_usd_total',
+    help: 'What those tokens cost in US dollars, by the worker\'s price table (VECTOR_INGEST_PRICE_PER_MTOK / VECTOR_INGEST_PRICES)',
+    labelNames: ['collection', 'model'],
+    registers: [registry],
+  }),
+  embeddingInFlight: new Gauge({
+    name: 'vector_ingest_embedding_requests_in_flight',
+    help: 'Embedding requests to the provider waiting for an answer on this worker now',
+    labelNames: ['model'],
+    registers: [registry],
+  }),
   embeddingInputs: new Counter({
     name: 'vector_ingest_embedding_inputs_total',
     help: 'Texts sent to the provider (embedding cache misses)',

@@ -2,7 +2,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, DocumentError } from '../errors';
 import { formatOf } from '../text/extract';
-import { defineSourceKind, type Source, type SourceItem, type SourcePage } from './types';
+import { globList, IGNORE_FILE, parseIgnoreFile, PathRules, type IgnoreLevel } from './path-rules';
+import { defineSourceKind, type SkipCounts, type Source, type SourceItem, type SourcePage } from './types';
 
 /** Compares relative POSIX paths segment by segment: the order of a sorted depth-first walk. */
 export function comparePaths(a: string, b: string): number {
@@ -19,20 +20,43 @@ export function comparePaths(a: string, b: string): number {
 
 const SKIPPED_DIRS = new Set(['.git', 'node_modules', '.hg', '.svn', '.vector-ingest']);
 
+/** Most bytes of one `.vectorignore` file (a larger one is refused rather than half-applied). */
+const MAX_IGNORE_FILE_BYTES = 1 << 20;
+
+function noSkips(): SkipCounts {
+  return { filesExcluded: 0, directoriesExcluded: 0, filesUnsupported: 0 };
+}
+
+function addSkips(into: SkipCounts, from: SkipCounts): void {
+  into.filesExcluded += from.filesExcluded;
+  into.directoriesExcluded += from.directoriesExcluded;
+  into.filesUnsupported += from.filesUnsupported;
+}
+
+export interface DirectoryRules {
+  include?: string[];
+  exclude?: string[];
+}
+
 /**
  * A directory tree as a source. Documents are regular files (or symlinks to them) with a
- * supported extension; ids are paths relative to the root. Listing is a sorted depth-first walk
- * that skips whole subtrees before the cursor, so paging a large tree costs one pass, not one
- * pass per page. Directory symlinks are not followed (no loops, no escaping the root).
+ * supported extension that the source's include/exclude globs and `.vectorignore` files let
+ * through (src/sources/path-rules.ts); ids are paths relative to the root. Listing is a sorted
+ * depth-first walk that skips whole subtrees before the cursor, so paging a large tree costs
+ * one pass, not one pass per page. Directory symlinks are not followed (no loops, no escaping
+ * the root). What the walk passes over (files and directories excluded by rule, files of no
+ * supported format) is counted per page, so a run can say what it left out.
  */
 export class DirectorySource implements Source {
   readonly root: string;
+  private readonly rules: PathRules;
 
-  constructor(root: string) {
+  constructor(root: string, rules: DirectoryRules = {}) {
     if (!path.isAbsolute(root)) {
       throw new ConfigError(`directory source path must be absolute (the worker resolves it), got ${JSON.stringify(root)}`);
     }
     this.root = path.normalize(root);
+    this.rules = new PathRules(globList('include', rules.include), globList('exclude', rules.exclude));
   }
 
   describe(): string {
@@ -53,7 +77,11 @@ export class DirectorySource implements Source {
     await this.assertReadable();
     const items: SourceItem[] = [];
     let more = false;
-    const walk = async (rel: string): Promise<boolean> => {
+    // Skips are counted for the page whose range holds them: those after the page's last
+    // document are dropped when the page is full, and counted by the next page instead.
+    const skipped = noSkips();
+    let pending = noSkips();
+    const walk = async (rel: string, inherited: readonly IgnoreLevel[]): Promise<boolean> => {
       const abs = rel ? path.join(this.root, rel) : this.root;
       let entries;
       try {
@@ -61,6 +89,8 @@ export class DirectorySource implements Source {
       } catch {
         return false; // an unreadable directory is skipped; its files cannot be listed
       }
+      const ignoreFile = entries.find((e) => e.name === IGNORE_FILE && (e.isFile() || e.isSymbolicLink()));
+      const levels = ignoreFile ? [...inherited, { base: rel, rules: await this.readIgnoreFile(rel) }] : inherited;
       entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       for (const e of entries) {
         const id = rel ? `${rel}/${e.name}` : e.name;
@@ -68,24 +98,57 @@ export class DirectorySource implements Source {
           if (SKIPPED_DIRS.has(e.name)) continue;
           // Skip a subtree that lies wholly before the cursor.
           if (cursor !== null && comparePaths(id, cursor) < 0 && !cursor.startsWith(`${id}/`)) continue;
-          if (await walk(id)) return true;
+          if (this.rules.skipsDirectory(id, levels)) {
+            pending.directoriesExcluded++;
+            continue;
+          }
+          if (await walk(id, levels)) return true;
           continue;
         }
         if (!e.isFile() && !e.isSymbolicLink()) continue;
-        const format = formatOf(e.name);
-        if (!format) continue;
+        if (e.name === IGNORE_FILE) continue; // the rules themselves, not a document
         if (cursor !== null && comparePaths(id, cursor) <= 0) continue;
+        if (this.rules.skipsFile(id, levels)) {
+          pending.filesExcluded++;
+          continue;
+        }
+        const format = formatOf(e.name);
+        if (!format) {
+          pending.filesUnsupported++;
+          continue;
+        }
         if (items.length === limit) {
           more = true;
           return true;
         }
         items.push({ id, format });
+        addSkips(skipped, pending);
+        pending = noSkips();
       }
       return false;
     };
-    await walk('');
+    await walk('', []);
+    if (!more) addSkips(skipped, pending);
     await this.fingerprint(items);
-    return { items, nextCursor: more ? items[items.length - 1]!.id : null };
+    return { items, nextCursor: more ? items[items.length - 1]!.id : null, skipped };
+  }
+
+  /**
+   * A `.vectorignore` that cannot be read fails the listing (a ConfigError naming it): going on
+   * without it would index what it was written to keep out.
+   */
+  private async readIgnoreFile(dir: string): Promise<IgnoreLevel['rules']> {
+    const rel = dir ? `${dir}/${IGNORE_FILE}` : IGNORE_FILE;
+    let bytes;
+    try {
+      const abs = path.join(this.root, ...rel.split('/'));
+      const st = await fs.stat(abs);
+      if (st.size > MAX_IGNORE_FILE_BYTES) throw new Error(`it is ${st.size} bytes; the limit is ${MAX_IGNORE_FILE_BYTES}`);
+      bytes = await fs.readFile(abs, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`${rel} in ${this.root} cannot be read, so its exclusions cannot be applied: ${(err as Error).message}`);
+    }
+    return parseIgnoreFile(bytes);
   }
 
   /**
@@ -148,6 +211,6 @@ export const directorySource = defineSourceKind({
     if (typeof spec.path !== 'string' || spec.path.length === 0) {
       throw new ConfigError('source.path is required for a directory source');
     }
-    return new DirectorySource(spec.path);
+    return new DirectorySource(spec.path, { ...(spec.include !== undefined && { include: spec.include }), ...(spec.exclude !== undefined && { exclude: spec.exclude }) });
   },
 });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { ConfigError, DocumentError } from '../errors';
 import type { PostgresSourceSpec } from '../contracts/sources/postgres';
-import { defineSourceKind, type Source, type SourceContext, type SourceItem, type SourcePage } from './types';
+import { defineSourceKind, type DocumentMetadata, type Source, type SourceContext, type SourceItem, type SourcePage } from './types';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -56,8 +56,10 @@ export class PostgresTableSource implements Source {
       throw new ConfigError(`postgres source: format must be text, markdown or html, got ${JSON.stringify(spec.format)}`);
     }
     this.format = spec.format ?? 'text';
+    // (With metadata columns, 'm1' marks fingerprints taken since they reach the chunks: rows
+    // listed before that are read once more, to land with their metadata.)
     this.shape = createHash('sha256')
-      .update(JSON.stringify([this.text, this.metadata, this.format]))
+      .update(JSON.stringify([this.text, this.metadata, this.format, ...(this.metadata.length > 0 ? ['m1'] : [])]))
       .digest('hex')
       .slice(0, 12);
   }
@@ -131,22 +133,38 @@ export class PostgresTableSource implements Source {
   }
 
   async read(item: SourceItem, maxBytes: number): Promise<Uint8Array> {
+    return (await this.readWithMetadata(item, maxBytes)).bytes;
+  }
+
+  /**
+   * The row's text columns joined by blank lines, and its metadata columns by their names (for
+   * every chunk's metadata: the pgvector `metadata` column, the Qdrant payload). A NULL is left
+   * out, a timestamp becomes ISO 8601 text, json/jsonb stays structured.
+   */
+  async readWithMetadata(item: SourceItem, maxBytes: number): Promise<{ bytes: Uint8Array; metadata: DocumentMetadata }> {
     let row: Record<string, unknown> | undefined;
+    const cols = [...this.text.map((c, i) => `${c} AS "vi$t${i}"`), ...this.metadata.map((c, i) => `${c} AS "vi$m${i}"`)];
     try {
-      const r = await this.pool().query(`SELECT ${this.text.join(', ')} FROM ${this.table} WHERE ${this.id} = $1 LIMIT 1`, [item.id]);
+      const r = await this.pool().query(`SELECT ${cols.join(', ')} FROM ${this.table} WHERE ${this.id} = $1 LIMIT 1`, [item.id]);
       row = r.rows[0];
     } catch (err) {
       throw this.explain(err, false);
     }
     if (!row) throw new DocumentError('DocumentVanished', `${item.id}: row no longer exists in ${this.spec.table}`);
-    const text = Object.values(row)
+    const text = this.text
+      .map((_, i) => row[`vi$t${i}`])
       .filter((v) => v !== null && v !== undefined)
       .map((v) => String(v))
       .filter((v) => v.length > 0)
       .join('\n\n');
     const bytes = Buffer.from(text, 'utf8');
     if (bytes.length > maxBytes) throw new DocumentError('DocumentTooLarge', `${item.id}: is ${bytes.length} bytes; the limit is ${maxBytes} (VECTOR_INGEST_MAX_DOCUMENT_BYTES)`);
-    return bytes;
+    const metadata: DocumentMetadata = {};
+    (this.spec.metadata ?? []).forEach((name, i) => {
+      const v = metadataValue(row[`vi$m${i}`]);
+      if (v !== undefined) metadata[name] = v;
+    });
+    return { bytes, metadata };
   }
 
   /** Postgres errors in terms of the source: run-level problems become ConfigError naming them. */
@@ -173,6 +191,14 @@ export class PostgresTableSource implements Source {
     if (unreachable && strict) return new ConfigError(`${what}: database unreachable (${e.code ?? e.message})`);
     return err as Error;
   }
+}
+
+/** A column's value as JSON metadata: NULL absent, timestamps as ISO 8601, bytea as \\x hex. */
+function metadataValue(v: unknown): unknown {
+  if (v === null || v === undefined) return undefined;
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? String(v) : v.toISOString();
+  if (Buffer.isBuffer(v)) return `\\x${v.toString('hex')}`;
+  return v;
 }
 
 export const postgresSource = defineSourceKind({

@@ -1,6 +1,9 @@
 import type { SourceSpec } from '../contracts/ingest';
 import type { DocumentFormat } from '../text/extract';
 
+/** A document's own metadata from its source: JSON values (a Date becomes its ISO 8601 text). */
+export type DocumentMetadata = Record<string, unknown>;
+
 export interface SourceItem {
   /** Stable document id within the collection (a relative POSIX path for directories). */
   id: string;
@@ -18,8 +21,20 @@ export interface SourceItem {
   modifiedAt?: string;
 }
 
+/** What a listing passed over, so a run's summary can say what it left out. */
+export interface SkipCounts {
+  /** Files an include/exclude glob or a `.vectorignore` left out. */
+  filesExcluded: number;
+  /** Directories an exclude glob or a `.vectorignore` left out (not walked: their files are not counted). */
+  directoriesExcluded: number;
+  /** Files with no supported format (by extension). */
+  filesUnsupported: number;
+}
+
 export interface SourcePage {
   items: SourceItem[];
+  /** What this page's range of the listing passed over (sources that can tell: a directory). */
+  skipped?: SkipCounts;
   /** Cursor to pass for the next page; null when this was the last page. */
   nextCursor: string | null;
   /** What the listing reflects, when the source has versions (a git commit id). */
@@ -31,6 +46,12 @@ export interface Source {
   listPage(cursor: string | null, limit: number): Promise<SourcePage>;
   /** Reads one document's bytes; throws DocumentError for per-document problems. */
   read(item: SourceItem, maxBytes: number): Promise<Uint8Array>;
+  /**
+   * The same, for sources whose documents carry metadata of their own (a row's metadata
+   * columns): merged into every chunk's metadata, under the keys the chunker sets itself.
+   * Absent: read() and no metadata.
+   */
+  readWithMetadata?(item: SourceItem, maxBytes: number): Promise<{ bytes: Uint8Array; metadata: DocumentMetadata }>;
   /** Human description for errors and logs (never a secret). */
   describe(): string;
   /**

@@ -36,8 +36,8 @@ export interface CrawlOptions {
   perSecond: number;
 }
 
-/** Links to these are never fetched: images, media, fonts, archives, PDFs, scripts and styles. */
-const NOT_TEXT = /\.(png|jpe?g|gif|svg|webp|avif|ico|bmp|tiff?|pdf|zip|gz|tgz|tar|bz2|xz|7z|rar|mp[34]|m4a|wav|ogg|webm|mov|avi|woff2?|ttf|otf|eot|css|js|mjs|map|wasm|exe|dmg|iso|bin)$/i;
+/** Links to these are never fetched: images, media, fonts, archives, scripts and styles. */
+const NOT_TEXT = /\.(png|jpe?g|gif|svg|webp|avif|ico|bmp|tiff?|zip|gz|tgz|tar|bz2|xz|7z|rar|mp[34]|m4a|wav|ogg|webm|mov|avi|woff2?|ttf|otf|eot|css|js|mjs|map|wasm|exe|dmg|iso|bin)$/i;
 
 /** What the last crawl in this process saw at a URL: answers a conditional GET's 304. */
 interface Remembered {
@@ -56,6 +56,11 @@ function remember(url: string, r: Remembered): void {
   if (remembered.size > MAX_REMEMBERED) remembered.delete(remembered.keys().next().value!);
 }
 
+/** The format a crawl in this process found a URL to be, by its Content-Type. */
+export function crawledFormat(url: string): DocumentFormat | undefined {
+  return remembered.get(url)?.page.format;
+}
+
 /** If-None-Match / If-Modified-Since for a URL this process crawled before (304 = unchanged). */
 export function conditionalHeaders(url: string): Record<string, string> {
   const prev = remembered.get(url);
@@ -65,9 +70,10 @@ export function conditionalHeaders(url: string): Record<string, string> {
   return headers;
 }
 
-/** The document format of an HTTP body, or undefined when it is not text we index. */
+/** The document format of an HTTP body, or undefined when it is not a document we index. */
 export function formatOfContentType(contentType: string | null, url: string): DocumentFormat | undefined {
   const type = (contentType ?? 'text/html').split(';')[0]!.trim().toLowerCase();
+  if (type === 'application/pdf' || type === 'application/x-pdf') return 'pdf';
   if (type === 'text/html' || type === 'application/xhtml+xml') return 'html';
   if (type === 'text/markdown' || type === 'text/x-markdown') return 'markdown';
   if (type === 'text/plain') return formatOf(new URL(url).pathname) === 'markdown' ? 'markdown' : 'text';
@@ -137,7 +143,7 @@ export async function crawl(o: CrawlOptions): Promise<ListedPage[]> {
     }
     bytes += res.truncated ? o.maxDocumentBytes : res.body.length;
     const format = formatOfContentType(res.headers.get('content-type'), url);
-    if (!format) continue; // images, PDFs, archives: not documents we index
+    if (!format) continue; // images, archives: not documents we index
     if (res.truncated) {
       out.push({ id: url, format }); // the read reports DocumentTooLarge for this page alone
       continue;

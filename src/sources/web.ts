@@ -2,7 +2,7 @@ import { ConfigError, DocumentError } from '../errors';
 import { formatOf, type DocumentFormat } from '../text/extract';
 import type { WebSourceSpec } from '../contracts/sources/web';
 import { defineSourceKind, type Source, type SourceItem, type SourcePage } from './types';
-import { conditionalHeaders, crawl, formatOfContentType, ListingError, type ListedPage } from './web-crawl';
+import { conditionalHeaders, crawl, crawledFormat, formatOfContentType, ListingError, type ListedPage } from './web-crawl';
 import { httpFingerprint, httpRequest, HttpUnreachable } from './web-http';
 import { robotsFor, type RobotsRules } from './web-robots';
 import { parseSitemap, SitemapError } from './web-sitemap';
@@ -61,10 +61,13 @@ export class WebSource implements Source {
     return `web ${this.isSitemap ? 'sitemap' : 'site'} ${this.url}`;
   }
 
-  /** A page's format by its URL: by the path's extension, else HTML (`/docs/`, `/guide/setup`). */
+  /**
+   * A page's format by its URL (a replay knows only that): what its Content-Type said when this
+   * worker crawled it, else by the path's extension, else HTML (`/docs/`, `/guide/setup`).
+   */
   formatOf(id: string): DocumentFormat {
     try {
-      return formatOf(new URL(id).pathname) ?? 'html';
+      return crawledFormat(id) ?? formatOf(new URL(id).pathname) ?? 'html';
     } catch {
       return 'html';
     }
@@ -297,7 +300,13 @@ export class WebSource implements Source {
     if (res.status < 200 || res.status >= 300) throw new DocumentError('UnreadableDocument', `${item.id}: answered ${res.status}`);
     if (res.truncated) throw new DocumentError('DocumentTooLarge', `${item.id}: is larger than ${maxBytes} bytes (VECTOR_INGEST_MAX_DOCUMENT_BYTES)`);
     const type = res.headers.get('content-type');
-    if (!formatOfContentType(type, url)) throw new DocumentError('UnsupportedDocument', `${item.id}: is ${type}, not HTML or text`);
+    const served = formatOfContentType(type, url);
+    if (!served) throw new DocumentError('UnsupportedDocument', `${item.id}: is ${type}, not HTML, text or PDF`);
+    // The listing's format picks the parser: a PDF where a page was listed (or the reverse)
+    // would be parsed as what it is not.
+    if ((served === 'pdf') !== (item.format === 'pdf')) {
+      throw new DocumentError('FormatMismatch', `${item.id}: is served as ${type} but was listed as ${item.format}`);
+    }
     return res.body;
   }
 }

@@ -6,6 +6,7 @@ import { DocumentsTable } from './documents';
 import { StagingTable } from './staging';
 import { EmbeddingCache } from './embedding-cache';
 import { LeaseStore, LEASES_MIGRATION } from './leases';
+import { RateBuckets, RATE_BUCKETS_MIGRATION } from './rate-buckets';
 
 export type { CollectionRecord } from './collections';
 export type { BatchKey, StagedChunk, DocumentPlan, ChunkFailure, CommittedDocument, RefreshedFingerprint } from './staging';
@@ -24,6 +25,8 @@ export class StateStore {
   readonly cache: EmbeddingCache;
   /** One active run per collection (the lease and its fenced writes). */
   readonly leases: LeaseStore;
+  /** Provider rate limits shared by every worker process. */
+  readonly rateBuckets: RateBuckets;
 
   constructor(readonly pool: Pool) {
     this.collections = new CollectionsTable(pool);
@@ -31,6 +34,13 @@ export class StateStore {
     this.staging = new StagingTable(pool);
     this.cache = new EmbeddingCache(pool);
     this.leases = new LeaseStore(pool);
+    this.rateBuckets = new RateBuckets(pool);
+  }
+
+  /** The state tables exist (a database no worker has used yet has none): a read-only check. */
+  async initialized(): Promise<boolean> {
+    const r = await this.pool.query<{ ok: boolean }>(`SELECT to_regclass('${S}.meta') IS NOT NULL AS ok`);
+    return r.rows[0]?.ok === true;
   }
 
   /** Creates or upgrades every state table; safe to run from several workers at once. */
@@ -39,6 +49,7 @@ export class StateStore {
       await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
       await c.query(MIGRATION);
       await c.query(LEASES_MIGRATION);
+      await c.query(RATE_BUCKETS_MIGRATION);
       await c.query(
         `INSERT INTO ${S}.meta (key, value) VALUES ('state_version', $1)
          ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,

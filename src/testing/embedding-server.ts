@@ -14,6 +14,8 @@ import { RateWindow } from './rate-window';
  *   setOutage('503' | 'reset')      every request fails (503, or the connection is reset)
  *   failNext(n, answer)             the next n requests get `answer`
  *   rpm / tpm (per windowMs)        over the limit → 429 with Retry-After and x-ratelimit-* headers
+ *                                   (every answer carries x-ratelimit-limit-* / -remaining-*, per
+ *                                   minute as OpenAI's are: see rateHeaders)
  *   maxInputTokens                  an input over it → 400 "maximum context length" (like OpenAI)
  *   poisonMarker                    an input containing it → 400 invalid_request_error
  *   crashMarker                     a request with an input containing it → 500, every time (a model
@@ -64,7 +66,8 @@ export interface EmbeddingServerStats {
   byStatus: Record<string, number>;
   maxConcurrent: number;
   requestBodies: EmbeddingRequestInfo[];
-  log: Array<{ at: number; status: number; inputs: number }>;
+  /** One entry per answered request: when it arrived (body read), when it was answered, its status. */
+  log: Array<{ arrivedAt: number; at: number; status: number; inputs: number }>;
 }
 
 export interface EmbeddingServer {
@@ -93,12 +96,24 @@ export async function startEmbeddingServer(options: EmbeddingServerOptions): Pro
   const sockets = new Set<Socket>();
   let concurrent = 0;
 
+  // OpenAI states its limits per minute. A shorter window (fast tests) is stated as the same
+  // rate per minute, and remaining as that less what the current window used: a client that
+  // paces by the stated rate and counts what is used then behaves as it would against the
+  // provider's own minute-long window.
+  const windowMs = o.windowMs ?? 60_000;
+  const perMinute = (n: number) => Math.floor((n * 60_000) / windowMs);
   const rateHeaders = (): Record<string, string> => {
     if (!limits) return {};
     const r = limits.remaining();
     const h: Record<string, string> = {};
-    if (o.rpm) Object.assign(h, { 'x-ratelimit-limit-requests': String(o.rpm), 'x-ratelimit-remaining-requests': String(r.requests) });
-    if (o.tpm) Object.assign(h, { 'x-ratelimit-limit-tokens': String(o.tpm), 'x-ratelimit-remaining-tokens': String(r.tokens) });
+    if (o.rpm) {
+      const limit = perMinute(o.rpm);
+      Object.assign(h, { 'x-ratelimit-limit-requests': String(limit), 'x-ratelimit-remaining-requests': String(limit - (o.rpm - r.requests!)) });
+    }
+    if (o.tpm) {
+      const limit = perMinute(o.tpm);
+      Object.assign(h, { 'x-ratelimit-limit-tokens': String(limit), 'x-ratelimit-remaining-tokens': String(limit - (o.tpm - r.tokens!)) });
+    }
     return h;
   };
   const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -178,13 +193,15 @@ export async function startEmbeddingServer(options: EmbeddingServerOptions): Pro
     const chunks: Buffer[] = [];
     concurrent++;
     stats.maxConcurrent = Math.max(stats.maxConcurrent, concurrent);
+    let arrivedAt = Date.now();
     const done = () => {
       concurrent--;
-      if (stats.log.length < LOG_LIMIT) stats.log.push({ at: Date.now(), status: res.statusCode, inputs: 0 });
+      if (stats.log.length < LOG_LIMIT) stats.log.push({ arrivedAt, at: Date.now(), status: res.statusCode, inputs: 0 });
     };
     res.once('close', done);
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      arrivedAt = Date.now();
       handle(req, res, Buffer.concat(chunks)).catch((err) => {
         if (!res.headersSent) send(res, 500, apiError(String(err), 'server_error'));
       });

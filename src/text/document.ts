@@ -44,6 +44,12 @@ export interface DocumentInput {
   /** A format name (src/text/formats/index.ts). */
   format: string;
   modifiedAt?: string;
+  /**
+   * The document's own metadata from its source (a row's metadata columns), carried by every
+   * chunk. A key the chunker sets (path, format, title, heading_path, page, …) keeps the
+   * chunker's value wherever it has one.
+   */
+  metadata?: Readonly<Record<string, unknown>>;
   chunking: ChunkingOptions;
   limits: FormatLimits;
   /** The embedder's tokenizer (cl100k_base when not given). */
@@ -97,7 +103,7 @@ function startExtraction(input: DocumentInput): { format: Format; extracted: Ext
 
 function chunkExtracted(input: DocumentInput, format: Format, extracted: Extracted): DocumentChunk[] {
   const { documentId: id, bytes } = input;
-  const base: ChunkMetadata = { path: id, format: format.name, byte_size: bytes.length };
+  const base: ChunkMetadata = { ...input.metadata, path: id, format: format.name, byte_size: bytes.length };
   if (extracted.metadata.title) base.title = extracted.metadata.title;
   if (extracted.metadata.language) base.language = extracted.metadata.language;
   if (input.modifiedAt) base.modified_at = input.modifiedAt;

@@ -54,3 +54,5 @@ export function ingestActivities(t: ActivityTimeouts) {
       main.planPage.executeWithOptions({ ...mainOptions, summary: `plan page ${input.pageNo}` }, [input]),
   };
 }
+
+export type IngestActivities = ReturnType<typeof ingestActivities>;

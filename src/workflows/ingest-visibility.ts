@@ -50,6 +50,10 @@ export class IngestVisibility {
       `- embedding: ${c.chunksEmbedded} embedded · ${c.chunksCached} from cache · ${c.embeddingRequests} requests`,
       `- rate: ${(c.chunksUpserted / secs).toFixed(1)} chunks/s since ${d.startedAt}`,
     ];
+    const skipped = c.filesExcluded + c.directoriesExcluded + c.filesUnsupported;
+    if (skipped > 0) {
+      lines.push(`- skipped: ${c.filesExcluded} files · ${c.directoriesExcluded} directories excluded by rules · ${c.filesUnsupported} files of unsupported type`);
+    }
     if (d.circuitOpen) lines.push('- **provider unavailable**: dispatch paused, probing');
     if (d.lastError) lines.push(`- last error: ${d.lastError.slice(0, 300)}`);
     setCurrentDetails(lines.join('\n'));

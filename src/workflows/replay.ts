@@ -8,18 +8,17 @@ import {
   defineUpdate,
   log,
   proxyActivities,
-  setCurrentDetails,
   setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { SA } from './search-attributes';
 import type { EmbedQueueActivities } from '../activities';
 import { collectionOrFail } from './validate';
+import { parseDurationMs } from './duration';
+import { FailureList } from './failure-list';
+import { ReplayVisibility } from './replay-visibility';
 import {
   DEFAULT_AUTO_RETRY_EVERY,
   DEFAULT_MAX_AUTO_ATTEMPTS,
-  type FailedItem,
   type FailuresPage,
   type FailuresQuery,
   type RecordFailuresSignal,
@@ -45,101 +44,47 @@ const { reprocessDocuments } = proxyActivities<EmbedQueueActivities>({
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
 });
 
+/** Documents per reprocess activity. */
 const REPLAY_CHUNK = 50;
-const MAX_PAGE = 1000;
 const HISTORY_EVENTS_BEFORE_CAN = 5000;
-
-function parseDurationMs(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(s.trim());
-  if (!m) throw ApplicationFailure.nonRetryable(`autoRetryEvery must look like 30s, 15m, 1h or 0, got ${JSON.stringify(s)}`, 'ConfigError');
-  const n = Number(m[1]);
-  const unit = m[2] ?? 's';
-  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit]!;
-}
 
 /**
  * The failures of one collection, held by reference (document id, failed chunk ranges, error
- * type and message, attempts, first and last seen). Ingest activities add to it with
- * signal-with-start; a document that later lands leaves it. Operators list it with the
- * `failures` query and replay all, some ids or some error types with the `replay` update;
- * it also retries everything by itself on a slow timer. History stays bounded by
- * continue-as-new carrying only the list.
+ * type and message, attempts, first and last seen) in a FailureList. Ingest activities add to it
+ * with signal-with-start; a document that later lands leaves it. Operators list it with the
+ * `failures` query and replay all, some ids or some error types with the `replay` update; it
+ * also retries everything by itself on a slow timer. History stays bounded by continue-as-new
+ * carrying only the list.
  */
 export async function replayFailures(input: ReplayInput): Promise<void> {
   const collection = collectionOrFail(input?.collection);
   const autoEveryMs = parseDurationMs(input.autoRetryEvery ?? DEFAULT_AUTO_RETRY_EVERY);
   const maxAutoAttempts = input.maxAutoAttempts ?? DEFAULT_MAX_AUTO_ATTEMPTS;
-  const items = new Map<string, FailedItem>((input.state?.items ?? []).map((i) => [i.documentId, i]));
+  const items = new FailureList(input.state?.items);
+  const visibility = new ReplayVisibility(collection, input.searchAttributes === true);
   let spec: ReplaySpec | undefined = input.state?.replay;
   let autoRetries = input.state?.autoRetries ?? 0;
   let replaying = false;
   let nextAutoRetryAt: number | null = null;
-  let shownCount = -1;
   let dirty = false;
-  // What the Web UI shows: filterable attributes and a live summary of the list.
-  const refresh = () => {
-    if (input.searchAttributes && shownCount !== items.size) {
-      upsertSearchAttributes([
-        { key: SA.collection, value: collection },
-        { key: SA.phase, value: 'failures' },
-        { key: SA.documentsFailed, value: items.size },
-      ]);
-    }
-    shownCount = items.size;
-    const byType: Record<string, number> = {};
-    for (const i of items.values()) byType[i.type] = (byType[i.type] ?? 0) + 1;
-    setCurrentDetails(
-      [
-        `**${items.size} failed item(s)** in \`${collection}\`${replaying ? ' · replaying now' : ''}`,
-        '',
-        ...Object.entries(byType).map(([t, n]) => `- ${t}: ${n}`),
-        nextAutoRetryAt === null ? '- automatic retry: off' : `- next automatic retry: ${new Date(nextAutoRetryAt).toISOString()}`,
-      ].join('\n'),
-    );
-  };
 
   setHandler(recordFailuresSignal, (s) => {
     spec = s.replay ?? spec;
-    const now = new Date().toISOString();
     dirty = true;
-    for (const r of s.items) {
-      const prev = items.get(r.documentId);
-      const repeat = prev?.lastRunKey === s.runKey; // the same run reporting again (an activity retry)
-      items.set(r.documentId, {
-        ...r,
-        attempts: (prev?.attempts ?? 0) + (repeat ? 0 : 1),
-        firstSeen: prev?.firstSeen ?? now,
-        lastSeen: now,
-        lastRunKey: s.runKey,
-      });
-    }
+    items.record(s, new Date().toISOString());
   });
-
   setHandler(resolveFailuresSignal, (s) => {
     dirty = true;
-    for (const id of s.documentIds) items.delete(id);
+    items.resolve(s.documentIds);
   });
-
-  setHandler(failuresQuery, (q = {}) => {
-    const all = [...items.values()].filter((i) => !q.type || i.type === q.type).sort((a, b) => (a.documentId < b.documentId ? -1 : 1));
-    const byType: Record<string, number> = {};
-    for (const i of items.values()) byType[i.type] = (byType[i.type] ?? 0) + 1;
-    const offset = Math.max(0, q.offset ?? 0);
-    const limit = Math.min(MAX_PAGE, Math.max(1, q.limit ?? 100));
-    return {
-      collection,
-      total: all.length,
-      byType,
-      items: all.slice(offset, offset + limit),
-      nextAutoRetryAt: nextAutoRetryAt === null ? null : new Date(nextAutoRetryAt).toISOString(),
-      replaying,
-    };
-  });
+  setHandler(failuresQuery, (q = {}) =>
+    items.page(q, collection, { nextAutoRetryAt: nextAutoRetryAt === null ? null : new Date(nextAutoRetryAt).toISOString(), replaying }),
+  );
 
   const replay = async (ids: string[]): Promise<ReplayOutcome> => {
     await condition(() => !replaying); // one replay at a time; a second one waits its turn
     replaying = true;
-    refresh();
+    visibility.show(items, replaying, nextAutoRetryAt);
     const outcome: ReplayOutcome = { requested: ids.length, succeeded: [], stillFailing: [], vanished: [] };
     try {
       if (!spec) throw ApplicationFailure.nonRetryable('no ingest run has reported a source for this collection yet', 'ConfigError');
@@ -147,25 +92,7 @@ export async function replayFailures(input: ReplayInput): Promise<void> {
         const part = ids.slice(i, i + REPLAY_CHUNK).filter((id) => items.has(id));
         if (part.length === 0) continue;
         const res = await reprocessDocuments({ collection, replay: spec, documentIds: part, replayKey: `${workflowInfo().runId}-${i}` });
-        const now = new Date().toISOString();
-        for (const r of res.documents) {
-          const prev = items.get(r.documentId);
-          if (r.outcome === 'ok' || r.outcome === 'vanished') {
-            items.delete(r.documentId);
-            (r.outcome === 'ok' ? outcome.succeeded : outcome.vanished).push(r.documentId);
-          } else if (prev) {
-            items.set(r.documentId, {
-              ...prev,
-              type: r.type ?? prev.type,
-              message: r.message ?? prev.message,
-              chunkRanges: r.chunkRanges,
-              attempts: prev.attempts + 1,
-              lastSeen: now,
-              lastRunKey: workflowInfo().runId,
-            });
-            outcome.stillFailing.push(r.documentId);
-          }
-        }
+        items.applyOutcome(res.documents, new Date().toISOString(), workflowInfo().runId, outcome);
       }
       return outcome;
     } finally {
@@ -174,37 +101,23 @@ export async function replayFailures(input: ReplayInput): Promise<void> {
     }
   };
 
-  setHandler(
-    replayUpdate,
-    (req) => {
-      const ids = req.all ? [...items.keys()] : req.ids ? req.ids : [...items.values()].filter((i) => req.types!.includes(i.type)).map((i) => i.documentId);
-      return replay(ids.sort());
+  setHandler(replayUpdate, (req) => replay(items.select(req).sort()), {
+    validator: (req: ReplayRequest) => {
+      const why = items.refusal(req, collection);
+      if (why !== undefined) throw new Error(why);
     },
-    {
-      validator: (req: ReplayRequest) => {
-        const modes = [req?.all === true, Array.isArray(req?.ids), Array.isArray(req?.types)].filter(Boolean).length;
-        if (modes !== 1) throw new Error('replay takes exactly one of {"all":true}, {"ids":[...]} or {"types":[...]}');
-        if (req.ids) {
-          if (req.ids.length === 0) throw new Error('ids is empty');
-          const unknown = req.ids.filter((id: string) => !items.has(id));
-          if (unknown.length > 0) throw new Error(`not on the failure list: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''}`);
-        }
-        if (req.types && req.types.length === 0) throw new Error('types is empty');
-        if (items.size === 0) throw new Error(`collection ${collection} has no failed items`);
-      },
-    },
-  );
+  });
 
   nextAutoRetryAt = autoEveryMs > 0 ? Date.now() + autoEveryMs : null;
   const tooLong = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_EVENTS_BEFORE_CAN;
   for (;;) {
-    refresh();
+    visibility.show(items, replaying, nextAutoRetryAt);
     dirty = false;
     const wake = () => dirty || tooLong();
     const remaining = nextAutoRetryAt === null ? undefined : Math.max(0, nextAutoRetryAt - Date.now());
     const woke = remaining === undefined ? await condition(wake).then(() => true) : await condition(wake, remaining);
     if (!woke) {
-      const eligible = [...items.values()].filter((i) => i.attempts < maxAutoAttempts).map((i) => i.documentId).sort();
+      const eligible = items.eligible(maxAutoAttempts);
       if (eligible.length > 0 && spec) {
         autoRetries++;
         const out = await replay(eligible);
@@ -214,7 +127,7 @@ export async function replayFailures(input: ReplayInput): Promise<void> {
     }
     if (tooLong()) {
       await condition(() => allHandlersFinished() && !replaying);
-      await continueAsNew<typeof replayFailures>({ ...input, state: { items: [...items.values()], replay: spec, autoRetries } });
+      await continueAsNew<typeof replayFailures>({ ...input, state: { items: items.all(), replay: spec, autoRetries } });
     }
   }
 }

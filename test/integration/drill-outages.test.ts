@@ -5,7 +5,9 @@ import { startDevServer, type DevServer } from '../../src/embedded/temporal';
 import { startEmbeddingServer, type EmbeddingServer } from '../../src/testing/embedding-server';
 import { chaos } from '../../src/testing/fault-plan';
 import type { IngestResult } from '../../src/contracts/ingest';
-import { assertExactSink, drillCorpus, drillInput, startIngest } from '../support/drill';
+import { assertExactSink, DRILL_CHUNKING, drillCorpus, drillInput, startIngest } from '../support/drill';
+import { expectedRows } from '../support/expected';
+import { activityFailuresSeen } from '../support/history';
 import { startTemporal, startTestWorker, TEST_DATABASE_URL, tempDir, testClient, testConfig, uniqueCollection, withPg, type TestWorker } from '../support/env';
 import { startTcpProxy } from '../support/tcp-proxy';
 
@@ -69,7 +71,7 @@ function viaProxy(url: string, port: number): string {
 }
 
 describe('drill: Postgres unreachable mid-run', () => {
-  it('retries through the outage; the worker survives; nothing is lost', async () => {
+  it('is cut while batches are landing; activities see StoreUnavailable; the worker survives; nothing is lost', async () => {
     const server = await startTemporal();
     cleanups.push(() => server.stop());
     const emb = await startEmbeddingServer({ dimensions: 8, latencyMs: 100 });
@@ -87,16 +89,36 @@ describe('drill: Postgres unreachable mid-run', () => {
     const tc = await testClient(server);
     cleanups.push(() => tc.close());
     const dir = drillCorpus(80);
+    const expected = expectedRows(collection, dir, DRILL_CHUNKING).length;
     const h = await startIngest(tc.client, `${collection}-run`, drillInput(collection, dir));
-    await new Promise((r) => setTimeout(r, 2000));
+    // Cut once the first batches have landed (read from the database directly, not through the
+    // proxy), so the outage hits a run that is writing, not one still planning or already done.
+    const landed = async () =>
+      withPg(async (c) => {
+        const t = await c.query(`SELECT to_regclass($1) AS t`, [`public.${collection}`]);
+        return t.rows[0].t ? (await c.query(`SELECT count(*)::int AS n FROM public.${collection}`)).rows[0].n as number : 0;
+      });
+    const deadline = Date.now() + 60_000;
+    while ((await landed()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     proxy.cut();
+    const atCut = await landed();
+    const statusAtCut = (await h.describe()).status.name;
+    console.log(`drill-postgres: database cut off with ${atCut} of ${expected} chunks in the sink (run ${statusAtCut})`);
+    assert.ok(atCut > 0 && atCut < expected, `the cut did not hit the run mid-flight: ${atCut} of ${expected} chunks had landed`);
+    assert.equal(statusAtCut, 'RUNNING');
     const outage = 7000;
-    console.log('drill-postgres: database cut off');
     await new Promise((r) => setTimeout(r, outage));
+    assert.ok((await landed()) < expected, 'chunks kept landing through a database that was cut off');
     proxy.restore();
     console.log(`drill-postgres: database back after ${outage / 1000} s`);
     const result = await h.result();
     for (const w of worker.set.workers) assert.equal(w.getState(), 'RUNNING', 'a worker died during the outage');
+    // The outage reached the activities as the typed, retryable StoreUnavailable (from history:
+    // the failure a retried attempt carries, or an attempt sent back to the workflow).
+    const seen = await activityFailuresSeen(tc.client, `${collection}-run`, h.firstExecutionRunId);
+    const store = seen.filter((f) => f.types.includes('StoreUnavailable'));
+    console.log(`drill-postgres: ${store.length} activity failures typed StoreUnavailable (${[...new Set(store.map((f) => f.activityType))].join(', ')}), ${seen.length} failures in all`);
+    assert.ok(store.length > 0, `no activity saw StoreUnavailable; failures seen: ${JSON.stringify(seen.slice(0, 5))}`);
     await assertExactSink(collection, dir, result);
   });
 });

@@ -57,6 +57,10 @@ describe('PDF and DOCX from other programs', () => {
     await assert.rejects(chunk(f.hugePdf), refusal('TooManyPages', /^huge\.pdf: has 10000 pages; the limit is 2000 \(VECTOR_INGEST_MAX_PDF_PAGES\)/));
   });
 
+  it('PDF: the page limit is a setting (VECTOR_INGEST_MAX_PDF_PAGES): a lower one refuses the 3-page guide', async () => {
+    await assert.rejects(chunk(f.guidePdf, 512, { ...DEFAULT_FORMAT_LIMITS, maxPdfPages: 2 }), refusal('TooManyPages', /^guide\.pdf: has 3 pages; the limit is 2 /));
+  });
+
   it('PDF: a file that claims to be PDF and is not, and a corrupt one', async () => {
     const fake = path.join(f.dir, 'fake.pdf');
     writeFileSync(fake, '<html><body>I am HTML</body></html>');
@@ -81,6 +85,10 @@ describe('PDF and DOCX from other programs', () => {
 
   it('DOCX: a zip bomb is refused from its zip directory, before inflating', async () => {
     await assert.rejects(chunk(f.bombDocx), refusal('ZipBomb', /^bomb\.docx: would inflate from \d+ to \d+ bytes; the limit is 104857600 \(VECTOR_INGEST_MAX_UNZIPPED_BYTES\)/));
+  });
+
+  it('DOCX: the inflate limit is a setting (VECTOR_INGEST_MAX_UNZIPPED_BYTES): a lower one refuses an ordinary document', async () => {
+    await assert.rejects(chunk(f.specDocx, 512, { ...DEFAULT_FORMAT_LIMITS, maxUnzippedBytes: 1000 }), refusal('ZipBomb', /^spec\.docx: would inflate from \d+ to \d+ bytes; the limit is 1000 /));
   });
 
   it('DOCX: a .docx that is not a zip', async () => {

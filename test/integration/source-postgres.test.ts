@@ -7,6 +7,7 @@ import { extractText } from '../../src/text/extract';
 import { TEST_DATABASE_URL, uniqueCollection, withPg } from '../support/env';
 import { sinkRows, type ExpectedRow } from '../support/expected';
 import { SourceRig } from '../support/source-run';
+import { searchCollection, type SearchDeps } from '../../src/search';
 import { openSource } from '../../src/sources';
 import { createSourceContext } from '../../src/sources/context';
 import { tempDir } from '../support/env';
@@ -92,6 +93,40 @@ describe('postgres table source', () => {
     assert.equal(r.result.counters.documentsChanged, 2);
     assert.equal(r.result.counters.documentsDeleted, 1);
     assert.deepEqual(await sinkRows(collection), await expected(collection));
+  });
+
+  it('metadata columns land in every chunk\'s metadata, `search --where` filters on them, and a change of metadata alone is rewritten without embedding', async () => {
+    const meta = () =>
+      withPg(async (c) => (await c.query<{ document_id: string; metadata: Record<string, unknown> }>(`SELECT document_id, metadata FROM public.${collection} ORDER BY document_id::int, chunk_index`)).rows);
+    const tags = await withPg(async (c) => new Map((await c.query<{ id: string; tag: string | null }>(`SELECT id::text AS id, tag FROM ${table}`)).rows.map((r) => [r.id, r.tag])));
+    const rows = await meta();
+    assert.ok(rows.length > 30);
+    for (const r of rows) {
+      const tag = tags.get(r.document_id);
+      if (tag === null) assert.equal('tag' in r.metadata, false, `row ${r.document_id}: a NULL is left out`);
+      else assert.equal(r.metadata.tag, tag, `row ${r.document_id}`);
+      assert.equal(r.metadata.path, r.document_id, 'the built-in keys are still there');
+      assert.equal(r.metadata.format, 'text');
+    }
+    const deps: SearchDeps = { store: rig.worker.deps.store, sinks: rig.worker.deps.sinks, embedder: rig.worker.deps.embedder };
+    const found = await searchCollection(deps, { collection, query: 'durable workflows and vectors', limit: 50, where: ['tag=t1'] });
+    assert.ok(found.results.length > 0);
+    assert.deepEqual([...new Set(found.results.map((x) => tags.get(x.documentId)))], ['t1'], 'only rows tagged t1');
+    assert.deepEqual(
+      new Set(found.results.map((x) => x.documentId)),
+      new Set([...tags].filter(([, t]) => t === 't1').map(([id]) => id)),
+      'every row tagged t1 (limit 50 holds them all)',
+    );
+
+    await withPg((c) => c.query(`UPDATE ${table} SET tag = 'moved', updated_at = now() + interval '2 seconds' WHERE id = 5`));
+    const r = await rig.ingest({ collection, source, chunking: CHUNKING, pageSize: 7 });
+    assert.equal(r.reads, 1);
+    assert.equal(r.result.counters.documentsChanged, 1, 'same text, new metadata: the row lands again');
+    assert.equal(r.embedded, 0, 'its vectors come from the cache');
+    const moved = (await meta()).filter((x) => x.document_id === '5');
+    assert.ok(moved.length > 0 && moved.every((x) => x.metadata.tag === 'moved'), JSON.stringify(moved));
+    const byTag = await searchCollection(deps, { collection, query: 'durable workflows', limit: 10, where: ['tag=moved'] });
+    assert.deepEqual([...new Set(byTag.results.map((x) => x.documentId))], ['5']);
   });
 
   it('from `vector-ingest ingest postgres://ENV/schema.table?…` (no updated_at: Postgres fingerprints rows by md5)', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -16,6 +16,7 @@ import { startTemporal, teardown, startTestWorker, tempDir, testClient, testConf
 import { expectedRows, sinkRows, type ExpectedRow } from '../support/expected';
 import { cliAgainst } from '../support/cli-run';
 import { docsSite, TestSite } from '../support/web-site';
+import { GUIDE_HTML, printPdf } from '../support/format-fixtures';
 
 const exec = promisify(execFile);
 const CHUNKING = { chunkTokens: 60, overlapTokens: 8 };
@@ -75,7 +76,7 @@ describe('web source: incremental ingest through a real worker', () => {
 
   after(async () => {
     await teardown({ tc, worker, server, emb, collection });
-    for (const t of [crawled, `${collection}_cli`, `${collection}_vi`]) await withPg((c) => c.query(`DROP TABLE IF EXISTS public.${t}`)).catch(() => undefined);
+    for (const t of [crawled, `${collection}_cli`, `${collection}_vi`, `${collection}_pdf`]) await withPg((c) => c.query(`DROP TABLE IF EXISTS public.${t}`)).catch(() => undefined);
     await site?.stop();
   });
 
@@ -152,6 +153,33 @@ describe('web source: incremental ingest through a real worker', () => {
     assert.deepEqual(rows, await expectedFor(collection, site, ['/docs/broken']));
     assert.ok(!rows.some((x) => x.content.includes('<')), 'indexed as HTML, not as text with tags');
     site.pages.delete('/docs/broken');
+  });
+
+  it('a crawled link to a PDF goes through the PDF format: its passages land with their page; a fake PDF fails alone', async () => {
+    const name = `${collection}_pdf`;
+    const pdfFile = path.join(tempDir('vi-web-pdf-'), 'guide.pdf');
+    printPdf(GUIDE_HTML, pdfFile); // a real PDF, printed by chromium
+    site.set('/manuals/', html('Manuals', 'The operations guide and a file that claims to be one.', ['guide.pdf', 'fake.pdf']));
+    site.set('/manuals/guide.pdf', readFileSync(pdfFile), { type: 'application/pdf' });
+    site.set('/manuals/fake.pdf', '<html>an error page served as a PDF</html>', { type: 'application/pdf' });
+    try {
+      const r = await ingest({ kind: 'web', url: `${site.url}/manuals/`, requestsPerSecond: 500 }, name);
+      assert.equal(r.counters.documentsListed, 3);
+      assert.equal(r.counters.documentsFailed, 1, 'the fake PDF');
+      const f = await tc.client.workflow.getHandle(replayWorkflowId(name)).query(failuresQuery, { limit: 10 });
+      assert.deepEqual(f.items.map((i) => [i.documentId, i.type]), [[`${site.url}/manuals/fake.pdf`, 'FormatMismatch']]);
+      const rows = await withPg(
+        async (c) => (await c.query<{ document_id: string; content: string; metadata: Record<string, unknown> }>(`SELECT document_id, content, metadata FROM public.${name} ORDER BY document_id, chunk_index`)).rows,
+      );
+      const pdfRows = rows.filter((x) => x.document_id === `${site.url}/manuals/guide.pdf`);
+      const pageOf = (word: string) => pdfRows.filter((x) => x.content.includes(word)).map((x) => x.metadata.page);
+      assert.deepEqual(pageOf('zebra passage'), [1]);
+      assert.deepEqual(pageOf('walrus passage'), [2]);
+      assert.deepEqual(pageOf('pelican passage'), [3]);
+      assert.ok(pdfRows.every((x) => x.metadata.format === 'pdf' && x.metadata.title === 'Operations Guide'), JSON.stringify(pdfRows.map((x) => x.metadata)));
+    } finally {
+      for (const p of ['/manuals/', '/manuals/guide.pdf', '/manuals/fake.pdf']) site.pages.delete(p);
+    }
   });
 
   it('a sitemap that is not XML fails the run with a ConfigError before anything is written', async () => {

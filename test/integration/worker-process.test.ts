@@ -7,7 +7,10 @@ import type { DevServer } from '../../src/embedded/temporal';
 import { startEmbeddingServer, type EmbeddingServer } from '../../src/testing/embedding-server';
 import { ingestCollection } from '../../src/workflows';
 import { TASK_QUEUE } from '../../src/contracts/ingest';
+import { temporal } from '@temporalio/proto';
 import { buildCorpus } from '../support/corpus';
+import { assertExactSink, drillCorpus, drillInput, spawnWorker, startIngest } from '../support/drill';
+import { chainEvents } from '../support/history';
 import { startTemporal, TEST_DATABASE_URL, tempDir, testClient, uniqueCollection, withPg } from '../support/env';
 
 const BIN = path.resolve(__dirname, '../../bin/vector-ingest.js');
@@ -52,8 +55,10 @@ describe('the worker process', () => {
     assert.match(log, /worker running/, `worker did not start:\n${log}`);
   });
 
+  const cleanups: Array<() => Promise<unknown>> = [];
   after(async () => {
     if (worker.exitCode === null) worker.kill('SIGKILL');
+    for (const c of cleanups) await c().catch(() => undefined);
     await tc?.close();
     await withPg((c) => c.query(`DROP TABLE IF EXISTS public.${collection}`)).catch(() => undefined);
     await Promise.all([server?.stop(), emb?.close()]);
@@ -99,12 +104,54 @@ describe('the worker process', () => {
     }
   });
 
-  it('drains and exits 0 on SIGTERM, closing clients only after the workers stopped', async () => {
+  it('on SIGTERM with activities in flight: lets them finish, exits 0, closes clients after; a new worker completes the run exactly', async () => {
+    // Slow embeddings, so a SIGTERM lands while embedBatch attempts are running.
+    emb.setLatency(1500);
+    const drained = uniqueCollection('it_drain');
+    cleanups.push(() => withPg((c) => c.query(`DROP TABLE IF EXISTS public.${drained}`)));
+    const dir = drillCorpus(20);
+    const h = await startIngest(tc.client, `${drained}-run`, drillInput(drained, dir));
+    const STARTED = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
+    let inFlight: Array<{ activityId: string; attempt: number }> = [];
+    for (const deadline = Date.now() + 60_000; inFlight.length === 0 && Date.now() < deadline; ) {
+      const pending = (await h.describe()).raw.pendingActivities ?? [];
+      inFlight = pending
+        .filter((a) => a.activityType?.name === 'embedBatch' && a.state === STARTED)
+        .map((a) => ({ activityId: a.activityId ?? '', attempt: a.attempt ?? 0 }));
+      if (inFlight.length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(inFlight.length > 0, 'no embedBatch was running when SIGTERM was to be sent');
+    const pid = worker.pid!;
     const exit = new Promise<number | null>((r) => worker.once('exit', (code) => r(code)));
     worker.kill('SIGTERM');
+    console.log(`worker-process: SIGTERM with embedBatch ${inFlight.map((a) => `#${a.activityId} (attempt ${a.attempt})`).join(', ')} running`);
     const code = await Promise.race([exit, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 45_000))]);
     assert.equal(code, 0, `worker exit: ${code}\n${log.slice(-2000)}`);
     assert.match(log, /worker drained and stopped/);
     assert.doesNotMatch(log, /unhandled|Client has already been closed|Cannot use a pool after calling end|client (was )?closed/i);
+
+    // Each attempt that was running at the signal completed on the stopping worker (its identity
+    // is pid@host), in that same attempt: drained, not abandoned to a timeout and a retry.
+    const events = await chainEvents(tc.client, `${drained}-run`, h.firstExecutionRunId);
+    for (const a of inFlight) {
+      const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityId === a.activityId);
+      assert.ok(scheduled, `activity ${a.activityId} not in history`);
+      const started = events.find((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(scheduled.eventId));
+      const completed = events.find((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === String(scheduled.eventId));
+      assert.ok(completed, `embedBatch #${a.activityId} running at SIGTERM did not complete during the drain`);
+      assert.equal(started?.activityTaskStartedEventAttributes?.attempt, a.attempt, `embedBatch #${a.activityId} was retried instead of drained`);
+      assert.match(started?.activityTaskStartedEventAttributes?.identity ?? '', new RegExp(`^${pid}@`), `embedBatch #${a.activityId} completed on another worker`);
+    }
+    assert.notEqual((await h.describe()).status.name, 'COMPLETED', 'the run ended before the worker stopped: nothing was left for the next worker');
+
+    emb.setLatency(5);
+    const next = spawnWorker({ TEMPORAL_ADDRESS: server.address, OPENAI_BASE_URL: emb.url, EMBEDDING_MODEL: model, EMBEDDING_DIMENSIONS: '8' });
+    await next.ready;
+    try {
+      await assertExactSink(drained, dir, await h.result());
+    } finally {
+      next.child.kill('SIGTERM');
+      await new Promise((r) => next.child.once('exit', r));
+    }
   });
 });

@@ -95,3 +95,19 @@ describe('import boundaries (docs/ARCHITECTURE.md)', () => {
     for (const [rule, broken] of Object.entries(RULES)) assert.equal(broken(bad).length, 1, rule);
   });
 });
+
+// docs/ARCHITECTURE.md: each workflow concern is a unit of its own, so no workflow file grows
+// back into one long function. A file that needs more is a concern that wants splitting out.
+const MAX_WORKFLOW_FILE_LINES = 200;
+
+describe('workflow files stay small', () => {
+  const files = filesUnder(path.join(SRC, 'workflows'));
+  it('reads the workflow files', () => assert.ok(files.length >= 10, `only ${files.length} files under src/workflows`));
+  it(`no file under src/workflows/ has more than ${MAX_WORKFLOW_FILE_LINES} lines`, () => {
+    const long = files
+      .map((f) => ({ file: path.relative(SRC, f), lines: readFileSync(f, 'utf8').split('\n').length }))
+      .filter((f) => f.lines > MAX_WORKFLOW_FILE_LINES)
+      .map((f) => `${f.file}: ${f.lines} lines`);
+    assert.deepEqual(long, []);
+  });
+});

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { describeConfig, loadConfig } from '../../src/config';
+import { DEFAULT_FORMAT_LIMITS } from '../../src/text/formats';
 
 describe('loadConfig', () => {
   it('falls back to embedded services and the local model on an empty environment', () => {
@@ -75,6 +76,21 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ OPENAI_BASE_URL: 'not a url' }), /OPENAI_BASE_URL/);
     assert.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/);
     assert.throws(() => loadConfig({ VECTOR_INGEST_PG_SCHEMA: 'x; drop' }), /VECTOR_INGEST_PG_SCHEMA/);
+  });
+
+  it('per-document limits are settings: defaults those of the formats, overridden by the environment, bad values refused by name', () => {
+    const d = loadConfig({});
+    assert.deepEqual(
+      { maxPdfPages: d.maxPdfPages, maxUnzippedBytes: d.maxUnzippedBytes, maxCodeLineBytes: d.maxCodeLineBytes },
+      { maxPdfPages: DEFAULT_FORMAT_LIMITS.maxPdfPages, maxUnzippedBytes: DEFAULT_FORMAT_LIMITS.maxUnzippedBytes, maxCodeLineBytes: DEFAULT_FORMAT_LIMITS.maxCodeLineBytes },
+    );
+    assert.equal(d.maxDocumentBytes, 20 * 1024 * 1024);
+    const c = loadConfig({ VECTOR_INGEST_MAX_PDF_PAGES: '50', VECTOR_INGEST_MAX_UNZIPPED_BYTES: '1048576', VECTOR_INGEST_MAX_CODE_LINE_BYTES: '500', VECTOR_INGEST_MAX_DOCUMENT_BYTES: '4096' });
+    assert.deepEqual([c.maxPdfPages, c.maxUnzippedBytes, c.maxCodeLineBytes, c.maxDocumentBytes], [50, 1048576, 500, 4096]);
+    for (const name of ['VECTOR_INGEST_MAX_PDF_PAGES', 'VECTOR_INGEST_MAX_UNZIPPED_BYTES', 'VECTOR_INGEST_MAX_CODE_LINE_BYTES', 'VECTOR_INGEST_MAX_DOCUMENT_BYTES']) {
+      assert.throws(() => loadConfig({ [name]: '0' }), new RegExp(name));
+      assert.throws(() => loadConfig({ [name]: 'lots' }), new RegExp(name));
+    }
   });
 
   it('lets flags override the environment', () => {

@@ -81,6 +81,16 @@ describe('source code format', () => {
     );
   });
 
+  it('the line limit is a setting: a lower one refuses a line the default lets through', async () => {
+    const source = `export const table = [${Array.from({ length: 60 }, (_, i) => i).join(', ')}];\n`;
+    const input = { documentId: 'table.ts', bytes: Buffer.from(source), format: 'code', chunking: { chunkTokens: 256, overlapTokens: 0 } };
+    assert.ok((await chunkDocument({ ...input, limits: DEFAULT_FORMAT_LIMITS })).length > 0);
+    await assert.rejects(
+      chunkDocument({ ...input, limits: { ...DEFAULT_FORMAT_LIMITS, maxCodeLineBytes: 100 } }),
+      (e: unknown) => e instanceof DocumentError && e.type === 'LineTooLong' && /line 1 is \d+ characters long; the limit is 100 \(VECTOR_INGEST_MAX_CODE_LINE_BYTES\)/.test(e.message),
+    );
+  });
+
   it('chunks SQL (no grammar) by lines, language kept', async () => {
     const sql = Array.from({ length: 40 }, (_, i) => `CREATE TABLE t${i} (id int PRIMARY KEY, name text NOT NULL);`).join('\n\n');
     const chunks = await chunkDocument({ documentId: 'schema.sql', bytes: Buffer.from(sql), format: 'code', chunking: { chunkTokens: 64, overlapTokens: 0 }, limits: DEFAULT_FORMAT_LIMITS });

@@ -109,7 +109,7 @@ describe('web source', () => {
         ['/docs/away.html', 'UnreadableDocument', /redirects outside the source/],
         ['/docs/broken.html', 'UnreadableDocument', /answered 500/],
         ['/docs/slow.html', 'UnreadableDocument', /no answer within 0.5 s/],
-        ['/docs/logo.png', 'UnsupportedDocument', /image\/png, not HTML or text/],
+        ['/docs/logo.png', 'UnsupportedDocument', /image\/png, not HTML, text or PDF/],
         ['/docs/private.html', 'UnsupportedDocument', /robots\.txt disallows/],
         ['/docs/big.html', 'DocumentTooLarge', /larger than 1000 bytes/],
       ];
@@ -118,6 +118,36 @@ describe('web source', () => {
       }
     } finally {
       for (const p of ['moved', 'away', 'broken', 'slow', 'big']) site.pages.delete(`/docs/${p}.html`);
+    }
+  });
+
+  it('crawls a linked PDF as a document of format pdf, and refuses a body served as another kind than listed', async () => {
+    const pdfBytes = Buffer.from('%PDF-1.4 (bytes; the format test parses real PDFs)');
+    site.set('/docs/', `<html><body><a href="manual.pdf">manual</a><a href="served">served</a><a href="intro.html">intro</a></body></html>`);
+    site.set('/docs/manual.pdf', pdfBytes, { type: 'application/pdf' });
+    site.set('/docs/served', pdfBytes, { type: 'application/pdf' });
+    try {
+      const src = new WebSource({ kind: 'web', url: `${site.url}/docs/`, ...fast });
+      const items = await listAll(src, 10);
+      const pdfs = items.filter((i) => i.format === 'pdf').map((i) => i.id.slice(site.url.length));
+      assert.deepEqual(pdfs.sort(), ['/docs/manual.pdf', '/docs/served'], 'format from the Content-Type, whatever the URL says');
+      assert.ok(items.every((i) => fp(i)), 'PDFs are fingerprinted like pages');
+      assert.deepEqual(Buffer.from(await src.read({ id: `${site.url}/docs/manual.pdf`, format: 'pdf' }, 1e6)), pdfBytes);
+      // A replay knows a URL only by its id: the crawl's Content-Type, not the missing extension, says PDF.
+      assert.equal(src.formatOf(`${site.url}/docs/served`), 'pdf');
+      assert.equal(new WebSource({ kind: 'web', url: `${site.url}/other/`, ...fast }).formatOf(`${site.url}/other/never-crawled`), 'html');
+      await assert.rejects(
+        src.read({ id: `${site.url}/docs/served`, format: 'html' }, 1e6),
+        (e: unknown) => e instanceof DocumentError && e.type === 'FormatMismatch' && /served as application\/pdf but was listed as html/.test(e.message),
+      );
+      await assert.rejects(
+        src.read({ id: `${site.url}/docs/intro.html`, format: 'pdf' }, 1e6),
+        (e: unknown) => e instanceof DocumentError && e.type === 'FormatMismatch',
+      );
+    } finally {
+      docsSite(site);
+      site.pages.delete('/docs/manual.pdf');
+      site.pages.delete('/docs/served');
     }
   });
 

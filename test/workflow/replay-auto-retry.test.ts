@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Context } from '@temporalio/activity';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { ReprocessInput, ReprocessedDocument } from '../../src/activities/reprocess';
+import { createLogger } from '../../src/log';
+import { installRuntime } from '../../src/runtime';
+import { failuresQuery, recordFailuresSignal, replayFailures } from '../../src/workflows';
+import { EMBED_TASK_QUEUE, TASK_QUEUE } from '../../src/contracts/ingest';
+import type { FailuresPage, ReplaySpec } from '../../src/contracts/replay';
+import { workflowBundle } from '../support/env';
+
+const HOUR = 3_600_000;
+const SPEC: ReplaySpec = { source: { kind: 'synthetic', documents: 3 }, chunking: { chunkTokens: 100, overlapTokens: 10 }, batching: { maxChunks: 8, maxTokens: 4000 } };
+
+// The replay workflow's automatic retry, on Temporal's time-skipping test server: failures are
+// parked, the clock is moved past the retry interval (an hour, in milliseconds of real time),
+// and the timer really fires the reprocess activity, which resolves the items it can. The
+// activity is a mock (the workflow's timer is what is under test); it records the server time
+// it was scheduled at, so "after the interval, not before" is read from Temporal, not assumed.
+describe('replay workflow: timed automatic retry (time-skipping server)', () => {
+  let env: TestWorkflowEnvironment;
+
+  before(async () => {
+    installRuntime(createLogger('error', { pretty: false }));
+    const path = process.env.TEMPORAL_TEST_SERVER_PATH;
+    assert.ok(path, 'TEMPORAL_TEST_SERVER_PATH is set by scripts/infra/install-temporal.sh');
+    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+  });
+  after(() => env?.teardown());
+
+  it('parks failures, retries them once the interval has passed, resolves what now succeeds and stops at maxAutoAttempts', async () => {
+    const calls: Array<{ ids: string[]; scheduledAt: number }> = [];
+    const activities = {
+      reprocessDocuments: async (i: ReprocessInput): Promise<{ documents: ReprocessedDocument[] }> => {
+        calls.push({ ids: [...i.documentIds], scheduledAt: Context.current().info.scheduledTimestampMs });
+        // a.md and b.md are fixed now; c.md still fails
+        return { documents: i.documentIds.map((id) => (id === 'c.md' ? { documentId: id, outcome: 'failed', type: 'ExtractionFailed', message: 'still broken' } : { documentId: id, outcome: 'ok' })) };
+      },
+    };
+    const base = { connection: env.nativeConnection, namespace: env.namespace ?? 'default' };
+    const workers = await Promise.all([
+      Worker.create({ ...base, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle() }),
+      Worker.create({ ...base, taskQueue: EMBED_TASK_QUEUE, activities }),
+    ]);
+    const running = workers.map((w) => w.run());
+    try {
+      const collection = 'auto_retry';
+      const handle = await env.client.workflow.signalWithStart(replayFailures, {
+        workflowId: `replay-${collection}`,
+        taskQueue: TASK_QUEUE,
+        args: [{ collection, autoRetryEvery: '1h', maxAutoAttempts: 2 }],
+        signal: recordFailuresSignal,
+        signalArgs: [
+          {
+            runKey: 'run-1',
+            replay: SPEC,
+            items: ['a.md', 'b.md', 'c.md'].map((documentId) => ({ documentId, type: 'ExtractionFailed', message: 'could not parse' })),
+          },
+        ],
+      });
+      const page = (): Promise<FailuresPage> => handle.query(failuresQuery, {});
+      const until = async (what: string, ok: (p: FailuresPage) => boolean): Promise<FailuresPage> => {
+        const deadline = Date.now() + 20_000;
+        for (;;) {
+          const p = await page();
+          if (ok(p)) return p;
+          if (Date.now() > deadline) throw new Error(`${what}: ${JSON.stringify(p)}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
+      const parked = await until('the failures were not recorded', (p) => p.total === 3);
+      assert.ok(parked.nextAutoRetryAt, 'no automatic retry scheduled');
+      const dueAt = new Date(parked.nextAutoRetryAt).getTime();
+      const t0 = await env.currentTimeMs();
+      assert.ok(dueAt - t0 > 0.9 * HOUR && dueAt - t0 <= HOUR, `retry due ${dueAt - t0} ms after start, expected about an hour`);
+
+      // Just before the interval: nothing retried yet.
+      await env.sleep(HOUR - 5 * 60_000);
+      assert.equal((await page()).total, 3);
+      assert.equal(calls.length, 0, 'the automatic retry ran before its interval');
+
+      // Past it: the timer fires, the activity runs, a.md and b.md leave the list, c.md stays.
+      await env.sleep(10 * 60_000);
+      const after1 = await until('the automatic retry did not resolve a.md and b.md', (p) => p.total === 1 && !p.replaying);
+      assert.equal(calls.length, 1);
+      assert.deepEqual(calls[0]!.ids, ['a.md', 'b.md', 'c.md']);
+      assert.ok(calls[0]!.scheduledAt >= dueAt, `retry scheduled at ${calls[0]!.scheduledAt}, before it was due (${dueAt})`);
+      assert.deepEqual(after1.items.map((i) => [i.documentId, i.attempts, i.message]), [['c.md', 2, 'still broken']]);
+      assert.ok(after1.nextAutoRetryAt && new Date(after1.nextAutoRetryAt).getTime() >= calls[0]!.scheduledAt + HOUR - 1000, 'the next retry is not an interval later');
+
+      // c.md reached maxAutoAttempts (2): later intervals leave it parked for a manual replay.
+      await env.sleep(3 * HOUR);
+      const after3 = await page();
+      assert.equal(calls.length, 1, 'an item past maxAutoAttempts was retried automatically');
+      assert.deepEqual(after3.items.map((i) => i.documentId), ['c.md']);
+      await handle.terminate('test over');
+    } finally {
+      for (const w of workers) w.shutdown();
+      await Promise.all(running);
+    }
+  });
+});
