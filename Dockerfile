@@ -20,6 +20,11 @@ RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
+# V8 sizes its heap from the machine's memory and collects late: a worker held 350-465 MB
+# through a 100k-chunk ingest with ~110 MB of live heap. With these flags it peaked at 250 MB
+# (bench/scale.ts, docs/SCALING.md); 512 MB of old space still plans a 20 MB document (the
+# default VECTOR_INGEST_MAX_DOCUMENT_BYTES), 256 did not. Raise it with the document limit.
+ENV NODE_OPTIONS="--max-old-space-size=512 --max-semi-space-size=2"
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -1,4 +1,7 @@
-/** Incremental: an unchanged re-index ÷ the first run, and embedding calls after a 1% change. */
+/**
+ * Incremental: an unchanged re-index ÷ the first run, and embedding calls after a 1% change.
+ *   npm run bench -- incremental [--files=1000,10000]   (default 1,000 files; smoke 100)
+ */
 import { readdirSync, appendFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { buildCorpus } from '../test/support/corpus';
@@ -7,7 +10,11 @@ import { expectedRows, textHashes } from '../test/support/expected';
 import { dropCollection, report, startStack, timedIngest } from './lib';
 
 export async function incremental(smoke: boolean): Promise<void> {
-  const files = smoke ? 100 : 1000;
+  const listed = process.argv.find((a) => a.startsWith('--files='))?.slice('--files='.length).split(',').map(Number);
+  for (const files of smoke ? [100] : listed ?? [1000]) await incrementalAt(files);
+}
+
+async function incrementalAt(files: number): Promise<void> {
   const dir = tempDir('vi-bench-incr-');
   const ids = buildCorpus(dir, { files, largeFiles: Math.ceil(files / 100), seed: 9 });
   const chunking = { chunkTokens: 256, overlapTokens: 32 };
@@ -27,7 +34,7 @@ export async function incremental(smoke: boolean): Promise<void> {
     stack.emb.reset();
     const delta = await timedIngest(stack, `bench-incr-3-${Date.now()}`, input);
     report(
-      'incremental',
+      files === 1000 || files === 100 ? 'incremental' : `incremental-${files}`,
       [
         { run: 'first', documents: files, seconds: first.seconds, 'embedding requests': '-', 'texts embedded': first.result.counters.chunksEmbedded },
         { run: 'unchanged re-index', documents: files, seconds: again.seconds, 'embedding requests': unchangedCalls, 'texts embedded': again.result.counters.chunksEmbedded },

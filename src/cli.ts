@@ -11,6 +11,7 @@ import { scheduleCommand } from './cli/schedule';
 import { searchCommand } from './cli/search';
 import { setupCommand } from './cli/setup';
 import { cacheCommand } from './cli/cache';
+import { generationsCommand } from './cli/generations';
 import { workerCommand } from './cli/worker';
 import { watchCommand } from './cli/watch';
 
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   program.addCommand(searchCommand());
   program.addCommand(setupCommand());
   program.addCommand(cacheCommand());
+  program.addCommand(generationsCommand());
   const override = (c: Command) => {
     c.exitOverride();
     c.commands.forEach(override);

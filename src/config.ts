@@ -51,6 +51,7 @@ const Schema = z.object({
   upsertConcurrency: intFrom('VECTOR_INGEST_UPSERT_CONCURRENCY', 1, 1000).default(4),
   planConcurrency: intFrom('VECTOR_INGEST_PLAN_CONCURRENCY', 1, 100).default(2),
   embedRatePerSecond: z.coerce.number().positive({ error: 'VECTOR_INGEST_EMBED_RATE must be positive' }).optional(),
+  adaptiveEmbed: z.enum(['auto', 'off'], { error: 'VECTOR_INGEST_ADAPTIVE_EMBED must be auto or off' }).default('auto'),
   embedRequestsPerMinute: intFrom('VECTOR_INGEST_EMBED_RPM', 1, 1e9).optional(),
   embedTokensPerMinute: intFrom('VECTOR_INGEST_EMBED_TPM', 1, 1e12).optional(),
   pricePerMTok: z.coerce.number({ error: 'VECTOR_INGEST_PRICE_PER_MTOK must be a number' }).min(0, { error: 'VECTOR_INGEST_PRICE_PER_MTOK must be >= 0' }).optional(),
@@ -118,6 +119,7 @@ const ENV = {
   upsertConcurrency: ['VECTOR_INGEST_UPSERT_CONCURRENCY', 'Upsert activities at once per worker (default: 4)'],
   planConcurrency: ['VECTOR_INGEST_PLAN_CONCURRENCY', 'Planning activities at once per worker (default: 2)'],
   embedRatePerSecond: ['VECTOR_INGEST_EMBED_RATE', 'Embedding activities per second across all workers, enforced by the server (default: unlimited)'],
+  adaptiveEmbed: ['VECTOR_INGEST_ADAPTIVE_EMBED', 'off: one provider request per batch at fixed concurrency; auto: adaptive in-flight requests and batch splitting for openai without VECTOR_INGEST_EMBED_RATE (default: auto)'],
   embedRequestsPerMinute: ['VECTOR_INGEST_EMBED_RPM', 'Embedding requests per minute to the openai provider, all workers together (default: the provider\'s x-ratelimit-limit-requests; the lower wins)'],
   embedTokensPerMinute: ['VECTOR_INGEST_EMBED_TPM', 'Embedding tokens per minute to the openai provider, all workers together (default: the provider\'s x-ratelimit-limit-tokens; the lower wins)'],
   pricePerMTok: ['VECTOR_INGEST_PRICE_PER_MTOK', 'US dollars per million tokens of the configured embedding model (default: src/embedders/pricing.ts; local and offline cost 0)'],
@@ -242,4 +244,14 @@ export function redactUrl(u: string): string {
   } catch {
     return '(unparseable URL)';
   }
+}
+
+/**
+ * Whether the worker wraps its embedder in the adaptive splitter (src/embedders/adaptive.ts):
+ * for OpenAI-compatible providers, unless an embedding rate is configured (it paces activities
+ * and must bound requests too) or VECTOR_INGEST_ADAPTIVE_EMBED=off (one provider request per
+ * batch at the fixed embed concurrency, e.g. to compare pipelines that send the same requests).
+ */
+export function adaptiveEmbedding(config: Pick<Config, 'embedding' | 'embedRatePerSecond' | 'adaptiveEmbed'>): boolean {
+  return config.embedding.provider === 'openai' && !config.embedRatePerSecond && config.adaptiveEmbed !== 'off';
 }

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { ActivityDeps } from './activities';
-import { embeddingPrice, redactUrl, type Config } from './config';
+import { adaptiveEmbedding, embeddingPrice, redactUrl, type Config } from './config';
 import { observePool } from './metrics/pool';
 import type { FailureReporter } from './failure-reporter';
 import { createEmbedder, OFFLINE_WARNING, type Embedder } from './embedders';
@@ -66,9 +66,10 @@ export async function buildDeps(
           tokensPerMinute: config.embedTokensPerMinute,
         })
       : metered;
-    // A remote provider gets adaptive concurrency (src/embedders/adaptive.ts); not when an
-    // embedding activity rate is configured, which paces activities and must bound requests too.
-    const adaptive = remote && !config.embedRatePerSecond;
+    // A remote provider gets adaptive concurrency (src/embedders/adaptive.ts) unless configured
+    // off: not when an embedding activity rate is configured, which paces activities and must
+    // bound requests too, nor with VECTOR_INGEST_ADAPTIVE_EMBED=off (see adaptiveEmbedding).
+    const adaptive = adaptiveEmbedding(config);
     embedder = adaptive ? new AdaptiveEmbedder(limited) : limited;
   } catch (err) {
     unobservePool();

@@ -1,6 +1,8 @@
 import { ConfigError } from './errors';
 
 const COLLECTION_RE = /^[a-z][a-z0-9_]*$/;
+/** `<collection>__g<n>` names a generation's storage, so no collection may end like that. */
+const GENERATION_SUFFIX_RE = /__g[0-9]+$/;
 export const MAX_COLLECTION_LENGTH = 48;
 
 /**
@@ -17,14 +19,16 @@ export function validateCollectionName(name: unknown): string {
   if (name.length > MAX_COLLECTION_LENGTH) {
     throw new ConfigError(`collection name ${shown} is ${name.length} characters long; the limit is ${MAX_COLLECTION_LENGTH}`);
   }
-  if (!COLLECTION_RE.test(name)) {
+  if (!COLLECTION_RE.test(name) || GENERATION_SUFFIX_RE.test(name)) {
     const suggestion = name
       .toLowerCase()
       .replace(/[^a-z0-9_]+/g, '_')
       .replace(/^[^a-z]+/, '')
+      .replace(/__g([0-9]+)$/, '_g$1')
       .slice(0, MAX_COLLECTION_LENGTH);
     throw new ConfigError(
       `collection name ${shown} is not allowed: use lowercase letters, digits and _, starting with a letter` +
+        (GENERATION_SUFFIX_RE.test(name) ? ', not ending in __g<number> (the names of generations)' : '') +
         (suggestion ? ` (for example ${JSON.stringify(suggestion)})` : ''),
     );
   }
@@ -34,4 +38,23 @@ export function validateCollectionName(name: unknown): string {
 /** Double-quotes an identifier that has already passed validation. */
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * The storage (pgvector table, Qdrant collection) of a collection's generation `n`: built beside
+ * the live generation by a rebuild, then put behind the collection's name (a view, an alias).
+ */
+export function generationStorage(collection: string, n: number): string {
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`generation must be a positive integer, got ${n}`);
+  return `${validateCollectionName(collection)}__g${n}`;
+}
+
+/** A storage name: a collection name, or a generation's (`<collection>__g<n>`). */
+export function validateStorageName(name: string): string {
+  const m = /^(.*)__g([0-9]+)$/.exec(name);
+  if (m) {
+    validateCollectionName(m[1]);
+    return name;
+  }
+  return validateCollectionName(name);
 }

@@ -1,5 +1,5 @@
 import { chunkRanges } from './chunk-ranges';
-import { sinkFor, type ActivityDeps } from './deps';
+import { targetFor, type ActivityDeps } from './deps';
 
 export interface PageKey {
   collection: string;
@@ -27,10 +27,10 @@ export interface CommitResult {
  */
 export async function commitPage(deps: ActivityDeps, key: PageKey, reporting: CommitReporting = { report: true }): Promise<CommitResult> {
   const { store } = deps;
-  const sink = await sinkFor(deps, key.collection);
+  const { sink, storage } = await targetFor(deps, key.collection);
   const committed = await store.staging.committablePage(key.collection, key.runKey, key.pageNo);
   await sink.trimDocuments(
-    key.collection,
+    storage,
     committed.map((d) => ({ documentId: d.documentId, keep: d.chunkCount })),
   );
   const failures = await store.staging.pageChunkFailures(key.collection, key.runKey, key.pageNo);

@@ -43,6 +43,26 @@ export async function sinkFor(deps: ActivityDeps, collection: string): Promise<V
   return sinkOf(deps, (rec?.sink as SinkKind | undefined) ?? deps.defaultSink);
 }
 
+/** Where a run writes: the generation being built if there is one, else the live one. */
+export interface WriteTarget {
+  sink: VectorStore;
+  /** The storage (table, Qdrant collection) to write. */
+  storage: string;
+  /** The generation being built (the run swaps it in at its end), if that is where it writes. */
+  building?: number;
+}
+
+/**
+ * The write target of a collection: its building generation, else its live one, else (a
+ * collection made before generations, or not prepared yet) the storage named by the collection.
+ */
+export async function targetFor(deps: ActivityDeps, collection: string): Promise<WriteTarget> {
+  const gens = await deps.store.generations.list(collection);
+  const g = gens.find((x) => x.state === 'building') ?? gens.find((x) => x.state === 'live');
+  if (g) return { sink: sinkOf(deps, g.sink as SinkKind), storage: g.storage, ...(g.state === 'building' && { building: g.generation }) };
+  return { sink: await sinkFor(deps, collection), storage: collection };
+}
+
 export function sinkOf(deps: ActivityDeps, kind: SinkKind): VectorStore {
   const sink = deps.sinks[kind];
   if (!sink) {

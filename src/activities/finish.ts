@@ -1,5 +1,6 @@
-import { attemptTimeoutMs, heartbeat } from './context';
-import { sinkFor, type ActivityDeps } from './deps';
+import { attemptTimeoutMs, heartbeat, whileHeartbeating } from './context';
+import { generationStorage } from '../naming';
+import { targetFor, type ActivityDeps, type WriteTarget } from './deps';
 
 export interface FinishInput {
   collection: string;
@@ -15,14 +16,16 @@ const DELETE_PAGE = 500;
 /**
  * Ends a complete pass over the source: documents the pass did not see have vanished, so their
  * chunks leave the sink and their records leave the state store. Then the sink gets its
- * post-load work (the ANN index) and leftover staging rows of this run are dropped.
+ * post-load work (the ANN index) and leftover staging rows of this run are dropped. A run that
+ * built a new generation swaps it in: the collection's name now shows it, the old one is kept.
  */
 export async function finishRun(deps: ActivityDeps, input: FinishInput): Promise<FinishResult> {
   const { store } = deps;
   const { leases } = store;
   const lease = await leases.get(input.collection);
   if (lease && lease.runKey === input.runKey && lease.releasedAt !== null) return { documentsDeleted: 0 }; // a retry of a finished finish
-  const sink = await sinkFor(deps, input.collection);
+  const target = await targetFor(deps, input.collection);
+  const { sink, storage } = target;
   const windowMs = attemptTimeoutMs();
   let deleted = 0;
   for (let round = 0; round < 1_000_000; round++) {
@@ -32,7 +35,7 @@ export async function finishRun(deps: ActivityDeps, input: FinishInput): Promise
       const docs = await store.documents.unseen(input.collection, input.runKey, DELETE_PAGE);
       if (docs.length === 0) return 0;
       const ids = docs.map((d) => d.documentId);
-      await sink.deleteDocuments(input.collection, ids);
+      await sink.deleteDocuments(storage, ids);
       const hadErrors = docs.filter((d) => d.hadError).map((d) => d.documentId);
       if (hadErrors.length > 0) await deps.failures.resolve({ collection: input.collection, documentIds: hadErrors });
       await store.documents.delete(input.collection, ids);
@@ -42,8 +45,25 @@ export async function finishRun(deps: ActivityDeps, input: FinishInput): Promise
     deleted += n;
     heartbeat({ deleted });
   }
-  await leases.fenced(input.collection, input.runKey, windowMs, () => sink.finalize(input.collection));
+  await leases.fenced(input.collection, input.runKey, windowMs, () => sink.finalize(storage));
+  if (target.building !== undefined) await leases.fenced(input.collection, input.runKey, windowMs, () => whileHeartbeating(() => swap(deps, input.collection, target)));
+  else await store.collections.clearReplan(input.collection);
   await store.staging.dropRun(input.collection, input.runKey);
   await leases.release(input.collection, input.runKey);
   return { documentsDeleted: deleted };
+}
+
+/**
+ * Puts the generation this run built behind the collection's name (the sink's view or alias, in
+ * one step), then records it live and the old one retired. A retry after either step repeats
+ * it harmlessly: both are idempotent.
+ */
+async function swap(deps: ActivityDeps, collection: string, target: WriteTarget): Promise<void> {
+  const live = (await deps.store.generations.list(collection)).find((g) => g.state === 'live');
+  const sameSink = live?.sink === target.sink.kind;
+  // A first generation stored under the collection's own name moves aside (pgvector) or goes (Qdrant).
+  const retireAs = live && sameSink && live.storage === collection ? generationStorage(collection, live.generation) : (live?.storage ?? collection);
+  const retired = !live || !sameSink || live.storage !== collection || target.sink.keepsReplacedStorage ? { storage: retireAs } : ('gone' as const);
+  await target.sink.makeLive(collection, target.storage, retireAs, (tx) => deps.store.generations.promote(collection, target.building!, retired, tx));
+  deps.log.info({ collection, generation: target.building, retired: live?.generation }, 'new generation is live');
 }

@@ -53,6 +53,9 @@ export async function planPage(deps: ActivityDeps, input: PlanInput): Promise<Pl
   const page = await source.listPage(input.cursor, input.pageSize);
   const ids = page.items.map((i) => i.id);
   const known = await deps.store.documents.known(input.collection, ids);
+  // While a rebuild is under way (or after one was abandoned), every document is planned again:
+  // the new generation needs them all, and the embedding cache makes unchanged texts free.
+  const replanAll = (await deps.store.collections.get(input.collection))?.replanAll === true;
   const p = await planDocuments(deps, {
     collection: input.collection,
     source,
@@ -61,7 +64,7 @@ export async function planPage(deps: ActivityDeps, input: PlanInput): Promise<Pl
     sourceKind: input.source.kind,
     chunking: input.chunking,
     batching: input.batching,
-    full: input.full === true,
+    full: input.full === true || replanAll,
   });
   // Fenced: staging marks documents seen by this run, which decides what finishRun deletes.
   await deps.store.leases.fenced(input.collection, input.runKey, attemptTimeoutMs(), () => deps.store.staging.stagePage({

@@ -5,7 +5,8 @@ import { whileHeartbeating } from './context';
 import { sinkOf, type ActivityDeps, type SinkKind } from './deps';
 import type { IngestInput } from '../contracts/ingest';
 import { activityInfo, heartbeat } from './context';
-import { CacheEviction } from '../state/cache-eviction';
+import { generationStorage } from '../naming';
+import type { NewGeneration } from '../state/generations';
 
 export interface PrepareInput {
   collection: string;
@@ -30,8 +31,11 @@ export interface PrepareResult {
 
 /**
  * Checks the collection can be written with this worker's embedder and sink, creates it if new,
- * and records its configuration. A collection never mixes embedding models: a different model
- * or size is refused unless the run is a full rebuild, which starts the collection over.
+ * records its configuration, and picks the generation this run writes. A generation never mixes
+ * embedding models: a different model, size, sink or vector type is refused unless the run is a
+ * rebuild (`full`), which writes a new generation beside the live one (search keeps reading the
+ * live one; finishRun swaps them). A rebuild left unfinished is resumed by the next run whose
+ * worker has its model, replaced by the next `full` run, or refused otherwise.
  */
 export async function prepareCollection(deps: ActivityDeps, input: PrepareInput): Promise<PrepareResult> {
   const name = validateCollectionName(input.collection);
@@ -43,33 +47,68 @@ export async function prepareCollection(deps: ActivityDeps, input: PrepareInput)
   heartbeat('lease taken');
   const saved = await store.collections.get(name);
   const sink = sinkOf(deps, input.sink ?? (saved?.sink as SinkKind | undefined) ?? deps.defaultSink);
-  const changed =
-    saved !== undefined &&
-    (saved.model !== embedder.model || saved.dimensions !== embedder.dimensions || saved.sink !== sink.kind);
-  if (changed && !input.full) {
+  const requestedType = input.ingestConfig?.vectorType;
+  const result: PrepareResult = { model: embedder.model, dimensions: embedder.dimensions, semantic: embedder.semantic, sink: sink.kind, searchAttributes: deps.searchAttributes };
+
+  if (!saved) {
+    const storage = sink.firstStorage(name);
+    const vectorType = requestedType ?? 'vector';
+    await sink.ensureCollection(storage, embedder.dimensions, { vectorType });
+    await sink.makeLive(name, storage, storage);
+    await store.generations.ensureFirst(name, { sink: sink.kind, model: embedder.model, dimensions: embedder.dimensions, vectorType, storage });
+    await store.collections.put({ name, sink: sink.kind, model: embedder.model, dimensions: embedder.dimensions, ingestConfig: input.ingestConfig });
+    await store.staging.dropAbandoned(name, input.runKey);
+    return result;
+  }
+
+  // A collection made before generations: what it has is generation 1, stored under its name.
+  await store.generations.ensureFirst(name, { sink: saved.sink, model: saved.model, dimensions: saved.dimensions, vectorType: 'vector', storage: name });
+  const gens = await store.generations.list(name);
+  const live = gens.find((g) => g.state === 'live')!;
+  const building = gens.find((g) => g.state === 'building');
+  const want = { sink: sink.kind, model: embedder.model, dimensions: embedder.dimensions, vectorType: requestedType ?? building?.vectorType ?? live.vectorType };
+  const same = (g: NewGeneration) => g.sink === want.sink && g.model === want.model && g.dimensions === want.dimensions && g.vectorType === want.vectorType;
+  const describe = (g: NewGeneration) => `${g.sink} / ${g.model} (${g.dimensions} dimensions${g.vectorType === 'vector' ? '' : `, ${g.vectorType}`})`;
+
+  let target: { storage: string; generation: number };
+  if (building && same(building) && !input.full) {
+    deps.log.info({ collection: name, generation: building.generation }, 'resuming the rebuild of a new generation');
+    target = building;
+  } else if (input.full) {
+    if (building) {
+      deps.log.warn({ collection: name, generation: building.generation }, 'a new rebuild replaces an unfinished one');
+      await whileHeartbeating(() => sinkOf(deps, building.sink as SinkKind).drop(building.storage));
+      await store.generations.forget(name, building.generation);
+    }
+    const g = await store.generations.startBuilding(name, want, (n) => generationStorage(name, n));
+    deps.log.info({ collection: name, generation: g.generation, from: describe(live), to: describe(want) }, 'building a new generation beside the live one');
+    target = g;
+  } else if (building) {
     throw ApplicationFailure.create({
       type: 'CollectionConfigChanged',
       nonRetryable: true,
       message:
-        `collection ${name} was built with ${saved.sink} / ${saved.model} (${saved.dimensions} dimensions), ` +
-        `but this worker has ${sink.kind} / ${embedder.model} (${embedder.dimensions} dimensions). ` +
-        `Mixing models makes search meaningless: run with --full to rebuild the collection, or use another collection name.`,
+        `collection ${name} has an unfinished rebuild: generation ${building.generation}, ${describe(building)}, beside the live ${describe(live)}; ` +
+        `this worker has ${describe(want)}. Finish it with a worker that has that model, start a new rebuild with --full, ` +
+        `or drop it (vector-ingest generations drop ${name} ${building.generation}).`,
     });
+  } else if (!same(live)) {
+    throw ApplicationFailure.create({
+      type: 'CollectionConfigChanged',
+      nonRetryable: true,
+      message:
+        `collection ${name} was built with ${describe(live)}, but this worker has ${describe(want)}. ` +
+        `Mixing models makes search meaningless: run with --full to build a new generation beside the live one ` +
+        `(search keeps answering from the live one until the rebuild completes), or use another collection name.`,
+    });
+  } else {
+    target = live;
   }
-  if (changed && input.full) {
-    deps.log.warn({ collection: name, from: saved, to: embedder.model }, 'rebuilding collection with a new embedding model');
-    await sinkOf(deps, saved.sink as SinkKind).drop(name);
-    await store.documents.reset(name);
-  }
-  await sink.ensureCollection(name, embedder.dimensions);
-  await store.collections.put({ name, sink: sink.kind, model: embedder.model, dimensions: embedder.dimensions, ingestConfig: input.ingestConfig });
+  await whileHeartbeating(() => sink.ensureCollection(target.storage, embedder.dimensions, { vectorType: want.vectorType }));
+  // The record keeps the live generation's model (what search embeds with) until the swap.
+  await store.collections.put({ name, sink: saved.sink, model: saved.model, dimensions: saved.dimensions, ingestConfig: input.ingestConfig });
   await store.staging.dropAbandoned(name, input.runKey);
-  if (changed && input.full) {
-    // The old model's vectors can never be read again unless another collection uses it.
-    const evicted = await new CacheEviction(store.pool).pruneUnusedModels();
-    deps.log.info({ collection: name, evicted }, 'evicted cached vectors of models no collection uses');
-  }
-  return { model: embedder.model, dimensions: embedder.dimensions, semantic: embedder.semantic, sink: sink.kind, searchAttributes: deps.searchAttributes };
+  return result;
 }
 
 /**

@@ -3,7 +3,7 @@ import { formatOf } from '../text/extract';
 import type { ReplaySpec } from '../contracts/replay';
 import { chunkRanges } from './chunk-ranges';
 import { commitPage } from './commit';
-import { sinkFor, type ActivityDeps } from './deps';
+import { targetFor, type ActivityDeps } from './deps';
 import { embedBatch } from './embed';
 import { planDocuments } from './plan-documents';
 import { upsertBatch } from './upsert';
@@ -60,7 +60,8 @@ export async function reprocessDocuments(deps: ActivityDeps, input: ReprocessInp
     const f = failedDocs.get(id);
     const cf = chunkFailures.filter((c) => c.documentId === id);
     if (f?.type === 'DocumentVanished') {
-      await (await sinkFor(deps, input.collection)).deleteDocuments(input.collection, [id]);
+      const { sink, storage } = await targetFor(deps, input.collection);
+      await sink.deleteDocuments(storage, [id]);
       await deps.store.documents.delete(input.collection, [id]);
       out.push({ documentId: id, outcome: 'vanished' });
     } else if (f) {

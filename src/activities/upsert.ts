@@ -1,5 +1,5 @@
 import type { BatchKey } from '../state/store';
-import { sinkFor, type ActivityDeps } from './deps';
+import { targetFor, type ActivityDeps } from './deps';
 
 export interface UpsertResult {
   /** Chunks now in the sink. */
@@ -17,11 +17,11 @@ export interface UpsertResult {
  */
 export async function upsertBatch(deps: ActivityDeps, key: BatchKey): Promise<UpsertResult> {
   const { store, embedder } = deps;
-  const sink = await sinkFor(deps, key.collection);
+  const { sink, storage } = await targetFor(deps, key.collection);
   if (sink.upsertFromSelect) {
     // pgvector lives in the state store's database: one INSERT … SELECT from staging + cache,
     // then mark those chunks landed. Both idempotent, so a retry between them is harmless.
-    const { written } = await sink.upsertFromSelect(key.collection, store.cache.pointsQuery(key, embedder.model, embedder.dimensions));
+    const { written } = await sink.upsertFromSelect(storage, store.cache.pointsQuery(key, embedder.model, embedder.dimensions));
     const { landed, pending } = await store.cache.markLandedWithVectors(key, embedder.model, embedder.dimensions);
     return { upserted: landed, written, skipped: pending - landed };
   }
@@ -29,7 +29,7 @@ export async function upsertBatch(deps: ActivityDeps, key: BatchKey): Promise<Up
   const vectors = await store.cache.getEmbeddings(embedder.model, embedder.dimensions, [...new Set(rows.map((r) => r.textHash))]);
   const ready = rows.filter((r) => vectors.has(r.textHash));
   const written = await sink.upsert(
-    key.collection,
+    storage,
     ready.map((r) => ({
       id: r.pointId,
       documentId: r.documentId,

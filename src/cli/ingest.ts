@@ -7,7 +7,7 @@ import { formatSourceAddress, parseSourceAddress } from '../sources/address';
 import { openSource } from '../sources';
 import { validateCollectionName } from '../naming';
 import { ingestCollection, progressQuery } from '../workflows';
-import { DEFAULT_BATCHING, DEFAULT_CHUNKING, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAGE_SIZE, ingestWorkflowId, SINK_KINDS, TASK_QUEUE, type DirectorySourceSpec, type SourceSpec } from '../contracts/ingest';
+import { DEFAULT_BATCHING, DEFAULT_CHUNKING, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAGE_SIZE, ingestWorkflowId, SINK_KINDS, TASK_QUEUE, VECTOR_TYPES, type DirectorySourceSpec, type SourceSpec } from '../contracts/ingest';
 import { addGlobalOptions, configFrom, EXIT, loggerFor, parseIntOption, uiLink, type GlobalOpts } from './common';
 import { formatSummary } from './progress';
 import { runDryRun } from './dry-run';
@@ -30,13 +30,14 @@ export function ingestCommand(): Command {
     .argument('<source>', 'a directory (read by the worker; resolved to an absolute path), git+<url>#<ref>, http(s)://host/sitemap.xml or http(s)://host/docs/, s3://bucket/prefix, postgres://ENV_VAR/schema.table?id=..&text=..')
     .requiredOption('-c, --collection <name>', 'collection (table) name: lowercase letters, digits, _')
     .option('--no-wait', 'start the run and exit; watch it with `vector-ingest status`')
-    .option('--full', 'ignore content hashes: re-chunk and rewrite every document (and allow a new embedding model)')
+    .option('--full', 'rebuild: re-chunk and write every document into a new generation beside the live one, swapped in when done (needed for a new model, sink or vector type; unchanged texts of the same model come from the cache)')
     .option('--chunk-tokens <n>', `tokens per chunk (default ${DEFAULT_CHUNKING.chunkTokens})`, parseIntOption('--chunk-tokens'))
     .option('--overlap-tokens <n>', `tokens shared by consecutive chunks (default ${DEFAULT_CHUNKING.overlapTokens})`, parseIntOption('--overlap-tokens'))
     .option('--batch-size <n>', `most chunks per embedding request (default ${DEFAULT_BATCHING.maxChunks})`, parseIntOption('--batch-size'))
     .option('--batch-tokens <n>', `most tokens per embedding request (default ${DEFAULT_BATCHING.maxTokens})`, parseIntOption('--batch-tokens'))
     .option('--page-size <n>', `documents planned per page (default ${DEFAULT_PAGE_SIZE})`, parseIntOption('--page-size'))
     .addOption(new Option('--sink <sink>', 'vector store of a new collection (env VECTOR_INGEST_SINK; default pgvector)').choices(SINK_KINDS))
+    .addOption(new Option('--vector-type <type>', 'pgvector column type of a new collection or generation: vector (float4) or halfvec (float2, half the size)').choices(VECTOR_TYPES))
     .option('--window <n>', `embed→upsert batches in flight at once (default ${DEFAULT_MAX_IN_FLIGHT})`, parseIntOption('--window'))
     .option('--dry-run', 'list the documents, chunks and tokens a run would embed (after the embedding cache) and its estimated cost, without embedding or writing anything')
     .addOption(new Option('--json', 'print the final result as JSON on stdout'));

@@ -1,4 +1,6 @@
+import * as path from 'node:path';
 import type { Command } from 'commander';
+import { PathRules } from '../sources/path-rules';
 import { ConfigError } from '../errors';
 import type { SourceSpec } from '../contracts/ingest';
 
@@ -36,5 +38,18 @@ export function withPathRules(source: SourceSpec, opts: PathRuleOpts): SourceSpe
     ...source,
     ...(include.length > 0 && { include: [...(source.include ?? []), ...include] }),
     ...(exclude.length > 0 && { exclude: [...(source.exclude ?? []), ...exclude] }),
+  };
+}
+
+/**
+ * For `watch`: whether a changed path (absolute, as chokidar reports it) lies where an exclude
+ * glob leaves it out, so a change there starts no run. Include globs and .vectorignore files are
+ * not applied here: a run they make pointless finds nothing changed and writes nothing.
+ */
+export function excludedFromWatch(root: string, exclude: readonly string[]): (absPath: string) => boolean {
+  const rules = new PathRules([], exclude);
+  return (p) => {
+    const rel = path.relative(root, p).split(path.sep).join('/');
+    return rel !== '' && !rel.startsWith('..') && rules.excludedByGlob(rel);
   };
 }

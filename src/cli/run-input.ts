@@ -1,11 +1,12 @@
 import type { EmbeddingConfig } from '../config';
-import { DEFAULT_CHUNKING, type IngestInput, type SinkKindName, type SourceSpec } from '../contracts/ingest';
+import { DEFAULT_CHUNKING, type IngestInput, type SinkKindName, type SourceSpec, type VectorTypeName } from '../contracts/ingest';
 import { declaredInputLimit, fittedChunking } from '../embedders/limits';
 
 /** The run-shaping flags of `ingest` (`watch` has the chunking ones). */
 export interface RunShapeOpts {
   full?: boolean;
   sink?: SinkKindName;
+  vectorType?: VectorTypeName;
   chunkTokens?: number;
   overlapTokens?: number;
   batchSize?: number;
@@ -21,6 +22,7 @@ export function ingestInput(collection: string, source: SourceSpec, opts: RunSha
     source,
     ...(opts.full ? { full: true } : {}),
     ...(opts.sink ? { sink: opts.sink } : {}),
+    ...(opts.vectorType ? { vectorType: opts.vectorType } : {}),
     ...(opts.chunkTokens !== undefined || opts.overlapTokens !== undefined
       ? { chunking: { ...(opts.chunkTokens !== undefined && { chunkTokens: opts.chunkTokens }), ...(opts.overlapTokens !== undefined && { overlapTokens: opts.overlapTokens }) } }
       : {}),

@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
 import type { FSWatcher } from 'chokidar';
 import { Command } from 'commander';
@@ -13,8 +12,7 @@ import { innermost } from './run-failure';
 import { ingestInput, type RunShapeOpts } from './run-input';
 import { withRunStack } from './run-stack';
 import { formatSkipped } from './progress';
-import { addPathRuleOptions, PATH_RULES_HELP, type PathRuleOpts } from './path-rule-options';
-import { PathRules } from '../sources/path-rules';
+import { addPathRuleOptions, excludedFromWatch, PATH_RULES_HELP, type PathRuleOpts } from './path-rule-options';
 
 interface WatchOpts extends GlobalOpts, PathRuleOpts, Pick<RunShapeOpts, 'chunkTokens' | 'overlapTokens'> {
   collection: string;
@@ -131,12 +129,8 @@ async function watchLoop(o: {
       const { watch } = await import('chokidar');
       let timer: NodeJS.Timeout | undefined;
       const debounce = opts.debounceMs ?? 500;
-      const rules = new PathRules([], source.exclude ?? []);
       const root = source.path;
-      const excluded = (p: string) => {
-        const rel = path.relative(root, p).split(path.sep).join('/');
-        return rel !== '' && !rel.startsWith('..') && rules.excludedByGlob(rel);
-      };
+      const excluded = excludedFromWatch(root, source.exclude ?? []);
       watcher = watch(root, { ignoreInitial: true, ignored: (p: string) => SKIPPED.test(p) || excluded(p) });
       watcher.on('all', () => {
         clearTimeout(timer);

@@ -46,6 +46,9 @@ export interface BatchingOptions {
   maxTokens: number;
 }
 
+export const VECTOR_TYPES = ['vector', 'halfvec'] as const;
+export type VectorTypeName = (typeof VECTOR_TYPES)[number];
+
 export interface IngestInput {
   collection: string;
   source: SourceSpec;
@@ -57,7 +60,16 @@ export interface IngestInput {
   maxInFlightBatches?: number;
   /** Sink of a new collection: pgvector (default) or qdrant; an existing collection keeps its own. */
   sink?: SinkKindName;
-  /** Re-embed and rewrite everything, ignoring content hashes. */
+  /**
+   * pgvector column type of a new generation: 'vector' (float4, default) or 'halfvec' (float2,
+   * half the table and index size). Changing it for an existing collection takes `full`.
+   */
+  vectorType?: VectorTypeName;
+  /**
+   * Rebuild: plan, embed (from the cache where the model is unchanged) and write every document
+   * into a new generation beside the live one, swapped in when the run completes. Needed for a
+   * new embedding model, sink or vector type.
+   */
   full?: boolean;
   /** Pages to process before continue-as-new (besides Temporal's own suggestion). */
   maxPagesPerRun?: number;

@@ -1,7 +1,7 @@
 import { ProviderError } from '../errors';
 import { EmbedderDecorator } from '../embedders/decorator';
 import type { EmbeddingResult } from '../embedders/types';
-import type { ChunkTrim, KeywordQuery, Point, VectorQuery, VectorStore } from '../sinks/types';
+import type { ChunkTrim, KeywordQuery, Point, StorageOptions, VectorQuery, VectorStore } from '../sinks/types';
 import { metrics } from './registry';
 
 /** Measures an embedder without it knowing: latency by outcome, tokens, inputs, 429s. */
@@ -47,8 +47,17 @@ export class MeteredVectorStore implements VectorStore {
   get kind() {
     return this.inner.kind;
   }
-  ensureCollection(name: string, dimensions: number) {
-    return this.inner.ensureCollection(name, dimensions);
+  ensureCollection(name: string, dimensions: number, options?: StorageOptions) {
+    return this.inner.ensureCollection(name, dimensions, options);
+  }
+  get keepsReplacedStorage() {
+    return this.inner.keepsReplacedStorage;
+  }
+  firstStorage(collection: string) {
+    return this.inner.firstStorage(collection);
+  }
+  makeLive(collection: string, storage: string, retireAs: string, record?: Parameters<VectorStore['makeLive']>[3]) {
+    return this.inner.makeLive(collection, storage, retireAs, record);
   }
   async upsert(name: string, points: Point[]): Promise<number> {
     const end = metrics.upsertSeconds.startTimer({ sink: this.kind });

@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import type { ClientBase } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
-export type CopyColumn = 'uuid' | 'text' | 'int4' | 'jsonb' | 'vector';
+export type CopyColumn = 'uuid' | 'text' | 'int4' | 'jsonb' | 'vector' | 'halfvec';
 export type CopyValue = string | number | readonly number[];
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'binary');
@@ -46,6 +46,8 @@ function byteSize(col: CopyColumn, v: CopyValue): number {
       return 1 + Buffer.byteLength(v as string);
     case 'vector':
       return 4 + 4 * (v as readonly number[]).length;
+    case 'halfvec':
+      return 4 + 2 * (v as readonly number[]).length;
   }
 }
 
@@ -87,7 +89,52 @@ function writeValue(b: Buffer, o: number, col: CopyColumn, v: CopyValue): number
       const bytes = Buffer.from(f.buffer, 0, 4 * vec.length).swap32();
       return o + bytes.copy(b, o);
     }
+    case 'halfvec': {
+      // pgvector's binary halfvec: int16 dimensions, int16 0, then IEEE float16s, big-endian.
+      const vec = v as readonly number[];
+      o = b.writeInt32BE(4 + 2 * vec.length, o);
+      o = b.writeInt16BE(vec.length, o);
+      o = b.writeInt16BE(0, o);
+      for (let i = 0; i < vec.length; i++) {
+        const h = float16Bits(vec[i]!);
+        if ((h & 0x7c00) === 0x7c00) throw new RangeError('vector contains a non-finite number (or one beyond halfvec range, ±65504)');
+        o = b.writeUInt16BE(h, o);
+      }
+      return o;
+    }
   }
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/**
+ * The IEEE binary16 bits of a number, rounded to nearest, ties to even, by way of float4 (as
+ * pgvector's vector → halfvec cast does, so COPY and the cast store the same value).
+ */
+export function float16Bits(x: number): number {
+  f32[0] = x;
+  const bits = u32[0]!;
+  const sign = (bits >>> 16) & 0x8000;
+  const exp = (bits >>> 23) & 0xff;
+  let mant = bits & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // Inf, NaN
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00; // beyond ±65504
+  if (e <= 0) {
+    if (e < -10) return sign; // below half the smallest subnormal: ±0
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let half = mant >>> shift;
+    const rest = mant & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    if (rest > mid || (rest === mid && half & 1)) half++;
+    return sign | half;
+  }
+  let half = (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half++; // a carry into the exponent is right (up to Inf)
+  return sign | half;
 }
 
 let scratch = new Float32Array(0);

@@ -1,21 +1,25 @@
 /**
  * Bulk upserts through binary COPY, so rows (and their vectors, as float4s rather than text
  * literals the server parses back) reach PostgreSQL the fast way, while keeping ON CONFLICT's
- * idempotence. In one transaction:
- *   1. BEGIN and look up which keys are already present (one round trip);
- *   2. COPY the new rows straight into the table (COPY's bulk insert, the fastest way in);
- *   3. rows already present: left alone (DO NOTHING), or COPYed into a session temp table and
- *      merged with one INSERT … SELECT … ON CONFLICT;
- *   4. COMMIT.
- * A concurrent writer inserting one of the "new" keys between 1 and 2 makes the COPY fail with a
- * unique violation: the transaction is rolled back and done once more, which then sees the row.
+ * idempotence. Each try is one statement batch sent with its COPY data in one round trip
+ * (src/pg/pipelined-copy.ts):
+ *   - fast path, while the table has none of the keys (a first load): BEGIN; COPY the rows
+ *     straight into the table; COMMIT. A key already present fails it whole (unique violation,
+ *     rolled back) and the merge below runs instead;
+ *   - merge: BEGIN; COPY the rows into a session temp table (ON COMMIT DELETE ROWS: no WAL,
+ *     emptied by the commit); one INSERT … SELECT … ON CONFLICT from it; COMMIT.
+ * After a conflict the next calls on that table go straight to the merge for a while, so a
+ * re-run pays for a failed COPY once in a while, not on every call. Before this, a call cost
+ * four round trips (look up present keys; COPY, which waits for the server's CopyInResponse;
+ * its data; COMMIT).
  *
  * PGlite (the embedded default) cannot run COPY FROM STDIN over its socket: `copySupported`
  * tells callers to keep their parameterised INSERT there.
  */
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { withClient } from './connection';
-import { copyBinary, encodeCopyRows, type CopyColumn, type CopyValue } from './binary-copy';
+import { encodeCopyRows, type CopyColumn, type CopyValue } from './binary-copy';
+import { pipelinedCopy } from './pipelined-copy';
 
 const copyCapable = new WeakMap<Pool, Promise<boolean>>();
 
@@ -32,58 +36,63 @@ export function copySupported(pool: Pool): Promise<boolean> {
 }
 
 export interface CopyUpsert {
-  /** The target table, quoted (schema.table). */
+  /** The target table, quoted (schema.table), and its columns the rows fill, in order. */
   table: string;
-  /** Its columns that the rows fill, in order, and their binary types. */
   columns: readonly string[];
+  /** The binary types of the row's columns, in order. */
   types: readonly CopyColumn[];
   rows: ReadonlyArray<readonly CopyValue[]>;
   /** The conflict key of each row, as text (a later row with the same key replaces an earlier one). */
   keys: readonly string[];
-  /** SQL without parameters selecting column `k` (text) of the given keys already in the table. */
-  existing: (keysArray: string, literal: (s: string) => string) => string;
-  /** How rows already present are merged; without it they are left as they are (DO NOTHING). */
-  merge?: { temp: string; columnDefs: string; sql: (temp: string) => string };
+  /** The session temp table the rows are staged in, and its column definitions (same order as `types`). */
+  temp: string;
+  columnDefs: string;
+  /** The INSERT … SELECT … FROM temp … ON CONFLICT statement (no RETURNING) that merges the staged rows. */
+  merge: (temp: string) => string;
 }
 
-/** Writes the rows; returns how many were new and how many present rows the merge changed. */
-export async function copyUpsert(pool: Pool, u: CopyUpsert): Promise<{ inserted: number; merged: number }> {
+/**
+ * Tables whose last fast-path COPY hit a row already present, and how many more calls go
+ * straight to the merge before the fast path is tried again (re-runs and retries write rows
+ * that are there; a first load writes none).
+ */
+const mergeFirst = new Map<string, number>();
+const MERGE_FIRST_CALLS = 16;
+const UNIQUE_VIOLATION = '23505';
+
+/** Writes the rows; returns how many rows were inserted or changed. */
+export async function copyUpsert(pool: Pool, u: CopyUpsert): Promise<number> {
   const last = new Map<string, number>();
   u.keys.forEach((k, i) => last.set(k, i));
   const rows = [...last.values()].map((i) => u.rows[i]!);
-  const keys = [...last.keys()];
-  if (rows.length === 0) return { inserted: 0, merged: 0 };
-  encodeCopyRows(u.types, rows); // invalid values fail here, before a connection is taken
-  for (let attempt = 1; ; attempt++) {
+  if (rows.length === 0) return 0;
+  const data = encodeCopyRows(u.types, rows); // invalid values fail here, before a connection is taken
+  const skip = mergeFirst.get(u.table) ?? 0;
+  if (skip === 0) {
+    // Fast path: COPY straight into the table (COPY's bulk insert, no per-row conflict check).
+    // Any row already present fails it with a unique violation, rolled back whole.
     try {
-      return await withClient(pool, (c) => once(c, u, rows, keys));
+      await withClient(pool, (c) => pipelinedCopy(c, `BEGIN; COPY ${u.table} (${u.columns.join(', ')}) FROM STDIN (FORMAT binary); COMMIT`, data));
+      return rows.length;
     } catch (err) {
-      if (attempt >= 2 || (err as { code?: string }).code !== '23505') throw err;
+      if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+      mergeFirst.set(u.table, MERGE_FIRST_CALLS);
     }
-  }
-}
-
-async function once(c: PoolClient, u: CopyUpsert, rows: ReadonlyArray<readonly CopyValue[]>, keys: string[]): Promise<{ inserted: number; merged: number }> {
-  const literal = (s: string) => c.escapeLiteral(s);
-  const keysArray = literal(`{${keys.map((k) => `"${k.replace(/["\\]/g, '\\$&')}"`).join(',')}}`);
-  const results = (await c.query(
-    `BEGIN; SET LOCAL client_min_messages = warning; ${u.existing(keysArray, literal)}`,
-  )) as unknown as Array<{ rows: Array<{ k: string }> }>;
-  const present = new Set(results[results.length - 1]!.rows.map((r) => r.k));
-  const fresh = rows.filter((_, i) => !present.has(keys[i]!));
-  const old = u.merge ? rows.filter((_, i) => present.has(keys[i]!)) : [];
-  let merged = 0;
-  if (fresh.length > 0) {
-    await copyBinary(c, `COPY ${u.table} (${u.columns.join(', ')}) FROM STDIN (FORMAT binary)`, encodeCopyRows(u.types, fresh));
-  }
-  if (u.merge && old.length > 0) {
-    await c.query(`CREATE TEMP TABLE IF NOT EXISTS ${u.merge.temp} (${u.merge.columnDefs}) ON COMMIT DELETE ROWS`);
-    await copyBinary(c, `COPY ${u.merge.temp} FROM STDIN (FORMAT binary)`, encodeCopyRows(u.types, old));
-    const r = (await c.query(`${u.merge.sql(u.merge.temp)}; COMMIT`)) as unknown as Array<{ rowCount: number | null }>;
-    merged = r[0]!.rowCount ?? 0;
   } else {
-    await c.query('COMMIT');
+    mergeFirst.set(u.table, skip - 1);
   }
-  return { inserted: fresh.length, merged };
+  const tags = await withClient(pool, (c) =>
+    pipelinedCopy(
+      c,
+      `BEGIN; SET LOCAL client_min_messages = warning;
+       CREATE TEMP TABLE IF NOT EXISTS ${u.temp} (${u.columnDefs}) ON COMMIT DELETE ROWS;
+       COPY ${u.temp} FROM STDIN (FORMAT binary);
+       ${u.merge(u.temp)};
+       COMMIT`,
+      data,
+    ),
+  );
+  const insert = tags.find((t) => t.startsWith('INSERT '));
+  if (!insert) throw new Error(`copy upsert: no INSERT in the batch's results (${tags.join(', ')})`);
+  return Number(insert.split(' ')[2]);
 }
-

@@ -15,6 +15,8 @@ import { globMatcher, parseWhere, type WhereClause } from './where';
 export interface SearchDeps {
   store: {
     collections: { get(name: string): Promise<{ name: string; sink: string; model: string; dimensions: number } | undefined> };
+    /** The live generation: search reads its storage (absent, or none recorded: the storage named by the collection). */
+    generations?: { live(name: string): Promise<{ generation: number; storage: string } | undefined> };
     /** The state store's pool: document-id globs are matched against the collection's documents. */
     readonly pool: Pool;
   };
@@ -79,6 +81,31 @@ export async function searchCollection(deps: SearchDeps, o: SearchOptions): Prom
   if (o.query.trim() === '') throw new ConfigError('the query is empty');
   const where = (o.where ?? []).map((w) => (typeof w === 'string' ? parseWhere([w])[0]! : w));
 
+  // A rebuild may swap generations between reading which one is live and reading its chunks;
+  // then the answer (or the error, e.g. another vector size) belongs to no generation in
+  // particular, so the search starts over, against the new live generation.
+  for (let attempt = 1; ; attempt++) {
+    const live = await liveGeneration(deps, collection);
+    try {
+      const r = await searchGeneration(deps, o, collection, limit, where, live?.storage ?? collection);
+      if ((await liveGeneration(deps, collection))?.generation === live?.generation || attempt >= MAX_SWAP_RETRIES) return r;
+    } catch (err) {
+      if (err instanceof EmbedderMismatchError || err instanceof CollectionNotFoundError) throw err;
+      if ((await liveGeneration(deps, collection))?.generation === live?.generation || attempt >= MAX_SWAP_RETRIES) throw err;
+    }
+  }
+}
+
+const MAX_SWAP_RETRIES = 3;
+
+function liveGeneration(deps: SearchDeps, collection: string): Promise<{ generation: number; storage: string } | undefined> {
+  return deps.store.generations?.live(collection).catch((err: { code?: string }) => {
+    if (err.code === '42P01' || err.code === '3F000') return undefined; // a state store from before generations
+    throw err;
+  }) ?? Promise.resolve(undefined);
+}
+
+async function searchGeneration(deps: SearchDeps, o: SearchOptions, collection: string, limit: number, where: WhereClause[], storage: string): Promise<SearchResponse> {
   const record = await collectionRecord(deps, collection);
   const { embedder } = deps;
   if (record.model !== embedder.model || record.dimensions !== embedder.dimensions) {
@@ -98,15 +125,15 @@ export async function searchCollection(deps: SearchDeps, o: SearchOptions): Prom
     throw new ConfigError(`the embedder returned a query vector of ${vector?.length ?? 0} dimensions, expected ${record.dimensions}`);
   }
   if (!o.hybrid) {
-    const hits = await sink.search(collection, { vector, limit, where: conditions, efSearch: o.efSearch });
+    const hits = await sink.search(storage, { vector, limit, where: conditions, efSearch: o.efSearch });
     return { ...base, results: hits.map((h, i) => result(h, i + 1, h.score, o.query)) };
   }
   // Each side ranks more candidates than asked for, so that a chunk ranked modestly by both can
   // still come out on top after fusion.
   const depth = Math.min(MAX_LIMIT, Math.max(50, limit * 5));
   const [dense, keyword] = await Promise.all([
-    sink.search(collection, { vector, limit: depth, where: conditions, efSearch: o.efSearch }),
-    sink.keywordSearch(collection, { text: o.query, limit: depth, where: conditions }),
+    sink.search(storage, { vector, limit: depth, where: conditions, efSearch: o.efSearch }),
+    sink.keywordSearch(storage, { text: o.query, limit: depth, where: conditions }),
   ]);
   const fused = reciprocalRankFusion([dense, keyword], (h) => h.id).slice(0, limit);
   return {

@@ -1,11 +1,11 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { ConfigError } from '../errors';
-import { quoteIdent, validateCollectionName } from '../naming';
+import { quoteIdent, validateStorageName } from '../naming';
 import { inTransaction } from '../pg/connection';
 import { copySupported, copyUpsert } from '../pg/copy-upsert';
 import { encodeVectorArray, vectorTypeOid } from '../pg/binary-copy';
 import { whereSql } from './pg-where';
-import type { ChunkHit, ChunkTrim, KeywordQuery, Point, PointsQuery, VectorQuery, VectorStore } from './types';
+import type { ChunkHit, ChunkTrim, KeywordQuery, Point, PointsQuery, StorageOptions, VectorQuery, VectorStore, VectorType } from './types';
 import { toVectorLiteral } from './vector-literal';
 
 const POINT_COLUMNS = ['id', 'document_id', 'chunk_index', 'content', 'content_hash', 'metadata', 'embedding'];
@@ -46,17 +46,24 @@ export class PgVectorStore implements VectorStore {
     if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new ConfigError(`invalid Postgres schema name ${JSON.stringify(schema)}`);
   }
 
+  readonly keepsReplacedStorage = true;
+
   private table(name: string): string {
-    return `${quoteIdent(this.schema)}.${quoteIdent(validateCollectionName(name))}`;
+    return `${quoteIdent(this.schema)}.${quoteIdent(validateStorageName(name))}`;
   }
 
-  async ensureCollection(name: string, dimensions: number): Promise<void> {
+  firstStorage(collection: string): string {
+    return collection;
+  }
+
+  async ensureCollection(name: string, dimensions: number, options: StorageOptions = {}): Promise<void> {
     const t = this.table(name);
-    const existing = await this.dimensionsOf(name);
-    if (existing !== undefined && existing !== dimensions) {
+    const type = options.vectorType ?? 'vector';
+    const existing = await this.columnOf(this.pool, name);
+    if (existing !== undefined && (existing.dimensions !== dimensions || existing.type !== type)) {
       throw new ConfigError(
-        `table ${this.schema}.${name} stores vectors of ${existing} dimensions, but the embedder makes ${dimensions}; ` +
-          `use another collection name or rebuild it with --full`,
+        `table ${this.schema}.${name} stores ${existing.type}s of ${existing.dimensions} dimensions, but this run writes ${type}s of ${dimensions}; ` +
+          `use another collection name or rebuild it into a new generation with --full`,
       );
     }
     if (existing !== undefined) return;
@@ -69,27 +76,61 @@ export class PgVectorStore implements VectorStore {
          content      text NOT NULL,
          content_hash text NOT NULL,
          metadata     jsonb NOT NULL DEFAULT '{}'::jsonb,
-         embedding    vector(${dimensions}) NOT NULL,
+         embedding    ${type}(${dimensions}) NOT NULL,
          updated_at   timestamptz NOT NULL DEFAULT now()
        )`,
     );
     await this.pool.query(`CREATE INDEX IF NOT EXISTS ${quoteIdent(`${name}_document_id`)} ON ${t} (document_id, chunk_index)`);
   }
 
-  /** Vector size of an existing table's embedding column, or undefined if there is no table. */
+  /** Vector size of an existing table's (or view's) embedding column, or undefined if there is none. */
   async dimensionsOf(name: string): Promise<number | undefined> {
-    const r = await this.pool.query<{ typmod: number }>(
-      `SELECT a.atttypmod AS typmod FROM pg_attribute a
+    return (await this.columnOf(this.pool, name))?.dimensions;
+  }
+
+  /** Type and size of the embedding column of a table or view, or undefined if there is none. */
+  private async columnOf(c: { query: Pool['query'] }, name: string): Promise<{ type: VectorType; dimensions: number } | undefined> {
+    const r = await c.query<{ typmod: number; type: string }>(
+      `SELECT a.atttypmod AS typmod, a.atttypid::regtype::text AS type FROM pg_attribute a
        JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = 'embedding' AND NOT a.attisdropped`,
       [this.schema, name],
     );
-    return r.rows[0]?.typmod;
+    const row = r.rows[0];
+    if (!row) return undefined;
+    return { type: row.type.endsWith('halfvec') ? 'halfvec' : 'vector', dimensions: row.typmod };
   }
 
   /**
-   * New points go in by binary COPY, points already present through a temp table and one
-   * INSERT … SELECT … ON CONFLICT (src/pg/copy-upsert.ts): vectors travel as float4s, not text.
+   * The swap: in one transaction, the collection's name becomes a view over `storage`. A table
+   * that held the name (the first generation) is renamed to `retireAs`, with its indexes; a view
+   * is replaced. Readers wait for the commit at most, then see the new generation whole.
+   */
+  async makeLive(collection: string, storage: string, retireAs: string, record?: (tx?: PoolClient) => Promise<void>): Promise<void> {
+    if (storage === collection) return record?.();
+    const name = this.table(collection);
+    await inTransaction(this.pool, async (c) => {
+      // The swap's ACCESS EXCLUSIVE lock waits for searches running on the old table, and every
+      // search queues behind it while it waits: give up after a few seconds (the activity is
+      // retried) rather than stall search behind one long query.
+      await c.query(`SET LOCAL lock_timeout = '5s'`);
+      const r = await c.query<{ relkind: string }>(
+        `SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+        [this.schema, collection],
+      );
+      const kind = r.rows[0]?.relkind;
+      if (kind === 'r') await c.query(`ALTER TABLE ${name} RENAME TO ${quoteIdent(validateStorageName(retireAs))}`);
+      else if (kind === 'v') await c.query(`DROP VIEW ${name}`);
+      else if (kind !== undefined) throw new ConfigError(`${this.schema}.${collection} is neither a table nor a view (relkind ${kind}); not replacing it`);
+      await c.query(`CREATE VIEW ${name} AS SELECT * FROM ${this.table(storage)}`);
+      await record?.(c);
+    });
+  }
+
+  /**
+   * Points go in by binary COPY, straight into the table while none is present, else into a
+   * session temp table and one INSERT … SELECT … ON CONFLICT, one round trip each
+   * (src/pg/copy-upsert.ts): vectors travel as float4s, not text.
    * PGlite (no COPY over its socket) gets the same upsert from unnest(), vectors as one binary
    * vector[] parameter.
    */
@@ -97,22 +138,19 @@ export class PgVectorStore implements VectorStore {
     // One row per id, the last one given (ON CONFLICT cannot touch a row twice in a statement).
     const points = [...new Map(given.map((p) => [p.id.toLowerCase(), p])).values()];
     if (points.length === 0) return 0;
+    const type = (await this.columnOf(this.pool, name))?.type ?? 'vector';
     if (await copySupported(this.pool)) {
-      const table = this.table(name);
-      const { inserted, merged } = await copyUpsert(this.pool, {
-        table,
+      return copyUpsert(this.pool, {
+        table: this.table(name),
         columns: POINT_COLUMNS,
-        types: ['uuid', 'text', 'int4', 'text', 'text', 'jsonb', 'vector'],
+        types: ['uuid', 'text', 'int4', 'text', 'text', 'jsonb', type],
         rows: points.map((p) => [p.id, p.documentId, p.chunkIndex, p.content, p.contentHash, JSON.stringify(p.metadata), p.vector]),
         keys: points.map((p) => p.id.toLowerCase()),
-        existing: (keys) => `SELECT id::text AS k FROM ${table} WHERE id = ANY(${keys}::uuid[])`,
-        merge: {
-          temp: 'vi_stage_points',
-          columnDefs: 'id uuid, document_id text, chunk_index int, content text, content_hash text, metadata jsonb, embedding vector',
-          sql: (temp) => `${this.insertInto(name)} SELECT * FROM ${temp} ${UPSERT_CONFLICT}`,
-        },
+        // One session temp table per column type: it is created once per connection (IF NOT EXISTS).
+        temp: type === 'vector' ? 'vi_stage_points' : `vi_stage_points_${type}`,
+        columnDefs: `id uuid, document_id text, chunk_index int, content text, content_hash text, metadata jsonb, embedding ${type}`,
+        merge: (temp) => `${this.insertInto(name)} SELECT * FROM ${temp} ${UPSERT_CONFLICT}`,
       });
-      return inserted + merged;
     }
     const r = await this.pool.query(
       `${this.insertInto(name)}
@@ -172,9 +210,10 @@ export class PgVectorStore implements VectorStore {
    * by row during the first load would be several times slower.
    */
   async finalize(name: string): Promise<void> {
+    const type = (await this.columnOf(this.pool, name))?.type ?? 'vector';
     await this.pool.query(
       `CREATE INDEX IF NOT EXISTS ${quoteIdent(`${name}_embedding_hnsw`)} ON ${this.table(name)}
-       USING hnsw (embedding vector_cosine_ops)`,
+       USING hnsw (embedding ${type}_cosine_ops)`,
     );
     await this.pool.query(`CREATE INDEX IF NOT EXISTS ${quoteIdent(`${name}_content_fts`)} ON ${this.table(name)} USING gin (${FTS})`);
   }
@@ -190,9 +229,11 @@ export class PgVectorStore implements VectorStore {
     return inTransaction(this.pool, async (c) => {
       if (q.efSearch !== undefined) await c.query(`SET LOCAL hnsw.ef_search = ${checkedEf(q.efSearch)}`);
       if (q.where?.length && (await this.iterativeScan(c))) await c.query(`SET LOCAL hnsw.iterative_scan = strict_order`);
+      // The query vector takes the column's type (halfvec <=> halfvec), so the HNSW index serves it.
+      const type = (await this.columnOf(c, name))?.type ?? 'vector';
       const r = await c.query<HitRow>(
-        `SELECT id, document_id, chunk_index, content, metadata, 1 - (embedding <=> $1::vector) AS score
-         FROM ${t} WHERE ${where.sql} ORDER BY embedding <=> $1::vector LIMIT $2`,
+        `SELECT id, document_id, chunk_index, content, metadata, 1 - (embedding <=> $1::${type}) AS score
+         FROM ${t} WHERE ${where.sql} ORDER BY embedding <=> $1::${type} LIMIT $2`,
         [toVectorLiteral(q.vector), q.limit, ...where.params],
       );
       return r.rows.map(toHit);
@@ -249,6 +290,7 @@ export class PgVectorStore implements VectorStore {
     return r.rows[0].n;
   }
 
+  /** Drops a generation's table; Postgres refuses while the collection's view reads it (the live one). */
   async drop(name: string): Promise<void> {
     await this.pool.query(`DROP TABLE IF EXISTS ${this.table(name)}`);
   }

@@ -5,10 +5,10 @@ import {
   QdrantClientUnexpectedResponseError,
 } from '@qdrant/js-client-rest';
 import { classifyHttpStatus, ConfigError, ProviderError } from '../errors';
-import { validateCollectionName } from '../naming';
+import { generationStorage, validateCollectionName, validateStorageName } from '../naming';
 import { MIN_CHUNKS_FOR_COMMON } from './pgvector';
 import { qdrantFilter, words } from './qdrant-where';
-import type { ChunkHit, ChunkTrim, KeywordQuery, Point, VectorQuery, VectorStore } from './types';
+import type { ChunkHit, ChunkTrim, KeywordQuery, Point, StorageOptions, VectorQuery, VectorStore } from './types';
 
 /** Candidates the keyword side of hybrid search reads to rank (full-text match is a filter in Qdrant). */
 const KEYWORD_CANDIDATES = 1000;
@@ -29,8 +29,41 @@ export function createQdrantClient(url: string, apiKey?: string): QdrantClient {
  */
 export class QdrantStore implements VectorStore {
   readonly kind = 'qdrant' as const;
+  readonly keepsReplacedStorage = false;
 
   constructor(private readonly client: QdrantClient) {}
+
+  /** New collections live in `<name>__g1` behind the alias `<name>`, so a rebuild can swap the alias. */
+  firstStorage(collection: string): string {
+    return generationStorage(collection, 1);
+  }
+
+  /**
+   * The swap: the alias `collection` moves to `storage` in one alias request (Qdrant applies its
+   * actions atomically). A collection made before generations holds the name itself; Qdrant
+   * can neither rename it nor alias over it, so it is deleted first (the one swap that is not
+   * seamless: searches between the delete and the alias find nothing).
+   */
+  async makeLive(collection: string, storage: string, _retireAs: string, record?: () => Promise<void>): Promise<void> {
+    validateCollectionName(collection);
+    validateStorageName(storage);
+    if (storage === collection) return record?.();
+    const { aliases } = await this.call('list aliases', () => this.client.getAliases());
+    const current = aliases.find((a) => a.alias_name === collection);
+    if (current?.collection_name === storage) return record?.();
+    if (!current && (await this.sizeOf(collection)) !== undefined) {
+      await this.call(`delete collection ${collection}`, () => this.client.deleteCollection(collection));
+    }
+    await this.call(`point alias ${collection} at ${storage}`, () =>
+      this.client.updateCollectionAliases({
+        actions: [
+          ...(current ? [{ delete_alias: { alias_name: collection } }] : []),
+          { create_alias: { alias_name: collection, collection_name: storage } },
+        ],
+      }),
+    );
+    await record?.();
+  }
 
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -51,13 +84,16 @@ export class QdrantStore implements VectorStore {
     }
   }
 
-  async ensureCollection(name: string, dimensions: number): Promise<void> {
-    validateCollectionName(name);
+  async ensureCollection(name: string, dimensions: number, options: StorageOptions = {}): Promise<void> {
+    validateStorageName(name);
+    if (options.vectorType === 'halfvec') {
+      throw new ConfigError('--vector-type halfvec is for pgvector collections; Qdrant stores float32 (its own quantization is configured in Qdrant)');
+    }
     const size = await this.sizeOf(name);
     if (size !== undefined && size !== dimensions) {
       throw new ConfigError(
         `Qdrant collection ${name} stores vectors of ${size} dimensions, but the embedder makes ${dimensions}; ` +
-          'use another collection name or rebuild it with --full',
+          'use another collection name or rebuild it into a new generation with --full',
       );
     }
     if (size === undefined) {

@@ -1,4 +1,5 @@
-import type { SinkKindName } from '../contracts/ingest';
+import type { PoolClient } from 'pg';
+import type { SinkKindName, VectorTypeName } from '../contracts/ingest';
 
 export interface Point {
   id: string;
@@ -32,8 +33,26 @@ export interface ChunkTrim {
  */
 export interface VectorStore {
   readonly kind: SinkKindName;
-  /** Creates the collection if missing; refuses one whose vector size differs. */
-  ensureCollection(name: string, dimensions: number): Promise<void>;
+  /**
+   * Writes take a storage name: the collection's own name, or a generation's
+   * (`<collection>__g<n>`, src/naming.ts). Reads (search, count) take the collection's name,
+   * which shows its live generation.
+   */
+  /** Creates the storage if missing; refuses one whose vector size (or pgvector column type) differs. */
+  ensureCollection(name: string, dimensions: number, options?: StorageOptions): Promise<void>;
+  /** Where a new collection's first generation is stored (pgvector: a table of its name; Qdrant: `<name>__g1` behind an alias). */
+  firstStorage(collection: string): string;
+  /** Whether makeLive keeps storage that held the collection's own name (pgvector renames it to `retireAs`; Qdrant must delete it). */
+  readonly keepsReplacedStorage: boolean;
+  /**
+   * Points the collection's name at `storage` in one step readers never see half done
+   * (pgvector: a view, replaced in one transaction; Qdrant: an alias, switched in one request).
+   * Storage that held the name itself (a table or collection made before generations) is
+   * renamed to `retireAs` (pgvector) or deleted (Qdrant, which cannot rename). Idempotent.
+   * `record` records the swap in the state store: pgvector runs it inside the swap's own
+   * transaction (same database), so readers see both or neither; other sinks run it after.
+   */
+  makeLive(collection: string, storage: string, retireAs: string, record?: (tx?: PoolClient) => Promise<void>): Promise<void>;
   upsert(name: string, points: Point[]): Promise<number>;
   /** Same as upsert, from a SELECT in the sink's database (only pgvector has this). */
   upsertFromSelect?(name: string, points: PointsQuery): Promise<{ offered: number; written: number }>;
@@ -46,9 +65,17 @@ export interface VectorStore {
   search(name: string, query: VectorQuery): Promise<ChunkHit[]>;
   /** Chunks ranked by keyword match of `text` (full-text search), best first: the lexical side of hybrid search. */
   keywordSearch(name: string, query: KeywordQuery): Promise<ChunkHit[]>;
-  /** Drops the whole collection (a rebuild with another model). */
+  /** Drops a storage (a generation that is not live). */
   drop(name: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** pgvector's column type: float4 `vector` (default) or float2 `halfvec` (half the size). */
+export type VectorType = VectorTypeName;
+
+export interface StorageOptions {
+  /** pgvector only; other sinks refuse 'halfvec'. */
+  vectorType?: VectorType;
 }
 
 /**

@@ -21,7 +21,10 @@ export interface PruneResult {
 
 // A vector still needed by a staged chunk waiting to be written is never evicted mid-run.
 const NOT_PENDING = `NOT EXISTS (SELECT 1 FROM ${S}.staged_chunks s WHERE s.text_hash = e.text_hash AND s.status = 0)`;
-const UNUSED = `NOT EXISTS (SELECT 1 FROM ${S}.collections c WHERE c.model = e.model AND c.dimensions = e.dimensions)`;
+// Used: by a collection's live generation, or by a generation being built or kept (retired).
+const USED = `(EXISTS (SELECT 1 FROM ${S}.collections c WHERE c.model = e.model AND c.dimensions = e.dimensions)
+  OR EXISTS (SELECT 1 FROM ${S}.generations g WHERE g.model = e.model AND g.dimensions = e.dimensions))`;
+const UNUSED = `NOT ${USED}`;
 
 /**
  * Keeps the embedding cache bounded: vectors of a model no collection uses (left behind by a
@@ -35,7 +38,7 @@ export class CacheEviction {
     const r = await this.pool.query<CacheModelStats>(
       `SELECT e.model, e.dimensions, count(*)::int AS rows, coalesce(sum(pg_column_size(e.embedding)), 0)::bigint::float8 AS bytes,
               min(e.created_at)::text AS oldest, max(e.created_at)::text AS newest,
-              EXISTS (SELECT 1 FROM ${S}.collections c WHERE c.model = e.model AND c.dimensions = e.dimensions) AS used
+              ${USED} AS used
        FROM ${S}.embedding_cache e GROUP BY e.model, e.dimensions ORDER BY e.model, e.dimensions`,
     );
     return r.rows;

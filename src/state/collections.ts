@@ -8,6 +8,8 @@ export interface CollectionRecord {
   dimensions: number;
   /** The last ingest's input minus run state: what a scheduled re-index repeats. */
   ingestConfig?: unknown;
+  /** A rebuild is under way or was abandoned: runs plan every document until one completes. */
+  replanAll?: boolean;
 }
 
 /** One row per collection: its sink, its embedding model, the config a re-index repeats. */
@@ -16,7 +18,7 @@ export class CollectionsTable {
 
   async get(name: string): Promise<CollectionRecord | undefined> {
     const r = await this.pool.query(
-      `SELECT name, sink, model, dimensions, ingest_config AS "ingestConfig" FROM ${S}.collections WHERE name = $1`,
+      `SELECT name, sink, model, dimensions, ingest_config AS "ingestConfig", replan_all AS "replanAll" FROM ${S}.collections WHERE name = $1`,
       [name],
     );
     return r.rows[0];
@@ -30,5 +32,10 @@ export class CollectionsTable {
          updated_at = now()`,
       [rec.name, rec.sink, rec.model, rec.dimensions, rec.ingestConfig === undefined ? null : JSON.stringify(rec.ingestConfig)],
     );
+  }
+
+  /** A run over the live generation completed: incremental planning again. */
+  async clearReplan(name: string): Promise<void> {
+    await this.pool.query(`UPDATE ${S}.collections SET replan_all = false WHERE name = $1 AND replan_all`, [name]);
   }
 }

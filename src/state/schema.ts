@@ -6,7 +6,7 @@
 export const STATE_SCHEMA = 'vector_ingest';
 
 /** Bump with every change below; migrations are additive and idempotent. */
-export const STATE_VERSION = 4;
+export const STATE_VERSION = 5;
 
 export const MIGRATION = `
 CREATE EXTENSION IF NOT EXISTS vector;
@@ -86,6 +86,29 @@ ALTER TABLE ${STATE_SCHEMA}.documents ADD COLUMN IF NOT EXISTS pending_fingerpri
 -- of what is embedded (prefix + text), so the embedding cache keys on exactly that.
 ALTER TABLE ${STATE_SCHEMA}.staged_chunks ADD COLUMN IF NOT EXISTS embed_prefix text;
 ALTER TABLE ${STATE_SCHEMA}.staged_chunks ADD COLUMN IF NOT EXISTS metadata jsonb;
+
+-- v5: generations. A rebuild (--full: a new model or new chunking) writes generation n+1 beside
+-- the live one and swaps it in when the run completes; the old one stays (retired) until dropped.
+-- collections.model/dimensions/sink stay those of the live generation (what search embeds with).
+-- A collection made before v5 has no rows here until its next run (generation 1, its own name).
+CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.generations (
+  collection   text NOT NULL,
+  generation   int  NOT NULL,
+  state        text NOT NULL CHECK (state IN ('building', 'live', 'retired')),
+  sink         text NOT NULL,
+  model        text NOT NULL,
+  dimensions   int  NOT NULL,
+  storage      text NOT NULL,
+  vector_type  text NOT NULL DEFAULT 'vector',
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  live_since   timestamptz,
+  PRIMARY KEY (collection, generation)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS generations_one_live ON ${STATE_SCHEMA}.generations (collection) WHERE state = 'live';
+CREATE UNIQUE INDEX IF NOT EXISTS generations_one_building ON ${STATE_SCHEMA}.generations (collection) WHERE state = 'building';
+-- Set while a rebuild is under way or was abandoned: every run plans every document again
+-- (the embedding cache makes unchanged texts free) until one completes.
+ALTER TABLE ${STATE_SCHEMA}.collections ADD COLUMN IF NOT EXISTS replan_all boolean NOT NULL DEFAULT false;
 
 CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.meta (
   key   text PRIMARY KEY,

@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import { inTransaction } from './db';
 import { MIGRATION, STATE_SCHEMA as S, STATE_VERSION } from './schema';
 import { CollectionsTable } from './collections';
+import { GenerationsTable } from './generations';
 import { DocumentsTable } from './documents';
 import { StagingTable } from './staging';
 import { EmbeddingCache } from './embedding-cache';
@@ -9,6 +10,7 @@ import { LeaseStore, LEASES_MIGRATION } from './leases';
 import { RateBuckets, RATE_BUCKETS_MIGRATION } from './rate-buckets';
 
 export type { CollectionRecord } from './collections';
+export type { GenerationRecord } from './generations';
 export type { BatchKey, StagedChunk, DocumentPlan, ChunkFailure, CommittedDocument, RefreshedFingerprint } from './staging';
 export type { KnownDocument } from './documents';
 
@@ -20,6 +22,8 @@ const MIGRATION_LOCK = 0x76_69_6e_67; // "ving": serialises concurrent worker st
  */
 export class StateStore {
   readonly collections: CollectionsTable;
+  /** A collection's live, building and retired generations. */
+  readonly generations: GenerationsTable;
   readonly documents: DocumentsTable;
   readonly staging: StagingTable;
   readonly cache: EmbeddingCache;
@@ -30,6 +34,7 @@ export class StateStore {
 
   constructor(readonly pool: Pool) {
     this.collections = new CollectionsTable(pool);
+    this.generations = new GenerationsTable(pool);
     this.documents = new DocumentsTable(pool);
     this.staging = new StagingTable(pool);
     this.cache = new EmbeddingCache(pool);

@@ -1,7 +1,7 @@
 import { SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
 import { EmbedderDecorator } from '../embedders/decorator';
 import type { EmbeddingResult } from '../embedders/types';
-import type { ChunkTrim, KeywordQuery, Point, VectorQuery, VectorStore } from '../sinks/types';
+import type { ChunkTrim, KeywordQuery, Point, StorageOptions, VectorQuery, VectorStore } from '../sinks/types';
 
 const tracer = () => trace.getTracer('vector-ingest');
 
@@ -46,8 +46,17 @@ export class TracedVectorStore implements VectorStore {
   private attrs(name: string, more: Attributes = {}): Attributes {
     return { 'sink.kind': this.inner.kind, 'sink.collection': name, ...more };
   }
-  ensureCollection(name: string, dimensions: number) {
-    return inSpan('sink.ensureCollection', this.attrs(name), () => this.inner.ensureCollection(name, dimensions));
+  ensureCollection(name: string, dimensions: number, options?: StorageOptions) {
+    return inSpan('sink.ensureCollection', this.attrs(name), () => this.inner.ensureCollection(name, dimensions, options));
+  }
+  get keepsReplacedStorage() {
+    return this.inner.keepsReplacedStorage;
+  }
+  firstStorage(collection: string) {
+    return this.inner.firstStorage(collection);
+  }
+  makeLive(collection: string, storage: string, retireAs: string, record?: Parameters<VectorStore['makeLive']>[3]) {
+    return inSpan('sink.makeLive', this.attrs(collection, { 'sink.storage': storage }), () => this.inner.makeLive(collection, storage, retireAs, record));
   }
   upsert(name: string, points: Point[]) {
     return inSpan('sink.upsert', this.attrs(name, { 'sink.points': points.length }), () => this.inner.upsert(name, points));

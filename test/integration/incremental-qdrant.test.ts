@@ -32,7 +32,7 @@ describe('incremental re-index (Qdrant, through the OpenAPI-checking stand-in)',
     return h.result();
   };
   const qdrantRows = (): ExpectedRow[] =>
-    [...(qdrant.collections.get(collection)?.points.values() ?? [])]
+    [...(qdrant.collection(collection)?.points.values() ?? [])]
       .map((p) => ({ id: String(p.id), document_id: p.payload.document_id as string, chunk_index: p.payload.chunk_index as number, content: p.payload.content as string, content_hash: p.payload.content_hash as string }))
       .sort((a, b) => (a.id < b.id ? -1 : 1));
 
@@ -56,7 +56,7 @@ describe('incremental re-index (Qdrant, through the OpenAPI-checking stand-in)',
     const expected = await expectedRows(collection, dir, CHUNKING);
     assert.equal(r.counters.chunksUpserted, expected.length);
     assert.deepEqual(qdrantRows(), expected);
-    const col = qdrant.collections.get(collection)!;
+    const col = qdrant.collection(collection)!;
     assert.equal(col.size, 16);
     assert.equal(col.distance, 'Cosine');
     assert.equal(col.indexes.document_id, 'keyword');

@@ -68,7 +68,7 @@ describe('search: dense, hybrid and filtered, on pgvector and Qdrant', () => {
     deps = { store: worker.deps.store, sinks: worker.deps.sinks, embedder: worker.deps.embedder };
     // A metadata key only this test writes: team=blue on the guides' chunks.
     await withPg((c) => c.query(`UPDATE public.${pgCollection} SET metadata = metadata || '{"team":"blue"}' WHERE document_id LIKE 'guides/%'`));
-    const points = [...qdrant.collections.get(qdCollection)!.points.values()].filter((p) => String(p.payload.document_id).startsWith('guides/'));
+    const points = [...qdrant.collection(qdCollection)!.points.values()].filter((p) => String(p.payload.document_id).startsWith('guides/'));
     await worker.deps.sinks.qdrant!.upsert(
       qdCollection,
       points.map((p) => ({

@@ -130,6 +130,19 @@ export async function historyPayloadText(client: Client, workflowId: string): Pr
   return out.join('\n');
 }
 
+/** Drops a collection's pgvector table or view and every generation's table (`<name>__g<n>`). */
+export async function dropCollectionTables(collection: string): Promise<void> {
+  await withPg(async (c) => {
+    const r = await c.query<{ name: string; kind: string }>(
+      `SELECT c.relname AS name, c.relkind AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v') AND (c.relname = $1 OR c.relname ~ ('^' || $1 || '__g[0-9]+$'))
+       ORDER BY c.relkind DESC`,
+      [collection],
+    );
+    for (const t of r.rows) await c.query(`DROP ${t.kind === 'v' ? 'VIEW' : 'TABLE'} IF EXISTS public.${t.name}`);
+  });
+}
+
 /** Stops what an integration test started, in dependency order, and drops its table. */
 export async function teardown(parts: {
   tc?: { close(): Promise<void> };
@@ -140,6 +153,6 @@ export async function teardown(parts: {
 }): Promise<void> {
   await parts.tc?.close();
   await parts.worker?.stop();
-  if (parts.collection) await withPg((c) => c.query(`DROP TABLE IF EXISTS public.${parts.collection}`)).catch(() => undefined);
+  if (parts.collection) await dropCollectionTables(parts.collection).catch(() => undefined);
   await Promise.all([parts.server?.stop(), parts.emb?.close()]);
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { describeConfig, loadConfig } from '../../src/config';
+import { adaptiveEmbedding, describeConfig, loadConfig } from '../../src/config';
 import { DEFAULT_FORMAT_LIMITS } from '../../src/text/formats';
 
 describe('loadConfig', () => {
@@ -76,6 +76,16 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ OPENAI_BASE_URL: 'not a url' }), /OPENAI_BASE_URL/);
     assert.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/);
     assert.throws(() => loadConfig({ VECTOR_INGEST_PG_SCHEMA: 'x; drop' }), /VECTOR_INGEST_PG_SCHEMA/);
+  });
+
+  it('turns the adaptive embedding splitter off by VECTOR_INGEST_ADAPTIVE_EMBED=off or a configured rate, and only for openai', () => {
+    const url = { OPENAI_BASE_URL: 'http://127.0.0.1:9/v1', EMBEDDING_MODEL: 'm', EMBEDDING_DIMENSIONS: '8' };
+    assert.equal(adaptiveEmbedding(loadConfig(url)), true);
+    assert.equal(adaptiveEmbedding(loadConfig({ ...url, VECTOR_INGEST_ADAPTIVE_EMBED: 'auto' })), true);
+    assert.equal(adaptiveEmbedding(loadConfig({ ...url, VECTOR_INGEST_ADAPTIVE_EMBED: 'off' })), false);
+    assert.equal(adaptiveEmbedding(loadConfig({ ...url, VECTOR_INGEST_EMBED_RATE: '5' })), false);
+    assert.equal(adaptiveEmbedding(loadConfig({ EMBEDDING_PROVIDER: 'offline' })), false);
+    assert.throws(() => loadConfig({ ...url, VECTOR_INGEST_ADAPTIVE_EMBED: 'no' }), /VECTOR_INGEST_ADAPTIVE_EMBED must be auto or off/);
   });
 
   it('per-document limits are settings: defaults those of the formats, overridden by the environment, bad values refused by name', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { validateCollectionName } from '../../src/naming';
+import { generationStorage, validateCollectionName, validateStorageName } from '../../src/naming';
 
 describe('validateCollectionName', () => {
   it('accepts plain identifiers', () => {
@@ -17,6 +17,7 @@ describe('validateCollectionName', () => {
     ['_docs', /not allowed/],
     ['docs-v2', /not allowed.*"docs_v2"/],
     ['dócs', /not allowed/],
+    ['docs__g2', /not ending in __g<number>.*"docs_g2"/], // the storage name of a generation
     ['a'.repeat(49), /49 characters long; the limit is 48/],
     ['', /required/],
     [undefined, /required/],
@@ -27,4 +28,14 @@ describe('validateCollectionName', () => {
       assert.throws(() => validateCollectionName(name), message);
     });
   }
+});
+
+describe('generation storage names', () => {
+  it('are <collection>__g<n>, accepted as storage names and never as collection names', () => {
+    assert.equal(generationStorage('docs', 3), 'docs__g3');
+    assert.equal(validateStorageName('docs__g3'), 'docs__g3');
+    assert.equal(validateStorageName('docs'), 'docs');
+    assert.throws(() => validateStorageName('Docs__g3'), /not allowed/);
+    assert.throws(() => generationStorage('docs', 0), /positive integer/);
+  });
 });

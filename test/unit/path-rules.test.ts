@@ -8,6 +8,7 @@ import { DirectorySource } from '../../src/sources/directory';
 import { openSource } from '../../src/sources';
 import { globList, ignoredByFiles, parseIgnoreFile, PathRules, type IgnoreLevel } from '../../src/sources/path-rules';
 import type { SkipCounts } from '../../src/sources/types';
+import { excludedFromWatch, withPathRules } from '../../src/cli/path-rule-options';
 
 describe('include / exclude globs', () => {
   it('a glob without a slash matches a name at any depth; one with a slash the whole path', () => {
@@ -175,5 +176,24 @@ describe('DirectorySource with rules', () => {
     } finally {
       rmSync(plain, { recursive: true, force: true });
     }
+  });
+});
+
+describe('--include / --exclude on the command line', () => {
+  it('adds the globs to a directory source and refuses them on any other kind', () => {
+    assert.deepEqual(withPathRules({ kind: 'directory', path: '/d', exclude: ['a'] }, { exclude: ['b'], include: ['*.md'] }), { kind: 'directory', path: '/d', exclude: ['a', 'b'], include: ['*.md'] });
+    assert.deepEqual(withPathRules({ kind: 'git', url: '/r' }, {}), { kind: 'git', url: '/r' });
+    assert.throws(() => withPathRules({ kind: 'git', url: '/r' }, { include: ['*.md'] }), (e: unknown) => e instanceof ConfigError && /directory sources only, not to a git source/.test(e.message));
+  });
+
+  it('watch ignores changes where an exclude glob leaves them out, and only there', () => {
+    const ignored = excludedFromWatch('/data/docs', ['build', 'notes/*.tmp']);
+    assert.equal(ignored('/data/docs/build'), true);
+    assert.equal(ignored('/data/docs/build/out.md'), false, 'the directory itself is ignored, so chokidar never looks inside');
+    assert.equal(ignored('/data/docs/pkg/build'), true);
+    assert.equal(ignored('/data/docs/notes/a.tmp'), true);
+    assert.equal(ignored('/data/docs/notes/a.md'), false);
+    assert.equal(ignored('/data/docs'), false, 'never the root');
+    assert.equal(ignored('/data/build'), false, 'nothing outside the root');
   });
 });

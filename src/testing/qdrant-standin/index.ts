@@ -15,7 +15,7 @@ import { matches, nearest, type Filter, type StoredPoint } from './points';
  * point passing the filter is scored by cosine similarity, so results equal brute force.
  *
  * What it does NOT verify: behaviour beyond the routes the sink uses (collection get/create/
- * delete, payload index, upsert, delete by filter, count, scroll, query, search); filter
+ * delete, aliases (list, change: create/delete/rename; resolved by every collection route), payload index, upsert, delete by filter, count, scroll, query, search); filter
  * semantics beyond must/should/must_not with match value/any/text and numeric range; queries
  * other than a plain dense vector (no prefetch, fusion, sparse, recommend, order_by); HNSW and
  * its approximation (hnsw_ef is accepted and ignored); distance metrics other than Cosine;
@@ -29,10 +29,21 @@ export interface QdrantStandIn {
   schemaVersion: string;
   violations: string[];
   requests: Record<string, number>;
-  collections: Map<string, { size: number; distance: string; points: Map<string, StoredPoint>; indexes: Record<string, string> }>;
+  collections: Map<string, StandInCollection>;
+  /** Alias name → collection name (POST /collections/aliases). */
+  aliases: Map<string, string>;
+  /** A collection by its name or an alias of it, as the routes resolve it. */
+  collection(nameOrAlias: string): StandInCollection | undefined;
   /** The next n requests answer `status` (429 carries Retry-After: 1). */
   failNext(n: number, status: 429 | 500 | 503): void;
   close(): Promise<void>;
+}
+
+export interface StandInCollection {
+  size: number;
+  distance: string;
+  points: Map<string, StoredPoint>;
+  indexes: Record<string, string>;
 }
 
 export async function startQdrantStandIn(): Promise<QdrantStandIn> {
@@ -40,6 +51,8 @@ export async function startQdrantStandIn(): Promise<QdrantStandIn> {
   const violations: string[] = [];
   const requests: Record<string, number> = {};
   const collections: QdrantStandIn['collections'] = new Map();
+  const aliases = new Map<string, string>();
+  const resolve = (name: string) => collections.get(aliases.get(name) ?? name);
   const failures: number[] = [];
   let opId = 0;
 
@@ -90,8 +103,37 @@ export async function startQdrantStandIn(): Promise<QdrantStandIn> {
 
   const handle = (method: string, url: URL, body: Record<string, unknown>, reply: (s: number, r: unknown) => void) => {
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent); // collections, name, ...
+    const listOf = (entries: Array<[string, string]>) => ({ aliases: entries.map(([alias_name, collection_name]) => ({ alias_name, collection_name })) });
+    if (parts[0] === 'aliases' && method === 'GET') return reply(200, listOf([...aliases]));
+    if (parts[0] === 'collections' && parts[1] === 'aliases' && parts.length === 2 && method === 'POST') {
+      // Qdrant applies the actions of one request atomically: check them all, then apply.
+      const next = new Map(aliases);
+      for (const a of (body as { actions: Array<Record<string, Record<string, string>>> }).actions) {
+        if (a.create_alias) {
+          const { alias_name, collection_name } = a.create_alias as { alias_name: string; collection_name: string };
+          if (!collections.has(collection_name)) return reply(404, `Not found: Collection \`${collection_name}\` doesn't exist!`);
+          if (collections.has(alias_name)) return reply(400, `Wrong input: Collection \`${alias_name}\` already exists!`);
+          next.set(alias_name, collection_name);
+        } else if (a.delete_alias) {
+          next.delete(String(a.delete_alias.alias_name));
+        } else if (a.rename_alias) {
+          const { old_alias_name, new_alias_name } = a.rename_alias as { old_alias_name: string; new_alias_name: string };
+          const target = next.get(old_alias_name);
+          if (target === undefined) return reply(404, `Not found: Alias \`${old_alias_name}\` doesn't exist!`);
+          next.delete(old_alias_name);
+          next.set(new_alias_name, target);
+        }
+      }
+      aliases.clear();
+      for (const [k, v] of next) aliases.set(k, v);
+      return reply(200, true);
+    }
     const name = parts[1]!;
-    const col = collections.get(name);
+    const col = resolve(name);
+    if (parts[2] === 'aliases' && parts.length === 3 && method === 'GET') {
+      if (!col) return reply(404, `Not found: Collection \`${name}\` doesn't exist!`);
+      return reply(200, listOf([...aliases].filter(([, c]) => c === name)));
+    }
     const rest = parts.slice(2).join('/');
     const update = () => ({ operation_id: opId++, status: 'completed' });
     if (rest === '') {
@@ -114,12 +156,17 @@ export async function startQdrantStandIn(): Promise<QdrantStandIn> {
         });
       }
       if (method === 'PUT') {
-        if (col) return reply(400, `Wrong input: Collection \`${name}\` already exists!`);
+        if (col || aliases.has(name)) return reply(400, `Wrong input: Collection \`${name}\` already exists!`);
         const v = (body as { vectors: { size: number; distance: string } }).vectors;
         collections.set(name, { size: v.size, distance: v.distance, points: new Map(), indexes: {} });
         return reply(200, true);
       }
-      if (method === 'DELETE') return reply(200, collections.delete(name));
+      if (method === 'DELETE') {
+        // Deleting a collection deletes its aliases; an alias name deletes nothing.
+        const existed = collections.delete(name);
+        for (const [a, c] of [...aliases]) if (c === name) aliases.delete(a);
+        return reply(200, existed);
+      }
     }
     if (!col) return reply(404, `Not found: Collection \`${name}\` doesn't exist!`);
     if (rest === 'index' && method === 'PUT') {
@@ -187,6 +234,8 @@ export async function startQdrantStandIn(): Promise<QdrantStandIn> {
     violations,
     requests,
     collections,
+    aliases,
+    collection: resolve,
     failNext: (n, status) => {
       for (let i = 0; i < n; i++) failures.push(status);
     },
