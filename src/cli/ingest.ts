@@ -70,7 +70,7 @@ is already in progress, 5 done but some documents or chunks failed (see the run'
 
 The same run from the Temporal CLI (with a worker running):
   temporal workflow start --type ingestCollection --task-queue ${TASK_QUEUE} \\
-    --workflow-id ingest-docs --input '{"collection":"docs","source":{"kind":"directory","path":"/data/docs"}}'`,
+    --workflow-id ingest-docs --fairness-key docs --input '{"collection":"docs","source":{"kind":"directory","path":"/data/docs"}}'`,
   );
   cmd.action(async (address: string, opts: IngestOpts) => {
     process.exitCode = await runIngest(address, opts);
@@ -119,6 +119,7 @@ async function runIngest(address: string, opts: IngestOpts): Promise<number> {
         taskQueue: TASK_QUEUE,
         workflowId,
         args: [input],
+        priority: { fairnessKey: collection }, // its workflow tasks share the workers fairly too
         staticSummary: `Ingest ${collection} from ${where}${opts.full ? ' (full rebuild)' : ''}`,
         staticDetails: [
           `**Collection** \`${collection}\` · **source** ${source.kind} \`${where}\``,

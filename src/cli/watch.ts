@@ -88,6 +88,7 @@ async function watchLoop(o: {
         taskQueue: TASK_QUEUE,
         workflowId,
         args: [input],
+        priority: { fairnessKey: collection },
         staticSummary: `Watch: re-index ${collection} from ${where}`,
       });
       const r = await handle.result();
