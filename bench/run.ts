@@ -7,10 +7,12 @@
  *   incremental  unchanged re-index ÷ first run; embedding calls after a 1% change
  *   peer         LangChain.js index() beside vector-ingest on the same corpus (installs LangChain in bench/peer)
  *   local        the local embedder: texts/s per core beside a bare transformers.js loop, RSS with the model
+ *   fairness     a small collection beside a big one on the same workers ÷ alone; the big one's loss
  *   halfvec      pgvector halfvec beside vector: table and HNSW index size, build time, recall@10 against exact search
  *   all          every one of them
  * --smoke runs each at a small size (CI keeps them from rotting); results go to bench/results/.
  */
+import { fairness } from './fairness';
 import { halfvec } from './halfvec';
 import { incremental } from './incremental';
 import { local } from './local';
@@ -20,7 +22,7 @@ import { scale } from './scale';
 import { sink } from './sink';
 import { tax } from './tax';
 
-const BENCHES: Record<string, (smoke: boolean) => Promise<void>> = { tax, sink, ratelimit, scale, incremental, peer, local, halfvec };
+const BENCHES: Record<string, (smoke: boolean) => Promise<void>> = { tax, sink, ratelimit, scale, incremental, peer, local, fairness, halfvec };
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

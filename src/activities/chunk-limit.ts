@@ -1,5 +1,6 @@
 import type { ChunkingOptions } from '../contracts/ingest';
-import { chunkTokenLimit, type Embedder } from '../embedders/types';
+import { fittedChunking } from '../embedders/limits';
+import type { Embedder } from '../embedders/types';
 import type { Logger } from '../log';
 
 const told = new Set<string>();
@@ -11,9 +12,9 @@ const told = new Set<string>();
  * under half a chunk), and the worker says so once per setting.
  */
 export function fitChunking(chunking: ChunkingOptions, embedder: Pick<Embedder, 'model' | 'maxInputTokens' | 'tokenizer'>, log: Logger): ChunkingOptions {
-  const limit = chunkTokenLimit(embedder);
-  if (chunking.chunkTokens <= limit) return chunking;
-  const fitted = { chunkTokens: limit, overlapTokens: Math.min(chunking.overlapTokens, Math.ceil(limit / 2) - 1) };
+  const fitted = fittedChunking(chunking, embedder);
+  if (fitted === chunking) return chunking;
+  const limit = fitted.chunkTokens;
   const key = `${embedder.model}:${chunking.chunkTokens}:${chunking.overlapTokens}`;
   if (!told.has(key)) {
     told.add(key);

@@ -5,6 +5,7 @@ import { whileHeartbeating } from './context';
 import { sinkOf, type ActivityDeps, type SinkKind } from './deps';
 import type { IngestInput } from '../contracts/ingest';
 import { activityInfo, heartbeat } from './context';
+import { isReplayRunKey } from '../state/leases';
 import { generationStorage } from '../naming';
 import type { NewGeneration } from '../state/generations';
 
@@ -119,7 +120,8 @@ export async function prepareCollection(deps: ActivityDeps, input: PrepareInput)
 async function takeLease(deps: ActivityDeps, collection: string, input: PrepareInput): Promise<void> {
   const workflowId = input.workflowId ?? activityInfo()?.workflowId ?? 'unknown';
   for (let round = 0; round < 100; round++) {
-    const out = await deps.store.leases.acquire(collection, input.runKey, workflowId, (holder) => deps.runs.isClosed(holder));
+    // A replay holds the lease only while its fenced writes last: taken over once they end.
+    const out = await deps.store.leases.acquire(collection, input.runKey, workflowId, (holder) => (isReplayRunKey(holder.runKey) ? Promise.resolve(true) : deps.runs.isClosed(holder)));
     if (out.acquired) {
       if (out.takenOverFrom) deps.log.warn({ collection, from: out.takenOverFrom }, 'took over the lease of a closed run');
       return;

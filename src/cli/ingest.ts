@@ -6,29 +6,21 @@ import { DirectorySource } from '../sources/directory';
 import { formatSourceAddress, parseSourceAddress } from '../sources/address';
 import { openSource } from '../sources';
 import { validateCollectionName } from '../naming';
-import { startServices, startWorker, type RunningWorker } from '../stack';
 import { ingestCollection, progressQuery } from '../workflows';
-import { DEFAULT_BATCHING, DEFAULT_CHUNKING, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAGE_SIZE, ingestWorkflowId, SINK_KINDS, TASK_QUEUE, VECTOR_TYPES, type IngestInput, type DirectorySourceSpec, type SinkKindName, type SourceSpec, type VectorTypeName } from '../contracts/ingest';
-import { addGlobalOptions, configFrom, connectClient, EXIT, loggerFor, parseIntOption, uiLink, type GlobalOpts } from './common';
+import { DEFAULT_BATCHING, DEFAULT_CHUNKING, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAGE_SIZE, ingestWorkflowId, SINK_KINDS, TASK_QUEUE, VECTOR_TYPES, type DirectorySourceSpec, type SourceSpec } from '../contracts/ingest';
+import { addGlobalOptions, configFrom, EXIT, loggerFor, parseIntOption, uiLink, type GlobalOpts } from './common';
 import { formatSummary } from './progress';
 import { runDryRun } from './dry-run';
 import { ProgressView } from './progress-bar';
 import { innermost, failureType } from './run-failure';
+import { effectiveChunking, ingestInput, type RunShapeOpts } from './run-input';
+import { withRunStack } from './run-stack';
 import { addPathRuleOptions, PATH_RULES_HELP, withPathRules, type PathRuleOpts } from './path-rule-options';
 
-interface IngestOpts extends GlobalOpts, PathRuleOpts {
+interface IngestOpts extends GlobalOpts, PathRuleOpts, RunShapeOpts {
   collection: string;
   wait: boolean;
-  full?: boolean;
-  chunkTokens?: number;
-  overlapTokens?: number;
-  batchSize?: number;
-  batchTokens?: number;
-  pageSize?: number;
-  window?: number;
   json?: boolean;
-  sink?: SinkKindName;
-  vectorType?: VectorTypeName;
   dryRun?: boolean;
 }
 
@@ -78,7 +70,7 @@ is already in progress, 5 done but some documents or chunks failed (see the run'
 
 The same run from the Temporal CLI (with a worker running):
   temporal workflow start --type ingestCollection --task-queue ${TASK_QUEUE} \\
-    --workflow-id ingest-docs --input '{"collection":"docs","source":{"kind":"directory","path":"/data/docs"}}'`,
+    --workflow-id ingest-docs --fairness-key docs --input '{"collection":"docs","source":{"kind":"directory","path":"/data/docs"}}'`,
   );
   cmd.action(async (address: string, opts: IngestOpts) => {
     process.exitCode = await runIngest(address, opts);
@@ -106,34 +98,19 @@ async function runIngest(address: string, opts: IngestOpts): Promise<number> {
   const source = sourceFromArgument(address, embedded, opts);
   const where = formatSourceAddress(source);
   const log = loggerFor(config);
-  const input: IngestInput = {
-    collection,
-    source,
-    ...(opts.full ? { full: true } : {}),
-    ...(opts.sink ? { sink: opts.sink } : {}),
-    ...(opts.vectorType ? { vectorType: opts.vectorType } : {}),
-    ...(opts.chunkTokens !== undefined || opts.overlapTokens !== undefined
-      ? { chunking: { ...(opts.chunkTokens !== undefined && { chunkTokens: opts.chunkTokens }), ...(opts.overlapTokens !== undefined && { overlapTokens: opts.overlapTokens }) } }
-      : {}),
-    ...(opts.batchSize !== undefined || opts.batchTokens !== undefined
-      ? { batching: { ...(opts.batchSize !== undefined && { maxChunks: opts.batchSize }), ...(opts.batchTokens !== undefined && { maxTokens: opts.batchTokens }) } }
-      : {}),
-    ...(opts.pageSize !== undefined ? { pageSize: opts.pageSize } : {}),
-    ...(opts.window !== undefined ? { maxInFlightBatches: opts.window } : {}),
-  };
+  const input = ingestInput(collection, source, opts);
   if (opts.dryRun) return runDryRun(config, log, input, opts.json === true);
+  const chunking = effectiveChunking(config.embedding, input);
+  if (chunking.lowered && opts.chunkTokens !== undefined) process.stderr.write(`--chunk-tokens: chunks of ${chunking.text}\n`);
 
   // A local worker only when nobody else will run the work: embedded services and --wait.
-  const services = await startServices(config, log, { needDatabase: embedded && opts.wait });
-  let worker: RunningWorker | undefined;
-  const { client, close } = await connectClient(services);
-  try {
-    if (embedded && !services.fromDev) {
+  return withRunStack(config, log, { needDatabase: embedded && opts.wait }, async ({ services, client, needsLocalWorker, startLocalWorker }) => {
+    if (needsLocalWorker) {
       if (!opts.wait) {
         process.stderr.write('--no-wait needs a worker that outlives this command: start `vector-ingest dev` or set TEMPORAL_ADDRESS\n');
         return EXIT.usage;
       }
-      worker = await startWorker(config, log, services);
+      await startLocalWorker();
     }
     const workflowId = ingestWorkflowId(collection);
     let handle;
@@ -142,10 +119,11 @@ async function runIngest(address: string, opts: IngestOpts): Promise<number> {
         taskQueue: TASK_QUEUE,
         workflowId,
         args: [input],
+        priority: { fairnessKey: collection }, // its workflow tasks share the workers fairly too
         staticSummary: `Ingest ${collection} from ${where}${opts.full ? ' (full rebuild)' : ''}`,
         staticDetails: [
           `**Collection** \`${collection}\` · **source** ${source.kind} \`${where}\``,
-          `- chunking: ${input.chunking?.chunkTokens ?? DEFAULT_CHUNKING.chunkTokens} tokens, ${input.chunking?.overlapTokens ?? DEFAULT_CHUNKING.overlapTokens} overlap`,
+          `- chunking: ${chunking.text}`,
           `- batches: ${input.batching?.maxChunks ?? DEFAULT_BATCHING.maxChunks} chunks / ${input.batching?.maxTokens ?? DEFAULT_BATCHING.maxTokens} tokens, window ${input.maxInFlightBatches ?? DEFAULT_MAX_IN_FLIGHT}`,
           `- embedder: ${config.embedding.model} (${config.embedding.dimensions} dimensions${config.embedding.provider === 'offline' ? ', offline, NOT semantic' : ''})`,
         ].join('\n'),
@@ -168,11 +146,18 @@ async function runIngest(address: string, opts: IngestOpts): Promise<number> {
     const started = Date.now();
     const view = new ProgressView(source.kind === 'directory' ? await countDocuments(source) : undefined);
     const latest = client.workflow.getHandle(workflowId);
+    // One progress query at a time, and none left in flight when the client closes: the client
+    // retries a call the closing channel cut off on a timer, and that retry on a closed channel
+    // throws where nothing can catch it (seen: the process died after a finished run).
+    let querying: Promise<void> | undefined;
     const timer = setInterval(() => {
-      latest
+      querying ??= latest
         .query(progressQuery)
-        .then((p) => view.update(p))
-        .catch(() => undefined); // between continue-as-new runs a query can miss; the next one lands
+        .then(
+          (p) => view.update(p),
+          () => undefined, // between continue-as-new runs a query can miss; the next one lands
+        )
+        .finally(() => (querying = undefined));
     }, 500);
     try {
       const result = await handle.result();
@@ -180,6 +165,7 @@ async function runIngest(address: string, opts: IngestOpts): Promise<number> {
       view.stop();
       const secs = (Date.now() - started) / 1000;
       for (const line of formatSummary(result.counters)) process.stderr.write(`${line}\n`);
+      process.stderr.write(`chunking:  ${chunking.text}\n`);
       process.stderr.write(`done in ${secs.toFixed(1)} s (${(result.counters.chunksUpserted / secs).toFixed(1)} chunks/s)\n`);
       if (link) process.stderr.write(`Web UI: ${link}\n`);
       if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -195,18 +181,10 @@ async function runIngest(address: string, opts: IngestOpts): Promise<number> {
       throw err;
     } finally {
       clearInterval(timer);
+      await querying;
     }
-  } finally {
-    await close();
-    if (worker) {
-      worker.set.shutdown();
-      await worker.done;
-    }
-    await services.stop();
-  }
+  });
 }
-
-
 
 /** Documents in the directory, if this machine can see it (for the bar's total and ETA). */
 async function countDocuments(spec: DirectorySourceSpec): Promise<number | undefined> {

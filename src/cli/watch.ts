@@ -1,24 +1,23 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
 import type { FSWatcher } from 'chokidar';
 import { Command } from 'commander';
 import { validateCollectionName } from '../naming';
 import { formatSourceAddress } from '../sources/address';
-import { startServices, startWorker, type RunningWorker } from '../stack';
 import { ingestCollection } from '../workflows';
-import { ingestWorkflowId, TASK_QUEUE, type IngestInput } from '../contracts/ingest';
-import { addGlobalOptions, configFrom, connectClient, EXIT, loggerFor, parseIntOption, type GlobalOpts } from './common';
+import { DEFAULT_CHUNKING, ingestWorkflowId, TASK_QUEUE, type IngestInput, type SourceSpec } from '../contracts/ingest';
+import { addGlobalOptions, configFrom, EXIT, loggerFor, parseIntOption, type GlobalOpts } from './common';
 import { Coalescer } from './coalescer';
 import { sourceFromArgument } from './ingest';
 import { innermost } from './run-failure';
+import { ingestInput, type RunShapeOpts } from './run-input';
+import { withRunStack } from './run-stack';
 import { formatSkipped } from './progress';
 import { addPathRuleOptions, excludedFromWatch, PATH_RULES_HELP, type PathRuleOpts } from './path-rule-options';
 
-interface WatchOpts extends GlobalOpts, PathRuleOpts {
+interface WatchOpts extends GlobalOpts, PathRuleOpts, Pick<RunShapeOpts, 'chunkTokens' | 'overlapTokens'> {
   collection: string;
   debounceMs?: number;
   interval?: number;
-  chunkTokens?: number;
-  overlapTokens?: number;
 }
 
 const SKIPPED = /(^|[/\\])(\.git|node_modules|\.hg|\.svn|\.vector-ingest)([/\\]|$)/;
@@ -30,8 +29,8 @@ export function watchCommand(): Command {
     .requiredOption('-c, --collection <name>', 'collection (table) name')
     .option('--debounce-ms <n>', 'wait this long after the last file change before a run (directories; default 500)', parseIntOption('--debounce-ms'))
     .option('--interval <seconds>', 'poll other sources this often (default 60)', parseIntOption('--interval'))
-    .option('--chunk-tokens <n>', 'tokens per chunk (default 512)', parseIntOption('--chunk-tokens'))
-    .option('--overlap-tokens <n>', 'tokens shared by consecutive chunks (default 64)', parseIntOption('--overlap-tokens'));
+    .option('--chunk-tokens <n>', `tokens per chunk (default ${DEFAULT_CHUNKING.chunkTokens})`, parseIntOption('--chunk-tokens'))
+    .option('--overlap-tokens <n>', `tokens shared by consecutive chunks (default ${DEFAULT_CHUNKING.overlapTokens})`, parseIntOption('--overlap-tokens'));
   addPathRuleOptions(cmd);
   addGlobalOptions(cmd);
   cmd.addHelpText(
@@ -58,16 +57,23 @@ async function runWatch(address: string, opts: WatchOpts): Promise<number> {
   const source = sourceFromArgument(address, embedded, opts);
   const where = formatSourceAddress(source);
   const log = loggerFor(config);
-  const input: IngestInput = {
-    collection,
-    source,
-    ...(opts.chunkTokens !== undefined || opts.overlapTokens !== undefined
-      ? { chunking: { ...(opts.chunkTokens !== undefined && { chunkTokens: opts.chunkTokens }), ...(opts.overlapTokens !== undefined && { overlapTokens: opts.overlapTokens }) } }
-      : {}),
-  };
-  const services = await startServices(config, log, { needDatabase: embedded });
-  let worker: RunningWorker | undefined;
-  const { client, close } = await connectClient(services);
+  const input = ingestInput(collection, source, opts);
+  return withRunStack(config, log, { needDatabase: embedded }, ({ client, needsLocalWorker, startLocalWorker }) =>
+    watchLoop({ client, input, collection, where, source, opts, startWorker: needsLocalWorker ? startLocalWorker : undefined }),
+  );
+}
+
+/** One incremental run at start and one per change (or poll), until SIGINT/SIGTERM or a configuration error. */
+async function watchLoop(o: {
+  client: Client;
+  input: IngestInput;
+  collection: string;
+  where: string;
+  source: SourceSpec;
+  opts: WatchOpts;
+  startWorker: (() => Promise<void>) | undefined;
+}): Promise<number> {
+  const { client, input, collection, where, source, opts } = o;
   let watcher: FSWatcher | undefined;
   let poll: NodeJS.Timeout | undefined;
   let fatal: number | undefined;
@@ -82,6 +88,7 @@ async function runWatch(address: string, opts: WatchOpts): Promise<number> {
         taskQueue: TASK_QUEUE,
         workflowId,
         args: [input],
+        priority: { fairnessKey: collection },
         staticSummary: `Watch: re-index ${collection} from ${where}`,
       });
       const r = await handle.result();
@@ -115,7 +122,7 @@ async function runWatch(address: string, opts: WatchOpts): Promise<number> {
   );
 
   try {
-    if (embedded && !services.fromDev) worker = await startWorker(config, log, services);
+    await o.startWorker?.();
     const onSignal = () => stop();
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
@@ -147,12 +154,6 @@ async function runWatch(address: string, opts: WatchOpts): Promise<number> {
     clearInterval(poll);
     await watcher?.close();
     await runner.stop();
-    await close();
-    if (worker) {
-      worker.set.shutdown();
-      await worker.done;
-    }
-    await services.stop();
   }
 }
 

@@ -75,6 +75,12 @@ export interface IngestInput {
   maxPagesPerRun?: number;
   /** Activity timeouts; the defaults suit most deployments. */
   timeouts?: Partial<ActivityTimeouts>;
+  /**
+   * Share of the shared workers: every activity of the run carries the collection as its
+   * Temporal fairness key; `fairnessWeight` (default 1) and `priorityKey` (1 first … 5 last,
+   * default 3) adjust it. See docs/ARCHITECTURE.md (fair sharing).
+   */
+  priority?: { priorityKey?: number; fairnessWeight?: number };
   /** Carried across continue-as-new; absent on a fresh start. */
   state?: IngestCarry;
 }

@@ -26,7 +26,17 @@ export interface DevServerOptions {
   inMemory?: boolean;
   namespace?: string;
   log?: (msg: string) => void;
+  /** Extra dynamic config of the server, e.g. { 'matching.enableFairness': true }. */
+  dynamicConfig?: Record<string, string | number | boolean>;
 }
+
+/** Dynamic config that makes the server dispatch by fairness key, across one partition per task queue. */
+export const FAIRNESS_DYNAMIC_CONFIG: Record<string, string | number | boolean> = {
+  'matching.useNewMatcher': true,
+  'matching.enableFairness': true,
+  'matching.numTaskqueueReadPartitions': 1,
+  'matching.numTaskqueueWritePartitions': 1,
+};
 
 /** The `temporal` CLI: TEMPORAL_CLI_PATH, else `temporal` on PATH. */
 export function findTemporalCli(explicit?: string): string | undefined {
@@ -81,6 +91,11 @@ async function startCli(cli: string, o: DevServerOptions, namespace: string): Pr
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
   // Dev-server defaults are tuned for humans; let many activities complete per second.
   args.push('--dynamic-config-value', 'frontend.rps=10000', '--dynamic-config-value', 'frontend.namespaceRPS=10000');
+  // Fair sharing between collections: every activity carries its collection as a fairness key
+  // (src/workflows/ingest-settings.ts); the server honours it only with fairness on, and evenly
+  // only within one partition (measured: docs/ARCHITECTURE.md, BENCHMARKS.md).
+  const dynamic = { ...FAIRNESS_DYNAMIC_CONFIG, ...o.dynamicConfig };
+  for (const [k, v] of Object.entries(dynamic)) args.push('--dynamic-config-value', `${k}=${JSON.stringify(v)}`);
 
   const logFile = path.join(o.dataDir, 'temporal.log');
   const out = openSync(logFile, 'a');

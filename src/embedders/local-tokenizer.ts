@@ -3,6 +3,9 @@ import * as path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import type { TextTokenizer } from '../text/tokenizer';
 
+/** [CLS] and [SEP], which the model adds around every input. */
+export const WORDPIECE_SPECIAL_TOKENS = 2;
+
 /**
  * The model's own WordPiece tokenizer, from its tokenizer.json (the same file transformers.js
  * loads in the inference thread), for counting and cutting chunks in the planning activity.
@@ -14,11 +17,15 @@ export function wordPieceTokenizer(modelPath: string, name: string): TextTokeniz
   const tk = new Tokenizer(json, config);
   const encode = (text: string): number[] => tk.encode(text, { add_special_tokens: false }).ids;
   return {
-    name: `wordpiece:${name}`,
-    specialTokens: 2,
+    name: wordPieceName(name),
+    specialTokens: WORDPIECE_SPECIAL_TOKENS,
     lossless: false,
     encode,
     decode: (ids) => tk.decode(ids, { skip_special_tokens: true }),
     count: (text) => encode(text).length,
   };
+}
+
+export function wordPieceName(model: string): string {
+  return `wordpiece:${model}`;
 }

@@ -5,7 +5,8 @@
  * loop, so activity heartbeats, polls and other activities keep running.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { AutoModel, AutoTokenizer, env, mean_pooling, type PreTrainedModel, type PreTrainedTokenizer, type Tensor } from '@huggingface/transformers';
+import { AutoModel, AutoTokenizer, env, mean_pooling, Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
+import { planPasses } from './local-passes';
 
 export interface LocalWorkerData {
   modelDir: string;
@@ -13,8 +14,8 @@ export interface LocalWorkerData {
   maxInputTokens: number;
   /** onnxruntime intra-op threads (the cores this thread may use). */
   threads: number;
-  /** Texts per forward pass: a request is sorted by length and run in slices of this size. */
-  microBatch: number;
+  /** Padded word pieces per forward pass (see planPasses). */
+  passTokens: number;
 }
 export type LocalRequest = { id: number; texts: string[] };
 export type LocalReply =
@@ -26,7 +27,10 @@ export type LocalReply =
 const data = workerData as LocalWorkerData;
 const port = parentPort!;
 
-async function load(): Promise<{ tokenizer: PreTrainedTokenizer; model: PreTrainedModel }> {
+type Model = { tokenizer: PreTrainedTokenizer; model: PreTrainedModel };
+type Encoded = { input_ids: number[][]; attention_mask: number[][]; token_type_ids?: number[][] };
+
+async function load(): Promise<Model> {
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = data.modelDir;
@@ -36,32 +40,48 @@ async function load(): Promise<{ tokenizer: PreTrainedTokenizer; model: PreTrain
     ...opts,
     dtype: 'q8',
     device: 'cpu',
-    // No CPU memory arena: with it, onnxruntime keeps the peak of every pass's activations (a pass
-    // of 32 texts of ~250 word pieces left the process at 1.6 GB; without it, 380 MB).
-    session_options: { intraOpNumThreads: data.threads, interOpNumThreads: 1, executionMode: 'sequential', enableCpuMemArena: false },
+    // onnxruntime's CPU memory arena stays on: without it every pass allocates its activations
+    // afresh (mmap, page faults, munmap), which cost 25-60 % more CPU in a profile. The arena keeps
+    // the largest pass's activations, which planPasses bounds by `passTokens`.
+    session_options: { intraOpNumThreads: data.threads, interOpNumThreads: 1, executionMode: 'sequential', enableCpuMemArena: true },
   });
   return { tokenizer, model };
 }
 
-async function embed(m: { tokenizer: PreTrainedTokenizer; model: PreTrainedModel }, texts: string[]): Promise<{ vectors: Float32Array; dimensions: number; tokens: number }> {
-  // Sorted by length so each forward pass pads its texts to about the same length.
-  const order = texts.map((t, i) => [t.length, i] as const).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
+/** The texts of one pass as the model's inputs, padded on the right to the pass's longest. */
+function batch(enc: Encoded, idx: number[], padId: number): Record<string, Tensor> {
+  const width = Math.max(...idx.map((i) => enc.input_ids[i]!.length));
+  const tensor = (rows: number[][], pad: number) => {
+    const out = new BigInt64Array(idx.length * width).fill(BigInt(pad));
+    idx.forEach((i, k) => rows[i]!.forEach((v, j) => (out[k * width + j] = BigInt(v))));
+    return new Tensor('int64', out, [idx.length, width]);
+  };
+  return {
+    input_ids: tensor(enc.input_ids, padId),
+    attention_mask: tensor(enc.attention_mask, 0),
+    ...(enc.token_type_ids && { token_type_ids: tensor(enc.token_type_ids, 0) }),
+  };
+}
+
+async function embed(m: Model, texts: string[]): Promise<{ vectors: Float32Array; dimensions: number; tokens: number }> {
+  // Each text is tokenized once; its length decides its pass, and the pass's tensors are built
+  // from these ids (no second tokenization).
+  const enc = m.tokenizer(texts, { padding: false, truncation: true, max_length: data.maxInputTokens, return_tensor: false }) as unknown as Encoded;
+  const lengths = enc.input_ids.map((ids) => ids.length);
+  const padId = Number(m.tokenizer.pad_token_id ?? 0);
   let vectors: Float32Array | undefined;
   let dimensions = 0;
-  let tokens = 0;
-  for (let start = 0; start < order.length; start += data.microBatch) {
-    const idx = order.slice(start, start + data.microBatch);
-    const inputs = m.tokenizer(idx.map((i) => texts[i]!), { padding: true, truncation: true, max_length: data.maxInputTokens });
+  for (const idx of planPasses(lengths, data.passTokens)) {
+    const inputs = batch(enc, idx, padId);
     const out = (await m.model(inputs)) as { last_hidden_state: Tensor };
-    const mask = inputs.attention_mask as Tensor;
-    const pooled = mean_pooling(out.last_hidden_state, mask).normalize(2, -1);
+    const pooled = mean_pooling(out.last_hidden_state, inputs.attention_mask!).normalize(2, -1);
     dimensions = pooled.dims[1]!;
     vectors ??= new Float32Array(texts.length * dimensions);
     const flat = pooled.data as Float32Array;
     idx.forEach((orig, k) => vectors!.set(flat.subarray(k * dimensions, (k + 1) * dimensions), orig * dimensions));
-    for (const v of mask.data as BigInt64Array) tokens += Number(v);
-    for (const t of [out.last_hidden_state, pooled, mask, inputs.input_ids as Tensor]) t.dispose?.();
+    for (const t of [out.last_hidden_state, pooled, ...Object.values(inputs)]) t.dispose?.();
   }
+  const tokens = lengths.reduce((s, n) => s + n, 0);
   return { vectors: vectors ?? new Float32Array(0), dimensions, tokens };
 }
 

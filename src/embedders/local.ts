@@ -13,8 +13,8 @@ export interface LocalEmbedderOptions {
   modelDir: string;
   /** onnxruntime intra-op threads; default: the machine's cores. */
   threads?: number;
-  /** Texts per forward pass (default 32). */
-  microBatch?: number;
+  /** Padded word pieces per forward pass (default PASS_TOKENS): bounds the activations onnxruntime keeps. */
+  passTokens?: number;
 }
 
 /**
@@ -28,6 +28,15 @@ function spawnInferenceThread(data: LocalWorkerData): Worker {
   return new Worker(boot, { eval: true, workerData: data });
 }
 
+/**
+ * Padded word pieces per forward pass: two of the longest chunks (254 + [CLS] + [SEP]), or eight
+ * of 64. In a profile on 64 fixture chunks, one thread (BENCHMARKS.md, section 7), budgets of
+ * 256 to 2048 cost about the same CPU per text (within the machine's noise) and passes of 16 or
+ * 32 long texts a third more; the memory onnxruntime keeps grows with the largest pass, which at
+ * 512 holds attention scores of 2 × 12 × 256² floats per layer (6 MB).
+ */
+export const PASS_TOKENS = 512;
+
 type Pending = { resolve: (r: EmbeddingResult) => void; reject: (e: Error) => void };
 
 /**
@@ -35,7 +44,8 @@ type Pending = { resolve: (r: EmbeddingResult) => void; reject: (e: Error) => vo
  * CPU binary through transformers.js, with no network (remote models off, a local folder).
  * Inference runs in one worker thread loaded once per worker process and kept until close(); the
  * calling thread only posts texts and receives vectors, so its event loop stays free. Requests
- * queue in that thread one at a time; the thread uses `threads` cores per request.
+ * queue in that thread one at a time; the thread uses `threads` cores per request and cuts it
+ * into length-sorted passes of at most `passTokens` padded word pieces.
  */
 export class LocalEmbedder implements Embedder {
   readonly dimensions = LOCAL_DIMENSIONS;
@@ -62,7 +72,7 @@ export class LocalEmbedder implements Embedder {
       modelName: LOCAL_MODEL,
       maxInputTokens: LOCAL_MAX_INPUT_TOKENS,
       threads: Math.max(1, o.threads ?? availableParallelism()),
-      microBatch: Math.max(1, o.microBatch ?? 32),
+      passTokens: Math.max(1, o.passTokens ?? PASS_TOKENS),
     });
     e.start();
     return e;

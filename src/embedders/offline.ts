@@ -2,6 +2,8 @@ import { cl100k } from '../text/tokenizer';
 import type { Embedder, EmbeddingResult } from './types';
 
 export const OFFLINE_MODEL = 'offline-hash-v1';
+/** It reads any length; the limit only keeps chunks of the usual sizes (counted in cl100k). */
+export const OFFLINE_MAX_INPUT_TOKENS = 8000;
 
 /**
  * A deterministic, dependency-free embedder for machines with no embedding service: feature
@@ -13,8 +15,7 @@ export const OFFLINE_MODEL = 'offline-hash-v1';
 export class OfflineEmbedder implements Embedder {
   readonly model = OFFLINE_MODEL;
   readonly semantic = false;
-  /** It reads any length; the limit only keeps chunks of the usual sizes (counted in cl100k). */
-  readonly maxInputTokens = 8000;
+  readonly maxInputTokens = OFFLINE_MAX_INPUT_TOKENS;
   readonly tokenizer = cl100k;
 
   constructor(readonly dimensions: number) {

@@ -5,6 +5,9 @@ import { parseRateLimitHeaders } from './rate-limits';
 import type { Embedder, EmbeddingResult } from './types';
 import { EmbeddingDimensionError, classifyProviderError } from './classify';
 
+/** OpenAI's embedding models read at most 8191 cl100k tokens per input. */
+export const OPENAI_MAX_INPUT_TOKENS = 8191;
+
 export interface OpenAIEmbedderOptions {
   apiKey: string;
   baseURL?: string;
@@ -13,7 +16,7 @@ export interface OpenAIEmbedderOptions {
   /** Send `dimensions` in the request (text-embedding-3-* can shorten vectors; others reject it). */
   sendDimensions: boolean;
   timeoutMs: number;
-  /** Input limit in cl100k tokens (default 8191, OpenAI's embedding models). */
+  /** Input limit in cl100k tokens (default OPENAI_MAX_INPUT_TOKENS). */
   maxInputTokens?: number;
 }
 
@@ -26,7 +29,6 @@ export class OpenAIEmbedder implements Embedder {
   readonly model: string;
   readonly dimensions: number;
   readonly semantic = true;
-  /** OpenAI's embedding models read at most 8191 cl100k tokens per input. */
   readonly maxInputTokens: number;
   readonly tokenizer = cl100k;
   private readonly client: OpenAI;
@@ -36,7 +38,7 @@ export class OpenAIEmbedder implements Embedder {
     this.model = o.model;
     this.dimensions = o.dimensions;
     this.sendDimensions = o.sendDimensions;
-    this.maxInputTokens = o.maxInputTokens ?? 8191;
+    this.maxInputTokens = o.maxInputTokens ?? OPENAI_MAX_INPUT_TOKENS;
     this.client = new OpenAI({ apiKey: o.apiKey, baseURL: o.baseURL, maxRetries: 0, timeout: o.timeoutMs });
   }
 

@@ -34,7 +34,7 @@ export interface Embedder {
 }
 
 /** The most text tokens a chunk may hold for this embedder: its input limit less its special tokens. */
-export function chunkTokenLimit(e: Pick<Embedder, 'maxInputTokens' | 'tokenizer'>): number {
+export function chunkTokenLimit(e: Pick<Embedder, 'maxInputTokens'> & { tokenizer: Pick<TextTokenizer, 'specialTokens'> }): number {
   return e.maxInputTokens - e.tokenizer.specialTokens;
 }
 

@@ -59,6 +59,13 @@ export class LeaseLostError extends Error {
   }
 }
 
+/** Run keys of replays (src/activities/reprocess.ts): they hold the lease only while they write. */
+export const REPLAY_RUN_PREFIX = 'replay:';
+
+export function isReplayRunKey(runKey: string): boolean {
+  return runKey.startsWith(REPLAY_RUN_PREFIX);
+}
+
 const SELECT = `SELECT collection, run_key AS "runKey", workflow_id AS "workflowId", acquired_at AS "acquiredAt",
   released_at AS "releasedAt" FROM ${S}.collection_leases`;
 

@@ -1,4 +1,5 @@
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { Priority } from '@temporalio/common';
 import type { EmbedQueueActivities, MainQueueActivities, UpsertQueueActivities } from '../activities';
 import { NON_RETRYABLE_TYPES } from '../contracts/error-types';
 import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE, type ActivityTimeouts } from '../contracts/ingest';
@@ -8,7 +9,7 @@ import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE, type ActivityTimeouts 
  * that dies is noticed within the heartbeat timeout (default 30 s) and its work handed to another
  * worker; the start-to-close timeouts only bound a call that hangs while its worker is alive.
  */
-export function ingestActivities(t: ActivityTimeouts) {
+export function ingestActivities(t: ActivityTimeouts, priority?: Priority) {
   const heartbeatTimeout = `${t.heartbeatSeconds}s`;
   const retry = { initialInterval: '1s', backoffCoefficient: 2, nonRetryableErrorTypes: NON_RETRYABLE_TYPES };
   // Preparing, planning, committing and finishing. Bounded: 30 attempts, about 25 minutes of
@@ -16,6 +17,7 @@ export function ingestActivities(t: ActivityTimeouts) {
   // incremental re-run resumes cheaply); no attempt count would fix a bug that fails each time.
   const mainOptions: ActivityOptions = {
     taskQueue: TASK_QUEUE,
+    ...(priority && { priority }),
     startToCloseTimeout: `${t.planSeconds}s`,
     heartbeatTimeout,
     retry: { ...retry, maximumInterval: '1 minute', maximumAttempts: 30 },
@@ -26,6 +28,7 @@ export function ingestActivities(t: ActivityTimeouts) {
   // letting every batch burn its retries.
   const embedOptions: ActivityOptions = {
     taskQueue: EMBED_TASK_QUEUE,
+    ...(priority && { priority }),
     startToCloseTimeout: `${t.embedSeconds}s`,
     heartbeatTimeout,
     retry: { ...retry, maximumInterval: '30s', maximumAttempts: 5 },
@@ -34,6 +37,7 @@ export function ingestActivities(t: ActivityTimeouts) {
   // circuit breaker like a provider outage, and the batch waits in the queue.
   const upsertOptions: ActivityOptions = {
     taskQueue: UPSERT_TASK_QUEUE,
+    ...(priority && { priority }),
     startToCloseTimeout: `${t.upsertSeconds}s`,
     heartbeatTimeout,
     retry: { ...retry, maximumInterval: '1 minute', maximumAttempts: 10 },

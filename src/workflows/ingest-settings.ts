@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type Priority } from '@temporalio/common';
 import { collectionOrFail } from './validate';
 import {
   DEFAULT_BATCHING,
@@ -28,6 +28,8 @@ export interface IngestSettings {
   chunking: ChunkingOptions;
   batching: BatchingOptions;
   full: boolean;
+  /** Of every activity: the collection is the fairness key (one share per collection). */
+  priority: Priority;
 }
 
 function positiveInt(name: string, value: unknown, fallback: number, max: number): number {
@@ -36,6 +38,18 @@ function positiveInt(name: string, value: unknown, fallback: number, max: number
     throw ApplicationFailure.nonRetryable(`${name} must be an integer from 1 to ${max}, got ${JSON.stringify(value)}`, 'ConfigError');
   }
   return value;
+}
+
+function priorityOf(collection: string, p: IngestInput['priority']): Priority {
+  const priority: Priority = { fairnessKey: collection };
+  if (p?.priorityKey !== undefined) priority.priorityKey = positiveInt('priority.priorityKey', p.priorityKey, 3, 5);
+  if (p?.fairnessWeight !== undefined) {
+    if (typeof p.fairnessWeight !== 'number' || !(p.fairnessWeight >= 0.001) || p.fairnessWeight > 1000) {
+      throw ApplicationFailure.nonRetryable(`priority.fairnessWeight must be a number from 0.001 to 1000, got ${JSON.stringify(p.fairnessWeight)}`, 'ConfigError');
+    }
+    priority.fairnessWeight = p.fairnessWeight;
+  }
+  return priority;
 }
 
 /** Checks an ingest input; a bad one fails the run at once with a ConfigError naming the field. */
@@ -60,5 +74,6 @@ export function ingestSettings(input: IngestInput): IngestSettings {
     chunking: { ...DEFAULT_CHUNKING, ...input.chunking },
     batching: { ...DEFAULT_BATCHING, ...input.batching },
     full: input.full === true,
+    priority: priorityOf(collection, input.priority),
   };
 }

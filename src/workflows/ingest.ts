@@ -23,7 +23,7 @@ export const progressQuery = defineQuery<IngestProgress>('progress');
 export async function ingestCollection(input: IngestInput): Promise<IngestResult> {
   const s = ingestSettings(input);
   const { collection } = s;
-  const acts = ingestActivities(s.timeouts);
+  const acts = ingestActivities(s.timeouts, s.priority);
   const carry: IngestCarry = input.state ?? { runKey: workflowInfo().firstExecutionRunId, cursor: null, counters: emptyCounters(), continuedAsNew: 0, startedAt: new Date().toISOString() };
   const { runKey } = carry;
   const tally = new IngestTally(carry.counters);

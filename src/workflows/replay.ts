@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   condition,
@@ -120,8 +121,15 @@ export async function replayFailures(input: ReplayInput): Promise<void> {
       const eligible = items.eligible(maxAutoAttempts);
       if (eligible.length > 0 && spec) {
         autoRetries++;
-        const out = await replay(eligible);
-        log.info('automatic replay', { requested: out.requested, succeeded: out.succeeded.length, stillFailing: out.stillFailing.length });
+        try {
+          const out = await replay(eligible);
+          log.info('automatic replay', { requested: out.requested, succeeded: out.succeeded.length, stillFailing: out.stillFailing.length });
+        } catch (err) {
+          // The activity gave up (the collection busy with a run, the database down for long):
+          // that must not end the workflow holding the list. The items stay; the next interval tries again.
+          if (!(err instanceof ActivityFailure)) throw err;
+          log.warn('automatic replay failed; the items stay on the list', { error: err.cause?.message ?? err.message });
+        }
       }
       nextAutoRetryAt = Date.now() + autoEveryMs;
     }

@@ -1,28 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { StateStore } from '../../src/state/store';
+import { runCli } from '../support/cli-run';
 import { TEST_DATABASE_URL, uniqueCollection, withPg as withTestPg } from '../support/env';
 
-const BIN = path.resolve(__dirname, '../../bin/vector-ingest.js');
-
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', DATABASE_URL: dbUrl } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runCli(args, { env: { DATABASE_URL: dbUrl } });
 
 // Pruning is global to a database (every model, every collection), so the test gets a database
 // of its own: rows left in the shared test database by other tests or killed runs cannot move

@@ -1,33 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { StateStore } from '../../src/state/store';
+import { runCli, UNCONFIGURED } from '../support/cli-run';
 import { tempDir, TEST_DATABASE_URL, uniqueCollection, withPg } from '../support/env';
 
 const ROOT = path.resolve(__dirname, '../..');
-const BIN = path.join(ROOT, 'bin/vector-ingest.js');
 const EXAMPLES = path.join(ROOT, 'examples/docs');
 
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const clean = { ...process.env };
-    for (const k of ['TEMPORAL_ADDRESS', 'DATABASE_URL', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'VECTOR_INGEST_DATA_DIR', 'QDRANT_URL']) delete clean[k];
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...clean, LOG_LEVEL: 'warn', EMBEDDING_PROVIDER: 'offline', ...env }, cwd: tempDir('vi-cwd-') });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** The CLI with no configuration but the offline embedder (deterministic vectors). */
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(args, { unset: UNCONFIGURED, env: { EMBEDDING_PROVIDER: 'offline', ...env }, timeoutMs: 120_000 });
 
 // `vector-ingest search` as a user runs it after README's first command: embedded PGlite, the
 // offline embedder (deterministic), no Temporal server (search never starts one).

@@ -1,30 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { runCli, UNCONFIGURED } from '../support/cli-run';
 import { tempDir } from '../support/env';
 
 const ROOT = path.resolve(__dirname, '../..');
-const BIN = path.join(ROOT, 'bin/vector-ingest.js');
 const EXAMPLES = path.join(ROOT, 'examples/docs');
 
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const clean = { ...process.env };
-    for (const k of ['TEMPORAL_ADDRESS', 'DATABASE_URL', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'EMBEDDING_PROVIDER', 'EMBEDDING_MODEL', 'EMBEDDING_DIMENSIONS', 'VECTOR_INGEST_DATA_DIR']) delete clean[k];
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...clean, LOG_LEVEL: 'warn', ...env }, cwd: tempDir('vi-cwd-') });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** The CLI as a user with no configuration runs it. */
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(args, { unset: UNCONFIGURED, env, timeoutMs: 180_000 });
 
 // README's first command, on embedded defaults: a Temporal dev server started by the CLI,
 // PGlite + pgvector, the local model (installed by scripts/infra/install-model.sh, as README's

@@ -125,6 +125,39 @@ describe('bad input is isolated, listed and replayable', () => {
     assert.equal(f.items.find((i) => i.documentId === 'poisoned.md')?.attempts, 2);
   });
 
+  it('a replay while an open run holds the collection is refused with CollectionBusy and changes nothing; after the run, it goes through', async () => {
+    // The open run: a workflow that is RUNNING (the replay workflow itself stands in for an
+    // ingest run here), holding the collection's lease as a run's prepare takes it.
+    const { leases } = worker.deps.store;
+    const d = await replayHandle().describe();
+    const holder = { runKey: d.raw.workflowExecutionInfo!.firstRunId!, workflowId: d.workflowId };
+    const before = await leases.get(collection);
+    await leases.release(collection, before!.runKey);
+    const took = await leases.acquire(collection, holder.runKey, holder.workflowId, async () => false);
+    assert.equal(took.acquired, true);
+    const listed = (await failures()).items.find((i) => i.documentId === 'poisoned.md')!;
+    try {
+      await assert.rejects(replayHandle().executeUpdate(replayUpdate, { args: [{ ids: ['poisoned.md'] }] }), (e: unknown) => {
+        const c = (e as { cause?: { message?: string; cause?: { message?: string } } }).cause;
+        assert.match(String(c?.cause?.message ?? c?.message ?? e), /being written by run .*replay after it finishes/);
+        return true;
+      });
+      const l = await leases.get(collection);
+      assert.equal(l?.runKey, holder.runKey, 'the replay took the lease from an open run');
+      assert.equal(l?.releasedAt, null);
+      const still = (await failures()).items.find((i) => i.documentId === 'poisoned.md')!;
+      assert.equal(still.attempts, listed.attempts, 'a refused replay counted as an attempt');
+    } finally {
+      await leases.release(collection, holder.runKey);
+    }
+    const out = await replayHandle().executeUpdate(replayUpdate, { args: [{ ids: ['poisoned.md'] }] });
+    assert.deepEqual(out.stillFailing, ['poisoned.md']);
+    const after = await leases.get(collection);
+    assert.match(after!.runKey, /^replay:/, 'the replay went through without taking the lease');
+    assert.notEqual(after!.releasedAt, null, 'the replay kept the lease');
+    assert.equal(after!.workflowId, holder.workflowId, 'the lease row no longer names the latest run');
+  });
+
   it('a vanished document leaves the list on replay', async () => {
     rmSync(path.join(dir, 'bad/empty.md'));
     const out = await replayHandle().executeUpdate(replayUpdate, { args: [{ ids: ['bad/empty.md'] }] });

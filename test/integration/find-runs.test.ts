@@ -1,32 +1,17 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import * as path from 'node:path';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type { DevServer } from '../../src/embedded/temporal';
 import { TASK_QUEUE } from '../../src/contracts/ingest';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
+import { runCli } from '../support/cli-run';
 import { buildCorpus } from '../support/corpus';
 import { startTemporal, startTestWorker, teardown, tempDir, testClient, testConfig, TEST_DATABASE_URL, uniqueCollection, type TestWorker } from '../support/env';
 
 const run = promisify(execFile);
-const BIN = path.resolve(__dirname, '../../bin/vector-ingest.js');
 
-function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], env: NodeJS.ProcessEnv) => runCli(args, { env });
 
 // Issue 11 item 4: `status` found a collection's runs only under the id `ingest-<collection>`, so
 // a run started from the Temporal CLI under another id (or by a schedule) was invisible to it;

@@ -1,16 +1,14 @@
-import { execFile, spawn } from 'node:child_process';
-import * as path from 'node:path';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { DevServer } from '../../src/embedded/temporal';
 import { startEmbeddingServer, type EmbeddingServer } from '../../src/testing/embedding-server';
 import { ingestCollection } from '../../src/workflows';
 import { TASK_QUEUE, type IngestInput, type IngestResult, type SourceSpec } from '../../src/contracts/ingest';
+import { cliAgainst, type CliResult } from './cli-run';
 import { startTemporal, startTestWorker, teardown, tempDir, testClient, testConfig, type TestWorker } from './env';
 import { documentsRead } from './reads';
 
 const run = promisify(execFile);
-const ROOT = path.resolve(__dirname, '../..');
-const BIN = path.join(ROOT, 'bin/vector-ingest.js');
 
 export interface RunOutcome {
   result: IngestResult;
@@ -74,27 +72,13 @@ export class SourceRig {
   }
 
   /** `vector-ingest ingest <address>` (the compiled CLI) against this server; the worker here runs it. */
-  async cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', TEMPORAL_ADDRESS: this.server.address, TEMPORAL_NAMESPACE: this.server.namespace };
-      delete env.DATABASE_URL;
-      const child = spawn(process.execPath, [BIN, ...args], { env, cwd: tempDir('vi-cwd-') });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+  cli(args: string[]): Promise<CliResult> {
+    return cliAgainst(this.server, args, { unset: ['DATABASE_URL'], timeoutMs: 50_000 });
   }
 
   /** `vector-ingest ingest <address> --json`, measured; the result is the CLI's JSON line. */
   viaCli(address: string, collection: string, extra: string[] = []): Promise<RunOutcome & { code: number | null; stderr: string }> {
-    let out: { code: number | null; stdout: string; stderr: string } | undefined;
+    let out: CliResult | undefined;
     return this.measure(async () => {
       out = await this.cli(['ingest', address, '--collection', collection, '--json', ...extra]);
       if (out.code !== 0) return { counters: {} } as IngestResult;

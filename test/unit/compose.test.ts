@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import Ajv2019 from 'ajv/dist/2019';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
-import { ENV_DOC } from '../../src/config';
+import { ENV_DOC, loadConfig } from '../../src/config';
 
 const ROOT = path.resolve(__dirname, '../..');
 const compose = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8')) as {
@@ -55,6 +55,35 @@ describe('docker-compose.yml', () => {
     const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
     assert.match(dockerfile, /ENTRYPOINT \["node", "bin\/vector-ingest\.js"\]/);
     assert.match(dockerfile, /USER node/);
+  });
+
+  it('a worker without an API key gets the local model, which the image carries', () => {
+    const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+    const stages = dockerfile.split(/^(?=FROM )/m).filter((s) => s.startsWith('FROM '));
+    const final = stages[stages.length - 1]!;
+    // A build stage runs the install script (the one README's first command runs) into a folder…
+    const model = stages.map((s) => /^FROM \S+ AS (\S+)[\s\S]*^COPY (\S+) (\S+)\s*^RUN bash (\S+) (\S+)\s*$/m.exec(s)).find((m) => m)!;
+    assert.ok(model, 'no stage runs scripts/infra/install-model.sh');
+    const [, stage, script, copied, ran, into] = model;
+    assert.equal(script, 'scripts/infra/install-model.sh');
+    assert.equal(ran, copied);
+    // …the final image copies, and VECTOR_INGEST_MODEL_DIR names the copy.
+    const copy = new RegExp(`^COPY --from=${stage} ${into} (\\S+)$`, 'm').exec(final);
+    assert.ok(copy, `the final stage does not copy ${into} from the ${stage} stage`);
+    const dir = /^ENV VECTOR_INGEST_MODEL_DIR=(\S+)$/m.exec(final)?.[1];
+    assert.equal(dir, copy[1]);
+
+    // The worker's environment as compose gives it with nothing set on the host, plus the image's.
+    const env: Record<string, string> = { VECTOR_INGEST_MODEL_DIR: dir! };
+    for (const [name, value] of Object.entries(compose.services.worker!.environment!)) {
+      env[name] = String(value).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
+    }
+    const config = loadConfig(env);
+    assert.equal(config.embedding.provider, 'local');
+    assert.equal(config.embedding.modelDir, dir);
+    assert.equal(config.embedConcurrency, 2, "the local model's own default, not one forced by compose");
+    assert.equal(loadConfig({ ...env, OPENAI_API_KEY: 'sk-test' }).embedding.provider, 'openai');
+    assert.equal(loadConfig({ ...env, EMBEDDING_PROVIDER: 'offline' }).embedding.provider, 'offline');
   });
 });
 

@@ -20,7 +20,14 @@ describe('ingestSettings', () => {
     assert.equal(ingestSettings({ collection: 'docs', source: { kind: 'synthetic', documents: 1 } }).sourceLabel, 'synthetic source');
   });
 
+  it("gives every run its collection as fairness key, with the weight and priority it asks for", () => {
+    assert.deepEqual(ingestSettings({ collection: 'docs', source }).priority, { fairnessKey: 'docs' });
+    assert.deepEqual(ingestSettings({ collection: 'docs', source, priority: { priorityKey: 2, fairnessWeight: 0.5 } }).priority, { fairnessKey: 'docs', priorityKey: 2, fairnessWeight: 0.5 });
+  });
+
   for (const [input, message] of [
+    [{ collection: 'docs', source, priority: { priorityKey: 6 } }, /priority.priorityKey must be an integer from 1 to 5/],
+    [{ collection: 'docs', source, priority: { fairnessWeight: 0 } }, /priority.fairnessWeight must be a number from 0.001 to 1000/],
     [{ collection: 'docs' }, /source is required/],
     [{ collection: 'docs', source, maxInFlightBatches: 0 }, /maxInFlightBatches must be an integer from 1 to 500, got 0/],
     [{ collection: 'docs', source, pageSize: 2.5 }, /pageSize must be an integer/],

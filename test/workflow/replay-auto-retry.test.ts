@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { ReprocessInput, ReprocessedDocument } from '../../src/activities/reprocess';
@@ -95,6 +96,50 @@ describe('replay workflow: timed automatic retry (time-skipping server)', () => 
       const after3 = await page();
       assert.equal(calls.length, 1, 'an item past maxAutoAttempts was retried automatically');
       assert.deepEqual(after3.items.map((i) => i.documentId), ['c.md']);
+      await handle.terminate('test over');
+    } finally {
+      for (const w of workers) w.shutdown();
+      await Promise.all(running);
+    }
+  });
+  it('an automatic retry whose activity gives up leaves the list whole and the workflow running; the next interval resolves it', async () => {
+    let calls = 0;
+    const activities = {
+      reprocessDocuments: async (i: ReprocessInput): Promise<{ documents: ReprocessedDocument[] }> => {
+        calls++;
+        if (calls === 1) throw ApplicationFailure.create({ type: 'CollectionBusy', message: 'collection auto_busy is being written by another run', nonRetryable: true });
+        return { documents: i.documentIds.map((documentId) => ({ documentId, outcome: 'ok' as const })) };
+      },
+    };
+    const base = { connection: env.nativeConnection, namespace: env.namespace ?? 'default' };
+    const workers = await Promise.all([
+      Worker.create({ ...base, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle() }),
+      Worker.create({ ...base, taskQueue: EMBED_TASK_QUEUE, activities }),
+    ]);
+    const running = workers.map((w) => w.run());
+    try {
+      const handle = await env.client.workflow.signalWithStart(replayFailures, {
+        workflowId: 'replay-auto_busy',
+        taskQueue: TASK_QUEUE,
+        args: [{ collection: 'auto_busy', autoRetryEvery: '1h' }],
+        signal: recordFailuresSignal,
+        signalArgs: [{ runKey: 'run-1', replay: SPEC, items: ['a.md', 'b.md'].map((documentId) => ({ documentId, type: 'ExtractionFailed', message: 'could not parse' })) }],
+      });
+      const settle = async (ok: () => Promise<boolean>, what: string) => {
+        for (const deadline = Date.now() + 20_000; !(await ok()); ) {
+          if (Date.now() > deadline) throw new Error(what);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
+      await settle(async () => (await handle.query(failuresQuery, {})).total === 2, 'failures not recorded');
+      await env.sleep(HOUR + 60_000);
+      await settle(async () => calls === 1 && !(await handle.query(failuresQuery, {})).replaying, 'the automatic retry did not run');
+      assert.equal((await handle.describe()).status.name, 'RUNNING', 'a failed automatic retry ended the workflow that holds the failure list');
+      const kept = await handle.query(failuresQuery, {});
+      assert.deepEqual(kept.items.map((i) => [i.documentId, i.attempts]), [['a.md', 1], ['b.md', 1]]);
+      await env.sleep(HOUR + 60_000);
+      await settle(async () => (await handle.query(failuresQuery, {})).total === 0, 'the next interval did not retry');
+      assert.equal(calls, 2);
       await handle.terminate('test over');
     } finally {
       for (const w of workers) w.shutdown();
