@@ -89,9 +89,9 @@ describe(`drill: kill -9 of a worker writing to Qdrant (seed ${SEED})`, () => {
     await qdrant?.close();
   });
 
-  const points = () => qdrant.collections.get(collection)?.points.size ?? 0;
+  const points = () => qdrant.collection(collection)?.points.size ?? 0;
   const qdrantRows = (): ExpectedRow[] =>
-    [...(qdrant.collections.get(collection)?.points.values() ?? [])]
+    [...(qdrant.collection(collection)?.points.values() ?? [])]
       .map((p) => ({ id: String(p.id), document_id: p.payload.document_id as string, chunk_index: p.payload.chunk_index as number, content: p.payload.content as string, content_hash: p.payload.content_hash as string }))
       .sort((a, b) => (a.id < b.id ? -1 : 1));
 
