@@ -10,7 +10,18 @@ import type { PointsQuery } from '../sinks/types';
  * vectors never travel through Temporal, and unchanged text is never embedded twice.
  * pointsQuery and markLandedWithVectors join a batch's staged chunks to this cache; they live
  * here so the join condition is written in one file.
+ *
+ * Both look each staged chunk's vector up by the whole key, one index probe per chunk, through a
+ * subquery the planner may not flatten (OFFSET 0). As a plain join, on a cache without
+ * statistics yet (a first run), the planner scanned the index on (model, dimensions) alone and
+ * filtered text_hash: every batch read every cached vector of its model, so a run's cost grew
+ * with the square of its size (64 ms against 0.15 ms per 64-chunk batch at 8,000 cached rows;
+ * the tax profile in BENCHMARKS.md found it).
  */
+const CACHED_VECTOR = (hashColumn: string) =>
+  `SELECT c.embedding FROM ${S}.embedding_cache c
+    WHERE c.model = $5 AND c.dimensions = $6 AND c.text_hash = ${hashColumn} OFFSET 0`;
+
 export class EmbeddingCache {
   constructor(private readonly pool: Pool) {}
 
@@ -56,7 +67,7 @@ export class EmbeddingCache {
                 || jsonb_build_object('document_id', s.document_id, 'chunk_index', s.chunk_index, 'tokens', s.tokens),
               e.embedding
             FROM ${S}.staged_chunks s
-            JOIN ${S}.embedding_cache e ON e.model = $5 AND e.dimensions = $6 AND e.text_hash = s.text_hash
+            JOIN LATERAL (${CACHED_VECTOR('s.text_hash')}) e ON true
             WHERE s.collection = $1 AND s.run_key = $2 AND s.page_no = $3 AND s.batch_no = $4 AND s.status = 0`,
       params: [k.collection, k.runKey, k.pageNo, k.batchNo, model, dimensions],
     };
@@ -66,9 +77,9 @@ export class EmbeddingCache {
   async markLandedWithVectors(k: BatchKey, model: string, dimensions: number): Promise<{ landed: number; pending: number }> {
     const r = await this.pool.query<{ landed: number; pending: number }>(
       `WITH landed AS (
-         UPDATE ${S}.staged_chunks s SET status = 1 FROM ${S}.embedding_cache e
+         UPDATE ${S}.staged_chunks s SET status = 1
          WHERE s.collection = $1 AND s.run_key = $2 AND s.page_no = $3 AND s.batch_no = $4 AND s.status = 0
-           AND e.model = $5 AND e.dimensions = $6 AND e.text_hash = s.text_hash
+           AND EXISTS (${CACHED_VECTOR('s.text_hash')})
          RETURNING 1)
        SELECT (SELECT count(*) FROM landed)::int AS landed,
               (SELECT count(*) FROM ${S}.staged_chunks
