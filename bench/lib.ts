@@ -10,7 +10,7 @@ import type { DevServer } from '../src/embedded/temporal';
 import { startEmbeddingServer, type EmbeddingServer, type EmbeddingServerOptions } from '../src/testing/embedding-server';
 import { ingestCollection } from '../src/workflows';
 import { TASK_QUEUE, type IngestInput, type IngestResult } from '../src/contracts/ingest';
-import { historySize, startTemporal, startTestWorker, testClient, testConfig, withPg, type TestWorker } from '../test/support/env';
+import { dropCollectionTables, historySize, startTemporal, startTestWorker, testClient, testConfig, withPg, type TestWorker } from '../test/support/env';
 import type { RawConfig } from '../src/config';
 
 export interface Stack {
@@ -53,9 +53,14 @@ export async function timedIngest(stack: Stack, workflowId: string, input: Inges
   return { result, seconds, history };
 }
 
+/**
+ * Forgets a collection entirely (its table or view, every generation's table, its state rows), so
+ * a benchmark re-run on the same database starts as the first one did whatever model it records.
+ */
 export async function dropCollection(collection: string): Promise<void> {
+  await dropCollectionTables(collection);
   await withPg(async (c) => {
-    await c.query(`DROP TABLE IF EXISTS public.${collection}`);
+    await c.query('DELETE FROM vector_ingest.generations WHERE collection = $1', [collection]);
     await c.query('DELETE FROM vector_ingest.documents WHERE collection = $1', [collection]);
     await c.query('DELETE FROM vector_ingest.collections WHERE name = $1', [collection]);
     await c.query('DELETE FROM vector_ingest.staged_chunks WHERE collection = $1', [collection]);
