@@ -27,8 +27,12 @@ export class EmbeddingCache {
 
   async cachedHashes(model: string, dimensions: number, hashes: string[]): Promise<Set<string>> {
     if (hashes.length === 0) return new Set();
+    // One probe per hash, as in CACHED_VECTOR: `text_hash = ANY($3)` on a cache without
+    // statistics was planned as a scan of the model's whole key range, filtered.
     const r = await this.pool.query<{ text_hash: string }>(
-      `SELECT text_hash FROM ${S}.embedding_cache WHERE model = $1 AND dimensions = $2 AND text_hash = ANY($3::text[])`,
+      `SELECT h.text_hash FROM unnest($3::text[]) AS h(text_hash)
+       WHERE EXISTS (SELECT 1 FROM ${S}.embedding_cache c
+                     WHERE c.model = $1 AND c.dimensions = $2 AND c.text_hash = h.text_hash OFFSET 0)`,
       [model, dimensions, hashes],
     );
     return new Set(r.rows.map((row) => row.text_hash));
@@ -49,8 +53,9 @@ export class EmbeddingCache {
   async getEmbeddings(model: string, dimensions: number, hashes: string[]): Promise<Map<string, number[]>> {
     if (hashes.length === 0) return new Map();
     const r = await this.pool.query<{ text_hash: string; embedding: string }>(
-      `SELECT text_hash, embedding::text AS embedding FROM ${S}.embedding_cache
-       WHERE model = $1 AND dimensions = $2 AND text_hash = ANY($3::text[])`,
+      `SELECT h.text_hash, e.embedding::text AS embedding FROM unnest($3::text[]) AS h(text_hash)
+       JOIN LATERAL (SELECT c.embedding FROM ${S}.embedding_cache c
+                     WHERE c.model = $1 AND c.dimensions = $2 AND c.text_hash = h.text_hash OFFSET 0) e ON true`,
       [model, dimensions, hashes],
     );
     return new Map(r.rows.map((row) => [row.text_hash, parseVectorLiteral(row.embedding)]));
