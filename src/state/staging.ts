@@ -54,6 +54,36 @@ export interface CommittedDocument {
   hadError: boolean;
 }
 
+/** The columns a StagedChunk is read from (batchChunks, EmbeddingCache.batchToEmbed). */
+export const STAGED_CHUNK_COLUMNS = 'document_id, chunk_index, point_id, text_hash, content, tokens, batch_no, embed_prefix, metadata';
+
+/** A staged_chunks row as `pg` returns it (STAGED_CHUNK_COLUMNS). */
+export interface StagedChunkRow {
+  document_id: string;
+  chunk_index: number;
+  point_id: string;
+  text_hash: string;
+  content: string;
+  tokens: number;
+  batch_no: number;
+  embed_prefix: string | null;
+  metadata: Record<string, unknown> | null;
+}
+
+export function stagedChunkOf(row: StagedChunkRow): StagedChunk {
+  return {
+    documentId: row.document_id,
+    chunkIndex: row.chunk_index,
+    pointId: row.point_id,
+    textHash: row.text_hash,
+    content: row.content,
+    tokens: row.tokens,
+    batchNo: row.batch_no,
+    embedPrefix: row.embed_prefix,
+    metadata: row.metadata,
+  };
+}
+
 /**
  * The chunks a run has planned but not yet committed, by page and batch: staged with their text
  * when a page is planned, marked landed (status 1) or failed (status 2) batch by batch, and
@@ -157,24 +187,14 @@ export class StagingTable {
 
   /** Chunks of a batch still waiting to land (status 0), in a stable order. */
   async batchChunks(k: BatchKey): Promise<StagedChunk[]> {
-    const r = await this.pool.query(
-      `SELECT document_id, chunk_index, point_id, text_hash, content, tokens, batch_no, embed_prefix, metadata
+    const r = await this.pool.query<StagedChunkRow>(
+      `SELECT ${STAGED_CHUNK_COLUMNS}
        FROM ${S}.staged_chunks
        WHERE collection = $1 AND run_key = $2 AND page_no = $3 AND batch_no = $4 AND status = 0
        ORDER BY document_id, chunk_index`,
       [k.collection, k.runKey, k.pageNo, k.batchNo],
     );
-    return r.rows.map((row) => ({
-      documentId: row.document_id,
-      chunkIndex: row.chunk_index,
-      pointId: row.point_id,
-      textHash: row.text_hash,
-      content: row.content,
-      tokens: row.tokens,
-      batchNo: row.batch_no,
-      embedPrefix: row.embed_prefix,
-      metadata: row.metadata,
-    }));
+    return r.rows.map(stagedChunkOf);
   }
 
   async markLanded(k: BatchKey, chunks: Array<{ documentId: string; chunkIndex: number }>): Promise<void> {
