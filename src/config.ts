@@ -115,7 +115,7 @@ const ENV = {
   modelDir: ['VECTOR_INGEST_MODEL_DIR', 'Folder of the local model (default: ~/.cache/vector-ingest/models; scripts/infra/install-model.sh fills it)'],
   localThreads: ['VECTOR_INGEST_LOCAL_THREADS', 'CPU threads of the local model\'s inference (default: all cores)'],
   dataDir: ['VECTOR_INGEST_DATA_DIR', 'Where embedded Temporal and PGlite keep their files (default: ./.vector-ingest)'],
-  embedConcurrency: ['VECTOR_INGEST_EMBED_CONCURRENCY', 'Embedding activities at once per worker (default: 4; 2 with the local model)'],
+  embedConcurrency: ['VECTOR_INGEST_EMBED_CONCURRENCY', 'Embedding activities at once per worker (default: 16 for an OpenAI-compatible provider under adaptive concurrency, else 4; 2 with the local model)'],
   upsertConcurrency: ['VECTOR_INGEST_UPSERT_CONCURRENCY', 'Upsert activities at once per worker (default: 4)'],
   planConcurrency: ['VECTOR_INGEST_PLAN_CONCURRENCY', 'Planning activities at once per worker (default: 2)'],
   embedRatePerSecond: ['VECTOR_INGEST_EMBED_RATE', 'Embedding activities per second across all workers, enforced by the server (default: unlimited)'],
@@ -170,9 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (!c.temporalTlsCert !== !c.temporalTlsKey) throw new ConfigError('invalid configuration:\n  TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together');
   if (c.prices !== undefined) parsePrices(c.prices); // a bad table is refused now, not at the first batch
   const embedding = embeddingConfig(c, env);
-  // The local model runs one request at a time on all cores: two activities keep it busy while
-  // the other one reads or writes the database; more would only wait in its queue.
-  const embedConcurrency = c.embedConcurrency ?? (embedding.provider === 'local' ? 2 : 4);
+  const embedConcurrency = c.embedConcurrency ?? defaultEmbedConcurrency({ ...c, embedding });
   return { ...c, embedConcurrency, dataDir: path.resolve(c.dataDir), embedding };
 }
 
@@ -244,6 +242,23 @@ export function redactUrl(u: string): string {
   } catch {
     return '(unparseable URL)';
   }
+}
+
+/**
+ * Embedding activities at once per worker when VECTOR_INGEST_EMBED_CONCURRENCY is not set.
+ * The local model runs one request at a time on all cores: two activities keep it busy while
+ * the other one reads or writes the database; more would only wait in its queue. Under adaptive
+ * concurrency the embedder's own limit bounds the requests in flight (up to 32 per process), so
+ * the slots only have to let enough batches reach it: 16, so a workflow's whole window of 8
+ * batches embeds at once (a page's batches go out in one round trip instead of two or three
+ * waiting for one of 4 slots, the peer benchmark's profile) and a second collection beside it
+ * still gets slots. A fixed provider request per batch (adaptive off) keeps 4.
+ */
+export const ADAPTIVE_EMBED_SLOTS = 16;
+
+function defaultEmbedConcurrency(c: Pick<Config, 'embedding' | 'embedRatePerSecond' | 'adaptiveEmbed'>): number {
+  if (c.embedding.provider === 'local') return 2;
+  return adaptiveEmbedding(c) ? ADAPTIVE_EMBED_SLOTS : 4;
 }
 
 /**
