@@ -15,7 +15,7 @@ export function formatProgress(p: IngestProgress, elapsedMs: number): string {
 }
 
 /** What the listing left out, or nothing when it left nothing out (or could not tell). */
-export function formatSkipped(c: IngestCounters): string | undefined {
+export function formatSkipped(c: Partial<Pick<IngestCounters, 'filesExcluded' | 'directoriesExcluded' | 'filesUnsupported'>>): string | undefined {
   const excluded = c.filesExcluded ?? 0;
   const dirs = c.directoriesExcluded ?? 0;
   const unsupported = c.filesUnsupported ?? 0;

@@ -3,6 +3,8 @@ import pg from 'pg';
 import { after, before, describe, it } from 'node:test';
 import type { DevServer } from '../../src/embedded/temporal';
 import { dropGeneration, GenerationError } from '../../src/generations';
+import { estimateWithConfig, formatEstimate } from '../../src/cli/dry-run';
+import { createLogger } from '../../src/log';
 import { openSearch } from '../../src/search/open';
 import { createSinks } from '../../src/sinks';
 import { StateStore } from '../../src/state/store';
@@ -171,8 +173,26 @@ for (const sink of ['pgvector', 'qdrant'] as SinkKindName[]) {
       } finally {
         await searchB.close();
       }
+      // A dry run now says what the next run will do: re-chunk every document (the rebuild is
+      // pending), with the texts the interrupted run embedded coming from the cache.
+      const dry = await estimateWithConfig(testConfig({}, envB()), TEST_DATABASE_URL, createLogger('error', { pretty: false }), {
+        collection,
+        sink,
+        source: { kind: 'directory', path: dir },
+        chunking: CHUNK_A,
+        pageSize: 5,
+        batching: { maxChunks: 4 },
+      });
+      assert.equal(dry.rebuildPending, true);
+      assert.equal(dry.documentsChanged, dry.documentsListed, 'every document is planned again');
+      assert.ok(dry.chunksCached > 0, 'what the interrupted run embedded is cached');
+      assert.ok(formatEstimate(dry).some((l) => /rebuild into a new generation is under way or was interrupted/.test(l)));
       // The next run (no --full) finishes the same generation and swaps it in.
-      await ingest(CHUNK_A);
+      emb.reset();
+      const resumed = await ingest(CHUNK_A);
+      assert.equal(resumed.counters.documentsChanged, dry.documentsChanged);
+      assert.equal(resumed.counters.chunksPlanned, dry.chunks);
+      assert.equal(emb.stats.inputs, dry.textsToEmbed, 'the run embedded what the dry run said it would');
       assert.deepEqual(await liveRows(), expectedRows(collection, dir, CHUNK_A));
       assert.deepEqual((await generations()).map((g) => [g.generation, g.state]), [[1, 'retired'], [2, 'retired'], [3, 'retired'], [4, 'live']]);
     });
