@@ -24,6 +24,24 @@ const intFrom = (name: string, min: number, max: number) =>
     .min(min, { error: `${name} must be at least ${min}` })
     .max(max, { error: `${name} must be at most ${max}` });
 
+const MEMORY_UNITS_KB: Record<string, number> = { kB: 1, MB: 1024, GB: 1024 ** 2, TB: 1024 ** 3 };
+
+/** A Postgres memory size (512MB, 1GB, 65536kB) as kilobytes, within what maintenance_work_mem accepts. */
+const memoryKbFrom = (name: string) =>
+  z
+    .string()
+    .regex(/^\d+\s*(kB|MB|GB|TB)$/, { error: `${name} must be a size like 512MB, 1GB or 65536kB` })
+    .transform((s) => {
+      const [, n, unit] = /^(\d+)\s*(kB|MB|GB|TB)$/.exec(s)!;
+      return Number(n) * MEMORY_UNITS_KB[unit!]!;
+    })
+    .pipe(
+      z
+        .number()
+        .min(1024, { error: `${name} must be at least 1MB` })
+        .max(2147483647, { error: `${name} must be at most 2147483647kB (Postgres' limit)` }),
+    );
+
 const Schema = z.object({
   temporalAddress: z.string().min(1).optional(),
   temporalNamespace: z.string().min(1).default('default'),
@@ -61,6 +79,7 @@ const Schema = z.object({
   maxUnzippedBytes: intFrom('VECTOR_INGEST_MAX_UNZIPPED_BYTES', 1, 2 ** 40).default(100 * 1024 * 1024),
   maxCodeLineBytes: intFrom('VECTOR_INGEST_MAX_CODE_LINE_BYTES', 80, 2 ** 31).default(20_000),
   pgSchema: z.string().regex(/^[a-z_][a-z0-9_]*$/, { error: 'VECTOR_INGEST_PG_SCHEMA must be a lowercase identifier' }).default('public'),
+  indexBuildMemoryKb: memoryKbFrom('VECTOR_INGEST_INDEX_BUILD_MEMORY').default(1024 * 1024),
   replayEvery: z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)?$/, { error: 'VECTOR_INGEST_REPLAY_EVERY must look like 30s, 15m, 1h or 0' }).optional(),
   temporalCliPath: z.string().min(1).optional(),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -129,6 +148,7 @@ const ENV = {
   maxUnzippedBytes: ['VECTOR_INGEST_MAX_UNZIPPED_BYTES', 'DOCX files that would inflate past this are refused with ZipBomb (default: 104857600)'],
   maxCodeLineBytes: ['VECTOR_INGEST_MAX_CODE_LINE_BYTES', 'Source files with a longer line (minified) are refused with LineTooLong (default: 20000)'],
   pgSchema: ['VECTOR_INGEST_PG_SCHEMA', 'Postgres schema of the collection tables (default: public)'],
+  indexBuildMemoryKb: ['VECTOR_INGEST_INDEX_BUILD_MEMORY', 'maintenance_work_mem of the pgvector sink\'s index builds at a run\'s finish, e.g. 256MB, 4GB (default: 1GB)'],
   replayEvery: ['VECTOR_INGEST_REPLAY_EVERY', 'How often a collection\'s failed items are retried by themselves, e.g. 30m, 1h; 0 = never (default: 1h)'],
   temporalCliPath: ['TEMPORAL_CLI_PATH', 'The temporal CLI binary used for the embedded dev server (default: temporal on PATH)'],
   metricsPort: ['VECTOR_INGEST_METRICS_PORT', 'Prometheus /metrics port of `worker` and `dev` (default 9464; 0 = off)'],

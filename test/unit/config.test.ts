@@ -21,6 +21,16 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ VECTOR_INGEST_EMBED_CONCURRENCY: '3' }).embedConcurrency, 3);
   });
 
+  it('reads the index build memory as kB: default 1GB, Postgres units, refused out of range with the variable named', () => {
+    assert.equal(loadConfig({}).indexBuildMemoryKb, 1024 * 1024);
+    assert.equal(loadConfig({ VECTOR_INGEST_INDEX_BUILD_MEMORY: '256MB' }).indexBuildMemoryKb, 256 * 1024);
+    assert.equal(loadConfig({ VECTOR_INGEST_INDEX_BUILD_MEMORY: '65536kB' }).indexBuildMemoryKb, 65536);
+    assert.throws(() => loadConfig({ VECTOR_INGEST_INDEX_BUILD_MEMORY: 'lots' }), /VECTOR_INGEST_INDEX_BUILD_MEMORY must be a size like/);
+    assert.throws(() => loadConfig({ VECTOR_INGEST_INDEX_BUILD_MEMORY: "1GB'; drop table x" }), /VECTOR_INGEST_INDEX_BUILD_MEMORY/);
+    assert.throws(() => loadConfig({ VECTOR_INGEST_INDEX_BUILD_MEMORY: '512kB' }), /at least 1MB/);
+    assert.throws(() => loadConfig({ VECTOR_INGEST_INDEX_BUILD_MEMORY: '4TB' }), /at most/);
+  });
+
   it('finds the local model where install-model.sh puts it, or in VECTOR_INGEST_MODEL_DIR', () => {
     assert.equal(loadConfig({ XDG_CACHE_HOME: '/c' }).embedding.modelDir, '/c/vector-ingest/models');
     assert.equal(loadConfig({ VECTOR_INGEST_MODEL_DIR: '/m' }).embedding.modelDir, '/m');
