@@ -237,5 +237,6 @@ export async function taxProfile(smoke: boolean): Promise<void> {
     await stack.stop();
     await dropCollection('bench_taxp_bare').catch(() => undefined);
     await dropCollection('bench_taxp_temporal').catch(() => undefined);
+    await clearEmbeddingCache(model).catch(() => undefined); // a run leaves no cached vectors behind
   }
 }
