@@ -9,6 +9,7 @@ import { StateStore } from '../state/store';
 import type { IngestInput } from '../contracts/ingest';
 import type { Logger } from '../log';
 import { EXIT } from './common';
+import { formatSkipped } from './progress';
 
 /**
  * `ingest --dry-run`: what the run would embed and cost, computed here, in the CLI's process,
@@ -19,37 +20,42 @@ import { EXIT } from './common';
 export async function runDryRun(config: Config, log: Logger, input: IngestInput, json: boolean): Promise<number> {
   const services = await startServices(config, log, { needDatabase: true, needTemporal: false });
   try {
-    const embedder = await createEmbedder(config);
-    const pool = new pg.Pool({ connectionString: services.databaseUrl!, max: 2, connectionTimeoutMillis: 15_000, application_name: 'vector-ingest-dry-run' });
-    pool.on('error', () => undefined);
-    const sources = createSourceContext(config.dataDir);
-    try {
-      const e = await estimateRun(
-        {
-          store: new StateStore(pool),
-          embedder,
-          log,
-          sources,
-          price: embeddingPrice(config),
-          limits: {
-            maxDocumentBytes: config.maxDocumentBytes,
-            maxPdfPages: config.maxPdfPages,
-            maxUnzippedBytes: config.maxUnzippedBytes,
-            maxCodeLineBytes: config.maxCodeLineBytes,
-          },
-        },
-        input,
-      );
-      if (json) process.stdout.write(`${JSON.stringify(e)}\n`);
-      else for (const line of formatEstimate(e)) process.stdout.write(`${line}\n`);
-      return e.modelChange && !input.full ? EXIT.usage : EXIT.ok;
-    } finally {
-      await sources.close();
-      await embedder.close();
-      await pool.end();
-    }
+    const e = await estimateWithConfig(config, services.databaseUrl!, log, input);
+    if (json) process.stdout.write(`${JSON.stringify(e)}\n`);
+    else for (const line of formatEstimate(e)) process.stdout.write(`${line}\n`);
+    return e.modelChange && !input.full ? EXIT.usage : EXIT.ok;
   } finally {
     await services.stop();
+  }
+}
+
+/** The estimate with this configuration's embedder, price table, limits and sources, against the state store at `databaseUrl`. */
+export async function estimateWithConfig(config: Config, databaseUrl: string, log: Logger, input: IngestInput): Promise<RunEstimate> {
+  const embedder = await createEmbedder(config);
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2, connectionTimeoutMillis: 15_000, application_name: 'vector-ingest-dry-run' });
+  pool.on('error', () => undefined);
+  const sources = createSourceContext(config.dataDir);
+  try {
+    return await estimateRun(
+      {
+        store: new StateStore(pool),
+        embedder,
+        log,
+        sources,
+        price: embeddingPrice(config),
+        limits: {
+          maxDocumentBytes: config.maxDocumentBytes,
+          maxPdfPages: config.maxPdfPages,
+          maxUnzippedBytes: config.maxUnzippedBytes,
+          maxCodeLineBytes: config.maxCodeLineBytes,
+        },
+      },
+      input,
+    );
+  } finally {
+    await sources.close();
+    await embedder.close();
+    await pool.end();
   }
 }
 
@@ -64,6 +70,8 @@ export function formatEstimate(e: RunEstimate): string[] {
     `chunks:    ${e.chunks}, ${e.chunksCached} from the embedding cache, ${e.textsToEmbed} texts to embed`,
     `tokens:    ${e.tokensToEmbed} to embed with ${e.model}`,
     `cost:      ${formatUsd(e.costUsd)} estimated (${price})`,
+    ...(formatSkipped(e) ? [`skipped:   ${formatSkipped(e)}`] : []),
     ...(e.modelChange ? [`note: the collection was built with ${e.modelChange.from}, this embedder is ${e.modelChange.to}: a run needs --full`] : []),
+    ...(e.rebuildPending ? ['note: a rebuild into a new generation is under way or was interrupted: the next run re-chunks every document (unchanged texts come from the cache)'] : []),
   ];
 }

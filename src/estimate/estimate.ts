@@ -14,6 +14,8 @@ export interface RunEstimate {
   model: string;
   /** The collection exists with another model or dimensions: a run without --full is refused. */
   modelChange?: { from: string; to: string };
+  /** A rebuild into a new generation is under way or was interrupted: the next run re-chunks every document (unchanged texts come from the cache). */
+  rebuildPending?: boolean;
   documentsListed: number;
   /** Documents a run would read and chunk (new or changed; every document with --full). */
   documentsChanged: number;
@@ -31,6 +33,10 @@ export interface RunEstimate {
   pricePerMTok: number;
   priceSource: Price['source'];
   costUsd: number;
+  /** What the listing passed over, as a run's summary counts it. */
+  filesExcluded: number;
+  directoriesExcluded: number;
+  filesUnsupported: number;
 }
 
 export type EstimateDeps = Pick<ActivityDeps, 'store' | 'embedder' | 'log' | 'sources' | 'limits'> & { price: Price };
@@ -59,11 +65,14 @@ export async function estimateRun(deps: EstimateDeps, input: IngestInput): Promi
     saved && (saved.model !== embedder.model || saved.dimensions !== embedder.dimensions)
       ? { from: `${saved.model} (${saved.dimensions})`, to: `${embedder.model} (${embedder.dimensions})` }
       : undefined;
+  // planPage re-chunks everything while a generation is being built (replan_all); so does the estimate.
+  const rebuildPending = saved?.replanAll === true;
   const source = openSource(input.source, deps.sources);
   const e: RunEstimate = {
     collection: input.collection,
     model: embedder.model,
     ...(modelChange && { modelChange }),
+    ...(rebuildPending && { rebuildPending }),
     documentsListed: 0,
     documentsChanged: 0,
     documentsUnchanged: 0,
@@ -75,15 +84,22 @@ export async function estimateRun(deps: EstimateDeps, input: IngestInput): Promi
     pricePerMTok: deps.price.perMTok,
     priceSource: deps.price.source,
     costUsd: 0,
+    filesExcluded: 0,
+    directoriesExcluded: 0,
+    filesUnsupported: 0,
   };
   const seen = new Set<string>();
   let cursor: string | null = null;
   for (let pageNo = 0; pageNo < MAX_PAGES; pageNo++) {
     const page = await source.listPage(cursor, input.pageSize ?? DEFAULT_PAGE_SIZE);
     // A full rebuild (and a model change, which needs one) re-chunks every document.
-    const known = !ready || full || modelChange ? new Map() : await store.documents.known(input.collection, page.items.map((i) => i.id));
-    const p = await planDocuments(deps, { collection: input.collection, source, items: page.items, known, sourceKind: input.source.kind, chunking, batching, full });
+    const replan = full || rebuildPending;
+    const known = !ready || replan || modelChange ? new Map() : await store.documents.known(input.collection, page.items.map((i) => i.id));
+    const p = await planDocuments(deps, { collection: input.collection, source, items: page.items, known, sourceKind: input.source.kind, chunking, batching, full: replan });
     e.documentsListed += page.items.length;
+    e.filesExcluded += page.skipped?.filesExcluded ?? 0;
+    e.directoriesExcluded += page.skipped?.directoriesExcluded ?? 0;
+    e.filesUnsupported += page.skipped?.filesUnsupported ?? 0;
     e.documentsChanged += p.planned.length;
     e.documentsUnchanged += p.unchanged;
     e.documentsFailed += p.failed.length;

@@ -18,8 +18,14 @@ interface TreeEntry {
   size: number;
 }
 
+/** A commit's documents, and the paths of its files that have no supported format (counted, not read). */
+interface Tree {
+  entries: TreeEntry[];
+  unsupported: string[];
+}
+
 /** Trees listed recently, by commit: paging a tree lists it once, not once per page. */
-const treeCache = new Map<string, TreeEntry[]>();
+const treeCache = new Map<string, Tree>();
 const TREES_KEPT = 4;
 /** One fetch at a time per local mirror (git locks its refs). */
 const mirrorLocks = new Map<string, Promise<unknown>>();
@@ -29,6 +35,22 @@ function locked<T>(key: string, fn: () => Promise<T>): Promise<T> {
   const next = prev.then(fn, fn);
   mirrorLocks.set(key, next.catch(() => undefined));
   return next;
+}
+
+function bytewise(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** How many of the sorted paths are <= `path`. */
+function countUpTo(sorted: string[], path: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! <= path) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**
@@ -77,22 +99,15 @@ export class GitSource implements Source {
       if (sep < 0 || !SHA_RE.test(commit)) throw new ConfigError(`git source: cursor ${JSON.stringify(cursor)} is not <commit>:<path>`);
       await this.ensureCommit(commit);
     }
-    const tree = await this.tree(commit);
-    let start = 0;
-    if (after !== null) {
-      let lo = 0;
-      let hi = tree.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (tree[mid]!.path <= after) lo = mid + 1;
-        else hi = mid;
-      }
-      start = lo;
-    }
-    const page = tree.slice(start, start + limit);
+    const { entries, unsupported } = await this.tree(commit);
+    const start = after === null ? 0 : countUpTo(entries.map((e) => e.path), after);
+    const page = entries.slice(start, start + limit);
     const items: SourceItem[] = page.map((e) => ({ id: e.path, format: formatOf(e.path)!, fingerprint: e.blob }));
-    const more = start + limit < tree.length;
-    return { items, nextCursor: more ? `${commit}:${page[page.length - 1]!.path}` : null, version: commit };
+    const more = start + limit < entries.length;
+    const last = more ? page[page.length - 1]!.path : null;
+    // Unsupported files between the previous page's last document and this page's (to the end on the last page): each is counted by exactly one page.
+    const filesUnsupported = (last === null ? unsupported.length : countUpTo(unsupported, last)) - (after === null ? 0 : countUpTo(unsupported, after));
+    return { items, nextCursor: last === null ? null : `${commit}:${last}`, version: commit, skipped: { filesExcluded: 0, directoriesExcluded: 0, filesUnsupported } };
   }
 
   async read(item: SourceItem, maxBytes: number): Promise<Uint8Array> {
@@ -100,7 +115,7 @@ export class GitSource implements Source {
     if (!blob) {
       // A replay names a document only: read it at the ref's current commit.
       const commit = await this.resolve(false);
-      const entry = (await this.tree(commit)).find((e) => e.path === item.id);
+      const entry = (await this.tree(commit)).entries.find((e) => e.path === item.id);
       if (!entry) throw new DocumentError('DocumentVanished', `${item.id}: is not tracked at ${this.describe()} (${commit.slice(0, 12)})`);
       blob = entry.blob;
     }
@@ -123,25 +138,29 @@ export class GitSource implements Source {
     }
   }
 
-  /** Tracked files of a commit with a supported extension, sorted by path (bytewise). */
-  private async tree(commit: string): Promise<TreeEntry[]> {
+  /** Tracked files of a commit with a supported extension, and the paths of those without, each sorted by path (bytewise). */
+  private async tree(commit: string): Promise<Tree> {
     const hit = treeCache.get(`${this.mirror}@${commit}`);
     if (hit) return hit;
     const out = (await git(['ls-tree', '-r', '-l', '-z', '--full-tree', commit], { cwd: this.mirror })).stdout.toString('utf8');
     const entries: TreeEntry[] = [];
+    const unsupported: string[] = [];
     for (const rec of out.split('\0')) {
       if (!rec) continue;
       const tab = rec.indexOf('\t');
       const [mode, type, blob, size] = rec.slice(0, tab).split(/\s+/);
       const p = rec.slice(tab + 1);
       // Regular files only: symlinks (120000) and submodules (commits) are not documents.
-      if (type !== 'blob' || mode === '120000' || !formatOf(p)) continue;
-      entries.push({ path: p, blob: blob!, size: Number(size) });
+      if (type !== 'blob' || mode === '120000') continue;
+      if (formatOf(p)) entries.push({ path: p, blob: blob!, size: Number(size) });
+      else unsupported.push(p);
     }
-    entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    treeCache.set(`${this.mirror}@${commit}`, entries);
+    entries.sort((a, b) => bytewise(a.path, b.path));
+    unsupported.sort(bytewise);
+    const tree = { entries, unsupported };
+    treeCache.set(`${this.mirror}@${commit}`, tree);
     while (treeCache.size > TREES_KEPT) treeCache.delete(treeCache.keys().next().value!);
-    return entries;
+    return tree;
   }
 
   /** Fetches the ref into the mirror and returns its commit; `strict`: every failure is a ConfigError. */

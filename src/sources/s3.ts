@@ -107,6 +107,10 @@ export class S3Source implements Source {
     const items: SourceItem[] = [];
     let startAfter = cursor ?? undefined;
     let more = false;
+    // Keys without a supported format are counted by the page that holds the next document (or
+    // by the last page): the next page starts after this page's last document and lists them again.
+    let filesUnsupported = 0;
+    let pendingUnsupported = 0;
     for (;;) {
       let res;
       try {
@@ -121,17 +125,23 @@ export class S3Source implements Source {
         const key = o.Key;
         if (!key || key.endsWith('/')) continue;
         const format = formatOf(key);
-        if (!format) continue;
+        if (!format) {
+          pendingUnsupported++;
+          continue;
+        }
         if (items.length === limit) {
           more = true;
           break;
         }
+        filesUnsupported += pendingUnsupported;
+        pendingUnsupported = 0;
         items.push({ id: key, format, fingerprint: `${o.ETag ?? ''}:${o.Size ?? ''}` });
       }
       if (more || !res.IsTruncated || contents.length === 0) break;
       startAfter = contents[contents.length - 1]!.Key;
     }
-    return { items, nextCursor: more ? items[items.length - 1]!.id : null };
+    if (!more) filesUnsupported += pendingUnsupported;
+    return { items, nextCursor: more ? items[items.length - 1]!.id : null, skipped: { filesExcluded: 0, directoriesExcluded: 0, filesUnsupported } };
   }
 
   async read(item: SourceItem, maxBytes: number): Promise<Uint8Array> {

@@ -59,6 +59,9 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
   }
   status.enter('ingesting');
 
+  // A page that planned nothing (every document unchanged, or failed before it was planned)
+  // has nothing to commit: it skips the commitPage activity (runs recorded before replay without this).
+  const skipIdleCommits = patched('skip-idle-commits');
   const planner = new PagePlanner(patched('plan-ahead'), (pageNo, cursor) =>
     acts.planPage({ collection, runKey, pageNo, source: s.source, cursor, pageSize: s.pageSize, chunking: s.chunking, batching: s.batching, full: s.full }),
   );
@@ -75,8 +78,9 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
     const wantsNewRun = () => pagesThisRun >= s.maxPagesPerRun || workflowInfo().continueAsNewSuggested;
     if (plan.nextCursor !== null && !wantsNewRun()) planner.planAhead(pageNo + 1, plan.nextCursor);
 
-    // An empty page commits at once; the batches of others go through the window.
-    if (window.addPage(pageNo, plan.batches) > 0) await window.dispatch();
+    // A page that planned nothing is done; an empty page commits at once; the batches of others go through the window.
+    if (skipIdleCommits && plan.changed === 0 && plan.batches === 0) status.committed();
+    else if (window.addPage(pageNo, plan.batches) > 0) await window.dispatch();
     // The cursor moves once the page's batches are dispatched; a continue-as-new below drains
     // them first, so the next run never skips or repeats a page.
     carry.cursor = plan.nextCursor;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startEmbeddingServer, type EmbeddingServer } from '../../src/testing/embedding-server';
@@ -75,6 +75,11 @@ describe('tokens and cost: --dry-run estimates, runs count what the provider rec
   before(async () => {
     corpus = tempDir('vi-cost-');
     buildCorpus(corpus, { files: 24, largeFiles: 1, seed: Date.now() % 100_000 });
+    // Left out by the listing: a file of no supported format, and a directory the .vectorignore excludes.
+    writeFileSync(path.join(corpus, 'diagram.png'), 'not a document');
+    mkdirSync(path.join(corpus, 'drafts'));
+    writeFileSync(path.join(corpus, 'drafts', 'unfinished.md'), '# Draft\n\nNot for the index.');
+    writeFileSync(path.join(corpus, '.vectorignore'), 'drafts/\n');
     [server, emb] = await Promise.all([startTemporal(), startEmbeddingServer({ dimensions: DIMS })]);
     worker = await startTestWorker(server, testConfig({}, env()));
     tc = await testClient(server);
@@ -98,6 +103,9 @@ describe('tokens and cost: --dry-run estimates, runs count what the provider rec
     assert.equal(human.code, 0, human.stderr);
     assert.match(human.stdout, new RegExp(`tokens: +${estimate.tokensToEmbed} to embed with ${MODEL}`));
     assert.match(human.stdout, /nothing embedded, nothing written/);
+    // What the listing leaves out is counted as a run counts it: one file of no supported format, one excluded directory.
+    assert.deepEqual([estimate.filesUnsupported, estimate.directoriesExcluded, estimate.filesExcluded], [1, 1, 0]);
+    assert.match(human.stdout, /skipped: +0 files and 1 directory excluded by include\/exclude\/.vectorignore rules, 1 file of unsupported type/);
   });
 
   it('a real run then embeds exactly the estimated texts and tokens, as the provider counted them', async () => {
@@ -105,6 +113,7 @@ describe('tokens and cost: --dry-run estimates, runs count what the provider rec
     const r = await run(1);
     assert.equal(r.counters.chunksFailed, 0);
     assert.equal(r.counters.chunksEmbedded, estimate.textsToEmbed);
+    assert.deepEqual([r.counters.filesUnsupported, r.counters.directoriesExcluded, r.counters.filesExcluded], [estimate.filesUnsupported, estimate.directoriesExcluded, estimate.filesExcluded]);
     assert.equal(emb.stats.tokens, estimate.tokensToEmbed, 'tokens the embedding server received');
     assert.equal(emb.stats.inputs, estimate.textsToEmbed);
     // The run's summary and `status` report the tokens the server received, and their price.
@@ -120,7 +129,7 @@ describe('tokens and cost: --dry-run estimates, runs count what the provider rec
   });
 
   it('after a change, the dry run counts only the texts not in the cache, and the next run agrees', async () => {
-    const files = readdirSync(corpus, { recursive: true, withFileTypes: true }).filter((f) => f.isFile()).slice(0, 3);
+    const files = readdirSync(corpus, { recursive: true, withFileTypes: true }).filter((f) => f.isFile() && !['diagram.png', '.vectorignore', 'unfinished.md'].includes(f.name)).slice(0, 3);
     for (const [i, f] of files.entries()) appendFileSync(path.join(f.parentPath, f.name), `\n\nA new closing paragraph number ${i} about cost accounting.\n`);
     const e2 = await dryRun();
     assert.equal(e2.documentsChanged, 3);

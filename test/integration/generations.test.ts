@@ -3,6 +3,8 @@ import pg from 'pg';
 import { after, before, describe, it } from 'node:test';
 import type { DevServer } from '../../src/embedded/temporal';
 import { dropGeneration, GenerationError } from '../../src/generations';
+import { estimateWithConfig, formatEstimate } from '../../src/cli/dry-run';
+import { createLogger } from '../../src/log';
 import { openSearch } from '../../src/search/open';
 import { createSinks } from '../../src/sinks';
 import { StateStore } from '../../src/state/store';
@@ -171,8 +173,26 @@ for (const sink of ['pgvector', 'qdrant'] as SinkKindName[]) {
       } finally {
         await searchB.close();
       }
+      // A dry run now says what the next run will do: re-chunk every document (the rebuild is
+      // pending), with the texts the interrupted run embedded coming from the cache.
+      const dry = await estimateWithConfig(testConfig({}, envB()), TEST_DATABASE_URL, createLogger('error', { pretty: false }), {
+        collection,
+        sink,
+        source: { kind: 'directory', path: dir },
+        chunking: CHUNK_A,
+        pageSize: 5,
+        batching: { maxChunks: 4 },
+      });
+      assert.equal(dry.rebuildPending, true);
+      assert.equal(dry.documentsChanged, dry.documentsListed, 'every document is planned again');
+      assert.ok(dry.chunksCached > 0, 'what the interrupted run embedded is cached');
+      assert.ok(formatEstimate(dry).some((l) => /rebuild into a new generation is under way or was interrupted/.test(l)));
       // The next run (no --full) finishes the same generation and swaps it in.
-      await ingest(CHUNK_A);
+      emb.reset();
+      const resumed = await ingest(CHUNK_A);
+      assert.equal(resumed.counters.documentsChanged, dry.documentsChanged);
+      assert.equal(resumed.counters.chunksPlanned, dry.chunks);
+      assert.equal(emb.stats.inputs, dry.textsToEmbed, 'the run embedded what the dry run said it would');
       assert.deepEqual(await liveRows(), expectedRows(collection, dir, CHUNK_A));
       assert.deepEqual((await generations()).map((g) => [g.generation, g.state]), [[1, 'retired'], [2, 'retired'], [3, 'retired'], [4, 'live']]);
     });
@@ -191,6 +211,27 @@ for (const sink of ['pgvector', 'qdrant'] as SinkKindName[]) {
       } finally {
         await pool.end();
       }
+    });
+
+    it('keepRetired: a run keeps only the newest n retired generations and drops the rest with their storage; a bad value is refused', async () => {
+      const before = await generations();
+      assert.deepEqual(before.map((g) => [g.generation, g.state]), [[2, 'retired'], [3, 'retired'], [4, 'live']]);
+      const storageOf = (n: number) => before.find((g) => g.generation === n)!.storage as string;
+      const exists = async (storage: string) =>
+        sink === 'pgvector' ? withPg(async (c) => (await c.query(`SELECT to_regclass($1) IS NOT NULL AS x`, [`public.${storage}`])).rows[0].x as boolean) : qdrant.collection(storage) !== undefined;
+      assert.equal(await exists(storageOf(2)), true);
+      await ingest(CHUNK_B, { full: true, keepRetired: 1 });
+      assert.deepEqual((await generations()).map((g) => [g.generation, g.state]), [[4, 'retired'], [5, 'live']]);
+      assert.equal(await exists(storageOf(2)), false, 'generation 2 dropped with its storage');
+      assert.equal(await exists(storageOf(3)), false, 'generation 3 dropped with its storage');
+      assert.equal(await exists(storageOf(4)), true, 'the newest retired generation is kept');
+      assert.deepEqual(await liveRows(), expectedRows(collection, dir, CHUNK_B));
+      // An incremental run with keepRetired 0 drops the last retired one; the live one stays.
+      await ingest(CHUNK_B, { keepRetired: 0 });
+      assert.deepEqual((await generations()).map((g) => [g.generation, g.state]), [[5, 'live']]);
+      assert.equal(await exists(storageOf(4)), false);
+      assert.deepEqual(await liveRows(), expectedRows(collection, dir, CHUNK_B));
+      await assert.rejects(ingest(CHUNK_B, { keepRetired: -1 }), (e: unknown) => /keepRetired must be an integer from 0 to 1000, got -1/.test(String((e as { cause?: unknown }).cause ?? e)));
     });
   });
 }

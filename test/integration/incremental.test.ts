@@ -13,6 +13,7 @@ import { TASK_QUEUE, type IngestInput, type IngestResult } from '../../src/contr
 import { buildCorpus } from '../support/corpus';
 import { startTemporal, teardown, startTestWorker, tempDir, testClient, testConfig, uniqueCollection, withPg, type TestWorker } from '../support/env';
 import { expectedRows, sinkRows, textHashes } from '../support/expected';
+import { scheduledActivities } from '../support/history';
 
 const exec = promisify(execFile);
 const CHUNKING = { chunkTokens: 120, overlapTokens: 16 };
@@ -33,11 +34,14 @@ describe('incremental re-index (pgvector)', () => {
 
   // The fault server shortens vectors to `dimensions` when asked, so this test sends it.
   const env = (dims: number) => ({ OPENAI_BASE_URL: emb.url, EMBEDDING_MODEL: model, EMBEDDING_DIMENSIONS: String(dims), EMBEDDING_SEND_DIMENSIONS: 'true' });
+  let lastRun = { workflowId: '', firstRunId: '' };
   const ingest = async (extra: Partial<IngestInput> = {}): Promise<IngestResult> => {
     const input: IngestInput = { collection, source: { kind: 'directory', path: dir }, chunking: CHUNKING, pageSize: 10, ...extra };
     const h = await tc.client.workflow.start(ingestCollection, { taskQueue: TASK_QUEUE, workflowId: `${collection}-${++runs}`, args: [input] });
+    lastRun = { workflowId: h.workflowId, firstRunId: h.firstExecutionRunId };
     return h.result();
   };
+  const scheduled = () => scheduledActivities(tc.client, lastRun.workflowId, lastRun.firstRunId);
 
   before(async () => {
     dir = tempDir('vi-incr-');
@@ -85,11 +89,14 @@ describe('incremental re-index (pgvector)', () => {
     assert.equal(docs, files.length, 'state keeps one record per existing document');
   });
 
-  it('an unchanged re-run after that embeds nothing', async () => {
+  it('an unchanged re-run after that embeds nothing, and schedules nothing but planning and the finish', async () => {
     emb.reset();
     const r = await ingest();
     assert.equal(r.counters.documentsChanged, 0);
+    assert.equal(r.counters.documentsUnchanged, files.length);
     assert.equal(emb.stats.requests, 0);
+    const acts = await scheduled();
+    assert.deepEqual([...acts.keys()].sort(), ['finishRun', 'planPage', 'prepareCollection'], 'activities other than planning ran');
   });
 
   it('a scheduled re-index through the real `temporal schedule` CLI picks up a change', async () => {

@@ -59,6 +59,22 @@ describe('s3 source against moto', () => {
     assert.deepEqual((await src.listPage('kb/c.txt', 3)).items, all.slice(3));
   });
 
+  it('counts keys of no supported format (kb/image.png) once, whatever the page size', async () => {
+    const src = new S3Source({ kind: 's3', bucket: 'docs', prefix: 'kb/' }, env);
+    for (const size of [1, 2, 3, 4, 100]) {
+      let cursor: string | null = null;
+      let unsupported = 0;
+      for (let i = 0; i < 20; i++) {
+        const page = await src.listPage(cursor, size);
+        unsupported += page.skipped?.filesUnsupported ?? 0;
+        cursor = page.nextCursor;
+        if (cursor === null) break;
+      }
+      assert.equal(cursor, null);
+      assert.equal(unsupported, 1, `page size ${size}`);
+    }
+  });
+
   it('changes the fingerprint when an object changes, and reads it', async () => {
     const src = new S3Source({ kind: 's3', bucket: 'docs', prefix: 'kb/a' }, env);
     const [before] = await listAll(src, 10);

@@ -10,6 +10,7 @@ import { gitIn, SourceRig } from '../support/source-run';
 import { documentsRead } from '../support/reads';
 import { reindexCollection } from '../../src/workflows';
 import { openSource } from '../../src/sources';
+import { createSourceContext } from '../../src/sources/context';
 import { TASK_QUEUE } from '../../src/contracts/ingest';
 
 const CHUNKING = { chunkTokens: 120, overlapTokens: 16 };
@@ -69,6 +70,10 @@ describe('git source', () => {
     assert.equal(first.reads, files.length);
     assert.equal(first.result.sourceVersion, await gitIn(work, 'rev-parse', 'main'));
     assert.deepEqual(await sinkRows(collection), expectedRows(collection, work, CHUNKING));
+    // Tracked files that are not documents (image.png, whatever else the corpus holds) are counted, each once across the 7-file pages.
+    const tracked = (await gitIn(work, 'ls-files')).split('\n').filter(Boolean).length;
+    assert.ok(tracked > files.length);
+    assert.equal(first.result.counters.filesUnsupported, tracked - files.length);
 
     const again = await rig.ingest({ collection, source: source(), chunking: CHUNKING, pageSize: 7 });
     process.stderr.write(`unchanged re-run (git, ${files.length} files): ${again.ms} ms\n`);
@@ -155,5 +160,25 @@ describe('git source', () => {
     assert.throws(() => openSource({ kind: 'git', url: 'https://user:secret@127.0.0.1:9/r.git', ref: 'main' }), /carries a password/);
     assert.throws(() => openSource({ kind: 'git', url: work, ref: '--upload-pack=touch /tmp/x' }), /not a valid branch, tag or commit name/);
     assert.throws(() => openSource({ kind: 'git', url: 'relative/repo' }), /must be absolute/);
+  });
+
+  it('counts tracked files of no supported format once, at every page size', async () => {
+    const tracked = (await gitIn(work, 'ls-files')).split('\n').filter(Boolean).length;
+    const src = openSource({ kind: 'git', url: work, ref: 'main' }, createSourceContext(tempDir('vi-git-list-')));
+    for (const size of [1, 2, 3, 1000]) {
+      let cursor: string | null = null;
+      let unsupported = 0;
+      let listed = 0;
+      for (let i = 0; i < 1000; i++) {
+        const page = await src.listPage(cursor, size);
+        unsupported += page.skipped?.filesUnsupported ?? 0;
+        listed += page.items.length;
+        cursor = page.nextCursor;
+        if (cursor === null) break;
+      }
+      assert.equal(cursor, null);
+      assert.equal(listed, files.length, `page size ${size}`);
+      assert.equal(unsupported, tracked - files.length, `page size ${size}`);
+    }
   });
 });

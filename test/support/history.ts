@@ -36,6 +36,16 @@ export async function chainEvents(client: Client, workflowId: string, firstRunId
   return all;
 }
 
+/** How many activities of each type a run chain scheduled (attempts of one activity count once). */
+export async function scheduledActivities(client: Client, workflowId: string, firstRunId: string): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const e of await chainEvents(client, workflowId, firstRunId)) {
+    const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (name) counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  return counts;
+}
+
 /**
  * The failures activities of a run chain saw, read from history: the last failure a retried
  * attempt carries on its ActivityTaskStarted event (retries themselves are not events), and

@@ -24,6 +24,8 @@ import { startTimeSkipping, withMockedWorkers } from './time-skipping';
 interface Scenario {
   pages: number;
   batches: (page: number) => number;
+  /** Pages that planned nothing (every document unchanged); default none. */
+  idle?: (page: number) => boolean;
   input: Partial<IngestInput>;
   embed?: (k: { pageNo: number; batchNo: number }, call: number) => void;
   upsert?: (k: { pageNo: number; batchNo: number }, call: number) => void;
@@ -69,6 +71,8 @@ export const SCENARIOS: Record<string, Scenario> = {
       if (k.batchNo === 0 && call < 12) throw ApplicationFailure.retryable('connection refused', 'StoreUnavailable');
     },
   },
+  // a re-index that finds most pages unchanged: those schedule no commitPage (skip-idle-commits)
+  unchanged: { pages: 5, batches: (p) => (p === 2 ? 3 : 0), idle: (p) => p !== 2, input: { maxInFlightBatches: 2, maxPagesPerRun: 3 } },
   // a non-retryable error fails the run
   failure: {
     pages: 2,
@@ -90,10 +94,11 @@ function activitiesFor(s: Scenario): Activities {
       const page = i.cursor === null ? 0 : Number(i.cursor) + 1;
       const batches = s.batches(page);
       const failed = s.planFailures && page === 1 ? 1 : 0;
+      const idle = s.idle?.(page) === true;
       return {
         listed: 3,
-        changed: 3 - failed,
-        unchanged: 0,
+        changed: idle ? 0 : 3 - failed,
+        unchanged: idle ? 3 - failed : 0,
         failed,
         chunks: batches * 2,
         tokens: batches * 20,
