@@ -80,6 +80,7 @@ export async function fairness(smoke: boolean): Promise<void> {
     'big chunks/s beside small': mr(rs.map((x) => bigChunks / (x.bigWithSmallMs! / 1000))),
     'big loss %': mr(rs.map((x) => 1 - x.bigAloneMs! / x.bigWithSmallMs!), 100),
     'small max queue wait ms': median(rs.map((x) => x.smallEmbedMaxWaitMs)),
+    'small max queue wait, big batches': mr(rs.map((x) => x.smallEmbedMaxWaitDispatches)),
     'small critical path beside big (median ms)': pathSummary(rs.map((x) => x.smallBesidePath)),
     'small critical path alone (median ms)': pathSummary(rs.map((x) => x.smallAlonePath)),
   }));

@@ -77,24 +77,3 @@ export async function criticalPathOf(client: Client, workflowId: string): Promis
   const h = await client.workflow.getHandle(workflowId).fetchHistory();
   return criticalPath(h.events ?? []);
 }
-
-/** The run's wall time in history (start event to close event), ms. */
-export function historySpanMs(events: Event[]): number {
-  return events.length ? ms(events[events.length - 1]!) - ms(events[0]!) : 0;
-}
-
-/** A run's workflow tasks: how many, and their mean and longest time waiting and running, ms. */
-export function workflowTaskStats(events: Event[]): { count: number; queueMean: number; runMean: number; runMax: number } {
-  const byId = new Map<number, Event>(events.map((e) => [Number(e.eventId), e]));
-  const runs: number[] = [];
-  const queues: number[] = [];
-  for (const e of events) {
-    if (e.eventType !== T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) continue;
-    const started = byId.get(Number(e.workflowTaskCompletedEventAttributes!.startedEventId))!;
-    const scheduled = byId.get(Number(started.workflowTaskStartedEventAttributes!.scheduledEventId))!;
-    runs.push(ms(e) - ms(started));
-    queues.push(ms(started) - ms(scheduled));
-  }
-  const mean = (xs: number[]) => (xs.length ? Math.round(xs.reduce((a, b) => a + b, 0) / xs.length) : 0);
-  return { count: runs.length, queueMean: mean(queues), runMean: mean(runs), runMax: Math.max(0, ...runs) };
-}
