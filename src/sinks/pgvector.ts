@@ -186,11 +186,15 @@ export class PgVectorStore implements VectorStore {
    * runs on this store's pool, so it must reach the state store's database: src/deps.ts builds
    * both on one pool.
    */
-  async upsertFromSelect(name: string, points: PointsQuery): Promise<{ offered: number; written: number }> {
-    const r = await this.pool.query<{ offered: number; written: number }>(
+  async upsertFromSelect(name: string, points: PointsQuery): Promise<{ offered: number; written: number; counts: Record<string, number> }> {
+    const extra = Object.entries(points.with ?? {});
+    for (const [n] of extra) if (!/^[a-z_][a-z0-9_]*$/.test(n) || n === 'src' || n === 'ins') throw new Error(`PointsQuery.with: ${n} is not a plain name of its own`);
+    const r = await this.pool.query<{ offered: number; written: number; counts: Record<string, number> }>(
       `WITH src AS (${points.sql}),
        ins AS (${this.insertInto(name)} SELECT * FROM src ${UPSERT_CONFLICT} RETURNING 1)
-       SELECT (SELECT count(*) FROM src)::int AS offered, (SELECT count(*) FROM ins)::int AS written`,
+       ${extra.map(([n, sql]) => `, ${n} AS (${sql})`).join('\n')}
+       SELECT (SELECT count(*) FROM src)::int AS offered, (SELECT count(*) FROM ins)::int AS written,
+         jsonb_build_object(${extra.map(([n]) => `'${n}', (SELECT count(*) FROM ${n})`).join(', ')}) AS counts`,
       points.params,
     );
     return r.rows[0]!;
