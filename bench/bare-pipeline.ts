@@ -37,7 +37,7 @@ export async function barePipeline(o: {
   const embedSlots = semaphore(o.embedConcurrency);
   const upsertSlots = semaphore(o.upsertConcurrency);
   const run = async (batch: Point[]) => {
-    const res = await embedSlots(() => o.embedder.embed(batch.map((p) => p.content)));
+    const res = await embedSlots(() => retried(() => o.embedder.embed(batch.map((p) => p.content))));
     requests++;
     batch.forEach((p, i) => (p.vector = res.vectors[i]!));
     await upsertSlots(() => o.sink.upsert(o.collection, batch));
@@ -93,4 +93,20 @@ export function semaphore(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
       else active--;
     }
   };
+}
+
+/**
+ * A careful user's retry (the openai package's own default is two): a transient error is tried
+ * again up to twice. On a loaded machine the embedding server sometimes closes a keep-alive
+ * connection as it is reused ("fetch failed"), which used to end a bare round and the benchmark.
+ */
+async function retried<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 3 || (err as { retryable?: boolean }).retryable !== true) throw err;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
 }

@@ -10,6 +10,7 @@
  *   fairness     a small collection beside a big one on the same workers ÷ alone; the big one's loss
  *   halfvec      pgvector halfvec beside vector: table and HNSW index size, build time, recall@10 against exact search
  *   all          every one of them
+ *   taxprofile   where the tax goes: CPU per process, Postgres commits, the durable run's timeline (not in all)
  * --smoke runs each at a small size (CI keeps them from rotting); results go to bench/results/.
  */
 import { fairness } from './fairness';
@@ -21,6 +22,7 @@ import { ratelimit } from './ratelimit';
 import { scale } from './scale';
 import { sink } from './sink';
 import { tax } from './tax';
+import { taxProfile } from './tax-profile';
 
 const BENCHES: Record<string, (smoke: boolean) => Promise<void>> = { tax, sink, ratelimit, scale, incremental, peer, local, fairness, halfvec };
 
@@ -29,15 +31,16 @@ async function main(): Promise<void> {
   const smoke = args.includes('--smoke');
   const names = args.filter((a) => !a.startsWith('--'));
   const selected = names.length === 0 || names.includes('all') ? Object.keys(BENCHES) : names;
+  const all: Record<string, (smoke: boolean) => Promise<void>> = { ...BENCHES, taxprofile: taxProfile };
   for (const n of selected) {
-    if (!BENCHES[n]) {
+    if (!all[n]) {
       console.error(`unknown benchmark ${n}; choose from ${Object.keys(BENCHES).join(', ')}, all`);
       process.exit(2);
     }
   }
   for (const n of selected) {
     const t0 = Date.now();
-    await BENCHES[n]!(smoke);
+    await all[n]!(smoke);
     console.log(`(${n} took ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   }
 }

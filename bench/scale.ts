@@ -9,6 +9,7 @@
  *   npm run bench -- scale [--million] [--sizes=100000,1000000] [--dims=32] [--worker-node-options='--max-semi-space-size=2']
  */
 import { readFileSync } from 'node:fs';
+import { loadConfig } from '../src/config';
 import { startEmbeddingServer } from '../src/testing/embedding-server';
 import { spawnWorker } from '../test/support/drill';
 import { startTemporal, testClient, withPg } from '../test/support/env';
@@ -62,9 +63,13 @@ async function finishSeconds(client: Stack['client'], workflowId: string): Promi
   return done ? ts(done) - ts(sched) : NaN;
 }
 
-/** Rebuilds the HNSW index alone and times it (the finish also builds the full-text index). */
+/**
+ * Rebuilds the HNSW index alone and times it (the finish also builds the full-text index), with
+ * the maintenance_work_mem the sink's finish uses (VECTOR_INGEST_INDEX_BUILD_MEMORY, default 1GB).
+ */
 async function hnswRebuildSeconds(collection: string): Promise<number> {
   return withPg(async (c) => {
+    await c.query(`SET maintenance_work_mem = '${loadConfig(process.env).indexBuildMemoryKb}kB'`);
     const r = await c.query<{ name: string }>(
       `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE n.nspname = 'public' AND c.relkind = 'i' AND c.relname LIKE $1 AND c.relname LIKE '%\\_hnsw'`,
@@ -125,6 +130,7 @@ export async function scale(smoke: boolean): Promise<void> {
         'worker RSS before MB': before,
         'worker peak RSS MB': peak,
         ...(await pgSizes(collection)),
+        'index build memory': `${loadConfig(process.env).indexBuildMemoryKb / 1024}MB`,
         'finishRun s (HNSW + FTS build)': await finishSeconds(stack.client, workflowId),
       };
       rows.push(row);

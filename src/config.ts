@@ -24,6 +24,24 @@ const intFrom = (name: string, min: number, max: number) =>
     .min(min, { error: `${name} must be at least ${min}` })
     .max(max, { error: `${name} must be at most ${max}` });
 
+const MEMORY_UNITS_KB: Record<string, number> = { kB: 1, MB: 1024, GB: 1024 ** 2, TB: 1024 ** 3 };
+
+/** A Postgres memory size (512MB, 1GB, 65536kB) as kilobytes, within what maintenance_work_mem accepts. */
+const memoryKbFrom = (name: string) =>
+  z
+    .string()
+    .regex(/^\d+\s*(kB|MB|GB|TB)$/, { error: `${name} must be a size like 512MB, 1GB or 65536kB` })
+    .transform((s) => {
+      const [, n, unit] = /^(\d+)\s*(kB|MB|GB|TB)$/.exec(s)!;
+      return Number(n) * MEMORY_UNITS_KB[unit!]!;
+    })
+    .pipe(
+      z
+        .number()
+        .min(1024, { error: `${name} must be at least 1MB` })
+        .max(2147483647, { error: `${name} must be at most 2147483647kB (Postgres' limit)` }),
+    );
+
 const Schema = z.object({
   temporalAddress: z.string().min(1).optional(),
   temporalNamespace: z.string().min(1).default('default'),
@@ -61,6 +79,7 @@ const Schema = z.object({
   maxUnzippedBytes: intFrom('VECTOR_INGEST_MAX_UNZIPPED_BYTES', 1, 2 ** 40).default(100 * 1024 * 1024),
   maxCodeLineBytes: intFrom('VECTOR_INGEST_MAX_CODE_LINE_BYTES', 80, 2 ** 31).default(20_000),
   pgSchema: z.string().regex(/^[a-z_][a-z0-9_]*$/, { error: 'VECTOR_INGEST_PG_SCHEMA must be a lowercase identifier' }).default('public'),
+  indexBuildMemoryKb: memoryKbFrom('VECTOR_INGEST_INDEX_BUILD_MEMORY').default(1024 * 1024),
   replayEvery: z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)?$/, { error: 'VECTOR_INGEST_REPLAY_EVERY must look like 30s, 15m, 1h or 0' }).optional(),
   temporalCliPath: z.string().min(1).optional(),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -115,7 +134,7 @@ const ENV = {
   modelDir: ['VECTOR_INGEST_MODEL_DIR', 'Folder of the local model (default: ~/.cache/vector-ingest/models; scripts/infra/install-model.sh fills it)'],
   localThreads: ['VECTOR_INGEST_LOCAL_THREADS', 'CPU threads of the local model\'s inference (default: all cores)'],
   dataDir: ['VECTOR_INGEST_DATA_DIR', 'Where embedded Temporal and PGlite keep their files (default: ./.vector-ingest)'],
-  embedConcurrency: ['VECTOR_INGEST_EMBED_CONCURRENCY', 'Embedding activities at once per worker (default: 4; 2 with the local model)'],
+  embedConcurrency: ['VECTOR_INGEST_EMBED_CONCURRENCY', 'Embedding activities at once per worker (default: 16 for an OpenAI-compatible provider under adaptive concurrency, else 4; 2 with the local model)'],
   upsertConcurrency: ['VECTOR_INGEST_UPSERT_CONCURRENCY', 'Upsert activities at once per worker (default: 4)'],
   planConcurrency: ['VECTOR_INGEST_PLAN_CONCURRENCY', 'Planning activities at once per worker (default: 2)'],
   embedRatePerSecond: ['VECTOR_INGEST_EMBED_RATE', 'Embedding activities per second across all workers, enforced by the server (default: unlimited)'],
@@ -129,6 +148,7 @@ const ENV = {
   maxUnzippedBytes: ['VECTOR_INGEST_MAX_UNZIPPED_BYTES', 'DOCX files that would inflate past this are refused with ZipBomb (default: 104857600)'],
   maxCodeLineBytes: ['VECTOR_INGEST_MAX_CODE_LINE_BYTES', 'Source files with a longer line (minified) are refused with LineTooLong (default: 20000)'],
   pgSchema: ['VECTOR_INGEST_PG_SCHEMA', 'Postgres schema of the collection tables (default: public)'],
+  indexBuildMemoryKb: ['VECTOR_INGEST_INDEX_BUILD_MEMORY', 'maintenance_work_mem of the pgvector sink\'s index builds at a run\'s finish, e.g. 256MB, 4GB (default: 1GB)'],
   replayEvery: ['VECTOR_INGEST_REPLAY_EVERY', 'How often a collection\'s failed items are retried by themselves, e.g. 30m, 1h; 0 = never (default: 1h)'],
   temporalCliPath: ['TEMPORAL_CLI_PATH', 'The temporal CLI binary used for the embedded dev server (default: temporal on PATH)'],
   metricsPort: ['VECTOR_INGEST_METRICS_PORT', 'Prometheus /metrics port of `worker` and `dev` (default 9464; 0 = off)'],
@@ -170,9 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (!c.temporalTlsCert !== !c.temporalTlsKey) throw new ConfigError('invalid configuration:\n  TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together');
   if (c.prices !== undefined) parsePrices(c.prices); // a bad table is refused now, not at the first batch
   const embedding = embeddingConfig(c, env);
-  // The local model runs one request at a time on all cores: two activities keep it busy while
-  // the other one reads or writes the database; more would only wait in its queue.
-  const embedConcurrency = c.embedConcurrency ?? (embedding.provider === 'local' ? 2 : 4);
+  const embedConcurrency = c.embedConcurrency ?? defaultEmbedConcurrency({ ...c, embedding });
   return { ...c, embedConcurrency, dataDir: path.resolve(c.dataDir), embedding };
 }
 
@@ -244,6 +262,23 @@ export function redactUrl(u: string): string {
   } catch {
     return '(unparseable URL)';
   }
+}
+
+/**
+ * Embedding activities at once per worker when VECTOR_INGEST_EMBED_CONCURRENCY is not set.
+ * The local model runs one request at a time on all cores: two activities keep it busy while
+ * the other one reads or writes the database; more would only wait in its queue. Under adaptive
+ * concurrency the embedder's own limit bounds the requests in flight (up to 32 per process), so
+ * the slots only have to let enough batches reach it: 16, so a workflow's whole window of 8
+ * batches embeds at once (a page's batches go out in one round trip instead of two or three
+ * waiting for one of 4 slots, the peer benchmark's profile) and a second collection beside it
+ * still gets slots. A fixed provider request per batch (adaptive off) keeps 4.
+ */
+export const ADAPTIVE_EMBED_SLOTS = 16;
+
+function defaultEmbedConcurrency(c: Pick<Config, 'embedding' | 'embedRatePerSecond' | 'adaptiveEmbed'>): number {
+  if (c.embedding.provider === 'local') return 2;
+  return adaptiveEmbedding(c) ? ADAPTIVE_EMBED_SLOTS : 4;
 }
 
 /**

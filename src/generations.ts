@@ -23,6 +23,17 @@ export class GenerationError extends Error {
   }
 }
 
+/**
+ * Drops the retired generations of a collection beyond the newest `keep` (by generation number),
+ * each as `dropGeneration` does. The live generation and a rebuild are never touched.
+ */
+export async function pruneRetired(deps: { store: StateStore; sinks: Sinks }, collection: string, keep: number): Promise<DropResult[]> {
+  const retired = (await listGenerations(deps.store, collection)).filter((g) => g.state === 'retired').sort((a, b) => b.generation - a.generation);
+  const dropped: DropResult[] = [];
+  for (const g of retired.slice(keep)) dropped.push(await dropGeneration(deps, collection, g.generation));
+  return dropped;
+}
+
 export interface DropResult {
   dropped: GenerationRecord;
   /** Cached vectors of models no generation uses any more, evicted. */

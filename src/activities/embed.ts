@@ -46,14 +46,14 @@ export const PROVIDER_CRASH_ON_INPUT = 'ProviderCrashOnInput';
  */
 export async function embedBatch(deps: ActivityDeps, key: BatchKey, retry = DEFAULT_RETRY): Promise<EmbedResult> {
   const { store, embedder } = deps;
-  const rows = await store.staging.batchChunks(key);
+  // One round trip: the batch's pending chunks, which are cached, and what earlier attempts failed.
+  const { chunks: rows, cached, failedBefore } = await store.cache.batchToEmbed(key, embedder.model, embedder.dimensions);
   const byHash = new Map<string, StagedChunk[]>();
   for (const r of rows) {
     const list = byHash.get(r.textHash);
     if (list) list.push(r);
     else byHash.set(r.textHash, [r]);
   }
-  const cached = await store.cache.cachedHashes(embedder.model, embedder.dimensions, [...byHash.keys()]);
   const misses = [...byHash.entries()].filter(([h]) => !cached.has(h)).map(([h, list]) => ({ hash: h, text: embeddingText(list[0]!.embedPrefix, list[0]!.content) }));
 
   const budget = { ...retry, deadline: Date.now() + attemptTimeoutMs(300_000) * 0.8 };
@@ -123,8 +123,9 @@ export async function embedBatch(deps: ActivityDeps, key: BatchKey, retry = DEFA
     deps.log.warn({ ...key, failed: failures.length, first: failures[0] }, 'embedding rejected some chunks; they were isolated');
   }
   const missCount = misses.reduce((s, m) => s + byHash.get(m.hash)!.length, 0);
-  // Chunks isolated by an earlier attempt of this batch are no longer staged as pending: count them too.
-  const failed = await store.staging.failedCount(key);
+  // Chunks isolated by an earlier attempt of this batch are no longer staged as pending: count
+  // them too (asked again only when some failed: a concurrent attempt may have marked more).
+  const failed = failedBefore === 0 && failures.length === 0 ? 0 : await store.staging.failedCount(key);
   return {
     chunks: rows.length + failed - failures.length,
     embedded: misses.length,

@@ -1,5 +1,6 @@
 import { attemptTimeoutMs, heartbeat, whileHeartbeating } from './context';
 import { generationStorage } from '../naming';
+import { pruneRetired } from '../generations';
 import { targetFor, type ActivityDeps, type WriteTarget } from './deps';
 
 export interface FinishInput {
@@ -49,8 +50,25 @@ export async function finishRun(deps: ActivityDeps, input: FinishInput): Promise
   if (target.building !== undefined) await leases.fenced(input.collection, input.runKey, windowMs, () => whileHeartbeating(() => swap(deps, input.collection, target)));
   else await store.collections.clearReplan(input.collection);
   await store.staging.dropRun(input.collection, input.runKey);
+  await pruneGenerations(deps, input.collection);
   await leases.release(input.collection, input.runKey);
   return { documentsDeleted: deleted };
+}
+
+/** Retired generations beyond the collection's `keepRetired` (its saved ingest options) are dropped, while the run still holds the collection. */
+async function pruneGenerations(deps: ActivityDeps, collection: string): Promise<void> {
+  const keep = ((await deps.store.collections.get(collection))?.ingestConfig as { keepRetired?: number } | undefined)?.keepRetired;
+  if (keep === undefined) return;
+  let dropped;
+  try {
+    dropped = await pruneRetired(deps, collection, keep);
+  } catch (err) {
+    // Housekeeping: a generation that cannot be dropped here (its sink is not configured on this
+    // worker, say) stays listed for `generations drop`; the run itself has succeeded.
+    deps.log.warn({ collection, keepRetired: keep, err: (err as Error).message }, 'could not drop retired generations beyond keepRetired');
+    return;
+  }
+  if (dropped.length > 0) deps.log.info({ collection, dropped: dropped.map((d) => d.dropped.generation), keepRetired: keep }, 'dropped retired generations beyond keepRetired');
 }
 
 /**

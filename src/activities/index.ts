@@ -66,7 +66,8 @@ export function createActivities(untraced: ActivityDeps) {
     ),
     finishRun: wrap('finishRun', (d, i: FinishInput) => finishRun(d, i)),
     embedBatch: wrap('embedBatch', (d, i: BatchKey) => embedBatch(d, i)),
-    upsertBatch: wrap('upsertBatch', (d, i: BatchKey) => d.store.leases.fenced(i.collection, i.runKey, attemptTimeoutMs(), () => upsertBatch(d, i))),
+    // Fenced inside: in the write's own statement for pgvector, by a write intent for the others.
+    upsertBatch: wrap('upsertBatch', (d, i: BatchKey) => upsertBatch(d, i)),
     probeEmbedder: wrap('probeEmbedder', (d, _i: void) => probeEmbedder(d), { heartbeat: false }),
     reprocessDocuments: wrap('reprocessDocuments', (d, i: ReprocessInput) => reprocessDocuments(d, i)),
   };

@@ -1,5 +1,7 @@
+import { leaseHeld } from '../state/leases';
 import type { BatchKey } from '../state/store';
-import { targetFor, type ActivityDeps } from './deps';
+import { attemptTimeoutMs } from './context';
+import { targetFor, type ActivityDeps, type WriteTarget } from './deps';
 
 export interface UpsertResult {
   /** Chunks now in the sink. */
@@ -19,12 +21,22 @@ export async function upsertBatch(deps: ActivityDeps, key: BatchKey): Promise<Up
   const { store, embedder } = deps;
   const { sink, storage } = await targetFor(deps, key.collection);
   if (sink.upsertFromSelect) {
-    // pgvector lives in the state store's database: one INSERT … SELECT from staging + cache,
-    // then mark those chunks landed. Both idempotent, so a retry between them is harmless.
-    const { written } = await sink.upsertFromSelect(storage, store.cache.pointsQuery(key, embedder.model, embedder.dimensions));
-    const { landed, pending } = await store.cache.markLandedWithVectors(key, embedder.model, embedder.dimensions);
-    return { upserted: landed, written, skipped: pending - landed };
+    // pgvector lives in the state store's database: the batch's write is one statement (one
+    // round trip, one commit), fenced by the lease inside it: INSERT … SELECT from staging +
+    // cache while this run holds the collection, and those chunks marked landed with it.
+    const q = store.cache.landingQuery(key, embedder.model, embedder.dimensions, leaseHeld('$1', '$2'));
+    const { offered, written, counts } = await sink.upsertFromSelect(storage, q);
+    // Nothing offered: nothing left to write (a retry), or the fence held the rows back.
+    if (offered === 0) await store.leases.check(key.collection, key.runKey);
+    const pending = counts?.pending ?? offered;
+    return { upserted: offered, written, skipped: pending - offered };
   }
+  // Other sinks are written from the worker, fenced by a write intent (leases.ts fenced).
+  return store.leases.fenced(key.collection, key.runKey, attemptTimeoutMs(), () => upsertPoints(deps, key, sink, storage));
+}
+
+async function upsertPoints(deps: ActivityDeps, key: BatchKey, sink: WriteTarget['sink'], storage: string): Promise<UpsertResult> {
+  const { store, embedder } = deps;
   const rows = await store.staging.batchChunks(key);
   const vectors = await store.cache.getEmbeddings(embedder.model, embedder.dimensions, [...new Set(rows.map((r) => r.textHash))]);
   const ready = rows.filter((r) => vectors.has(r.textHash));

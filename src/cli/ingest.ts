@@ -38,6 +38,7 @@ export function ingestCommand(): Command {
     .option('--page-size <n>', `documents planned per page (default ${DEFAULT_PAGE_SIZE})`, parseIntOption('--page-size'))
     .addOption(new Option('--sink <sink>', 'vector store of a new collection (env VECTOR_INGEST_SINK; default pgvector)').choices(SINK_KINDS))
     .addOption(new Option('--vector-type <type>', 'pgvector column type of a new collection or generation: vector (float4) or halfvec (float2, half the size)').choices(VECTOR_TYPES))
+    .option('--keep-retired <n>', 'after the run, keep only the newest n retired generations (older ones are dropped); default: keep all until `generations drop`', parseIntOption('--keep-retired'))
     .option('--window <n>', `embed→upsert batches in flight at once (default ${DEFAULT_MAX_IN_FLIGHT})`, parseIntOption('--window'))
     .option('--dry-run', 'list the documents, chunks and tokens a run would embed (after the embedding cache) and its estimated cost, without embedding or writing anything')
     .addOption(new Option('--json', 'print the final result as JSON on stdout'));

@@ -31,9 +31,10 @@ export function formatSummary(c: IngestCounters): string[] {
   return [
     `documents: ${c.documentsListed} listed, ${c.documentsChanged} (re)indexed, ${c.documentsUnchanged} unchanged, ` +
       `${c.documentsFailed} failed, ${c.documentsDeleted} deleted`,
-    `chunks:    ${c.chunksPlanned} planned, ${c.chunksUpserted} written, ${c.chunksFailed} failed`,
-    `embedding: ${c.chunksEmbedded} texts embedded in ${c.embeddingRequests} requests, ${c.chunksCached} from cache, ` +
-      `${c.tokens} tokens planned`,
+    // The chunks' own text, as the chunker counted it; what is embedded also carries each chunk's
+    // heading path and the model's special tokens (the cost line), so the two differ.
+    `chunks:    ${c.chunksPlanned} planned (${c.tokens} tokens of chunk text), ${c.chunksUpserted} written, ${c.chunksFailed} failed`,
+    `embedding: ${c.chunksEmbedded} texts embedded in ${c.embeddingRequests} requests, ${c.chunksCached} from cache`,
     `cost:      ${c.tokensEmbedded ?? 0} tokens embedded, ${formatUsd(c.costUsd ?? 0)}`,
     ...(skipped ? [`skipped:   ${skipped}`] : []),
   ];

@@ -13,6 +13,7 @@ export interface RunShapeOpts {
   batchTokens?: number;
   pageSize?: number;
   window?: number;
+  keepRetired?: number;
 }
 
 /** The workflow input of a run: only what a flag set, so the workflow's defaults apply to the rest. */
@@ -31,6 +32,7 @@ export function ingestInput(collection: string, source: SourceSpec, opts: RunSha
       : {}),
     ...(opts.pageSize !== undefined ? { pageSize: opts.pageSize } : {}),
     ...(opts.window !== undefined ? { maxInFlightBatches: opts.window } : {}),
+    ...(opts.keepRetired !== undefined ? { keepRetired: opts.keepRetired } : {}),
   };
 }
 

@@ -6,7 +6,7 @@ import { startServices } from '../stack';
 import { reindexCollection } from '../workflows';
 import { reindexWorkflowId } from '../workflows/reindex';
 import { TASK_QUEUE } from '../contracts/ingest';
-import { addGlobalOptions, configFrom, connectClient, EXIT, loggerFor, type GlobalOpts } from './common';
+import { addGlobalOptions, configFrom, connectClient, EXIT, loggerFor, parseIntOption, type GlobalOpts } from './common';
 
 const OVERLAPS = ['skip', 'buffer_one', 'buffer_all', 'cancel_other', 'terminate_other', 'allow_all'];
 
@@ -48,6 +48,7 @@ interface CreateOpts extends GlobalOpts {
   cron?: string[];
   overlap?: string;
   full?: boolean;
+  keepRetired?: number;
   note?: string;
   paused?: boolean;
 }
@@ -72,6 +73,7 @@ skipped by default. The same from the Temporal CLI:
       .addOption(new Option('--cron <expression...>', 'cron expression(s), e.g. "0 3 * * *"'))
       .addOption(new Option('--overlap <policy>', 'what to do when the previous run is still going').choices(OVERLAPS).default('skip'))
       .option('--full', 'rebuild everything on each run instead of re-indexing incrementally')
+      .option('--keep-retired <n>', 'after each run keep only the newest n retired generations (each --full run retires one)', parseIntOption('--keep-retired'))
       .option('--paused', 'create it paused')
       .option('--note <text>', 'a note shown with the schedule')
       .action(async (name: string, o: CreateOpts) => {
@@ -86,12 +88,17 @@ skipped by default. The same from the Temporal CLI:
               workflowType: reindexCollection,
               workflowId: reindexWorkflowId(collection),
               taskQueue: TASK_QUEUE,
-              args: [{ collection, ...(o.full ? { full: true } : {}) }],
+              args: [{ collection, ...(o.full ? { full: true } : {}), ...(o.keepRetired !== undefined && { keepRetired: o.keepRetired }) }],
               staticSummary: `Scheduled re-index of ${collection}`,
             },
             policies: { overlap: overlapOf(o.overlap) },
             state: { paused: o.paused === true, note: o.note },
           });
+          if (o.full && o.keepRetired === undefined) {
+            process.stderr.write(
+              `note: every --full run builds a new generation and keeps the one it replaces; without --keep-retired they accumulate until \`vector-ingest generations drop ${collection} <n>\`\n`,
+            );
+          }
           process.stdout.write(`created schedule ${scheduleId(collection)} (${o.every ? `every ${o.every}` : `cron ${o.cron!.join(' | ')}`}, overlap ${o.overlap ?? 'skip'})\n`);
           return EXIT.ok;
         });

@@ -17,7 +17,7 @@ interface WorkerOpts extends GlobalOpts {
 export function workerCommand(): Command {
   const cmd = new Command('worker')
     .description(`Run workers for the ${TASK_QUEUE}, ${EMBED_TASK_QUEUE} and ${UPSERT_TASK_QUEUE} task queues until SIGINT/SIGTERM`)
-    .option('--embed-concurrency <n>', 'embedding activities at once (env VECTOR_INGEST_EMBED_CONCURRENCY, default 4)', parseIntOption('--embed-concurrency'))
+    .option('--embed-concurrency <n>', 'embedding activities at once (env VECTOR_INGEST_EMBED_CONCURRENCY, default 16 under adaptive embedding, else 4; 2 with the local model)', parseIntOption('--embed-concurrency'))
     .option('--upsert-concurrency <n>', 'upsert activities at once (env VECTOR_INGEST_UPSERT_CONCURRENCY, default 4)', parseIntOption('--upsert-concurrency'))
     .option('--plan-concurrency <n>', 'planning activities at once (env VECTOR_INGEST_PLAN_CONCURRENCY, default 2)', parseIntOption('--plan-concurrency'))
     .option('--metrics-port <n>', 'Prometheus /metrics port, 0 = off (env VECTOR_INGEST_METRICS_PORT, default 9464)', parseIntOption('--metrics-port'))

@@ -71,6 +71,12 @@ export interface IngestInput {
    * new embedding model, sink or vector type.
    */
   full?: boolean;
+  /**
+   * Retired generations to keep once a run ends (newest first); older ones are dropped with their
+   * tables or Qdrant collections. Unset: every retired generation is kept until
+   * `generations drop` (a scheduled `full` rebuild would otherwise add one per run).
+   */
+  keepRetired?: number;
   /** Pages to process before continue-as-new (besides Temporal's own suggestion). */
   maxPagesPerRun?: number;
   /** Activity timeouts; the defaults suit most deployments. */

@@ -3,8 +3,13 @@
  * Temporal). A batch is sent as several concurrent sub-requests when there is room, and how many
  * requests this process keeps in flight is an AIMD limit: it grows while requests succeed and
  * their latency holds (doubling per round trip at first, then +1 per round trip), and halves on
- * a 429 or a 5xx/timeout. Against a slow provider (~200 ms + a few ms per input) a batch of 64
- * split in four comes back in about half the time, and more batches are in flight at once.
+ * a 429 or a 5xx/timeout. "Latency holds" is judged on a moving average of how much slower
+ * than the best seen each answer was, not on one answer: on a busy worker single answers come
+ * late for reasons of its own (a GC pause, a starved event loop, the rate limiter's database
+ * round trip), and one of them used to end slow start for good (the peer benchmark's limit
+ * stuck at 10-13 of 32 on a loaded machine). Against a slow provider (~200 ms + a few ms per
+ * input) a batch of 64 split in four comes back in about half the time, and more batches are in
+ * flight at once.
  *
  * Failures are not retried here (Temporal's retry policy is the one retry layer): a sub-request's
  * error fails the whole call, exactly as the undivided request would have.
@@ -26,6 +31,9 @@ export interface AdaptiveOptions {
 
 export const ADAPTIVE_DEFAULTS: AdaptiveOptions = { initial: 4, min: 1, max: 32, minPartSize: 16, latencyTolerance: 2 };
 
+/** Weight of the newest answer in the moving average of slowdowns: answers 3x the best, one after another, cross a tolerance of 2 at the third. */
+const SLOWDOWN_SMOOTHING = 0.25;
+
 /** Additive-increase / multiplicative-decrease limit on concurrent requests, with slow start. */
 export class AimdLimiter {
   private current: number;
@@ -36,8 +44,13 @@ export class AimdLimiter {
   private readonly waiting: Array<() => void> = [];
   /** Best latency seen per request size (log2 of the input count). */
   private readonly best = new Map<number, number>();
+  /** Moving average of each answer's latency ÷ the best seen for its size (1: as fast as ever). */
+  private slowdown = 1;
 
-  constructor(private readonly o: AdaptiveOptions) {
+  constructor(
+    private readonly o: AdaptiveOptions,
+    private readonly now: () => number = () => performance.now(),
+  ) {
     this.current = o.initial;
   }
 
@@ -51,10 +64,10 @@ export class AimdLimiter {
       this.reserved--;
     }
     this.inFlight++;
-    const t0 = performance.now();
+    const t0 = this.now();
     try {
       const out = await fn();
-      this.onSuccess(inputs, performance.now() - t0);
+      this.onSuccess(inputs, this.now() - t0);
       return out;
     } catch (err) {
       if (err instanceof ProviderError && (err.type === 'RateLimited' || err.type === 'ProviderUnavailable')) this.onCongestion();
@@ -69,7 +82,8 @@ export class AimdLimiter {
     const size = Math.ceil(Math.log2(Math.max(1, inputs)));
     const best = Math.min(this.best.get(size) ?? ms, ms);
     this.best.set(size, best);
-    if (ms > this.o.latencyTolerance * best) {
+    this.slowdown += SLOWDOWN_SMOOTHING * (ms / Math.max(best, 1e-3) - this.slowdown);
+    if (this.slowdown > this.o.latencyTolerance) {
       this.slowStart = false; // the provider is slowing down: hold
       return;
     }

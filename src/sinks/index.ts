@@ -13,7 +13,7 @@ export type Sinks = Partial<Record<SinkKindName, VectorStore>>;
  * (src/contracts/ingest.ts) and one line here. pgvector shares the state store's pool.
  */
 export function createSinks(config: Config, pool: pg.Pool, wrap: (s: VectorStore) => VectorStore = (s) => s): Sinks {
-  const sinks: Sinks = { pgvector: wrap(new PgVectorStore(pool, config.pgSchema)) };
+  const sinks: Sinks = { pgvector: wrap(new PgVectorStore(pool, config.pgSchema, { indexBuildMemoryKb: config.indexBuildMemoryKb })) };
   if (config.qdrantUrl) sinks.qdrant = wrap(new QdrantStore(createQdrantClient(config.qdrantUrl, config.qdrantApiKey)));
   return sinks;
 }

@@ -29,6 +29,15 @@ const FTS = `to_tsvector('simple'::regconfig, content)`;
 /** From this many chunks on, a word in more than half of them is a stop word to keyword search. */
 export const MIN_CHUNKS_FOR_COMMON = 4;
 
+export interface PgVectorOptions {
+  /**
+   * maintenance_work_mem (kB) of the index builds in finalize(). pgvector builds the HNSW graph
+   * in memory while it fits and switches to a far slower on-disk build when it does not; the
+   * server default (64MB) holds the graph of only ~100k small vectors. Undefined: the server's.
+   */
+  indexBuildMemoryKb?: number;
+}
+
 /**
  * Postgres + pgvector: one table per collection, named by the collection, in `schema`.
  * Rows: id uuid primary key, document_id, chunk_index, content, content_hash, metadata jsonb,
@@ -42,6 +51,7 @@ export class PgVectorStore implements VectorStore {
   constructor(
     private readonly pool: Pool,
     private readonly schema = 'public',
+    private readonly options: PgVectorOptions = {},
   ) {
     if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new ConfigError(`invalid Postgres schema name ${JSON.stringify(schema)}`);
   }
@@ -176,11 +186,15 @@ export class PgVectorStore implements VectorStore {
    * runs on this store's pool, so it must reach the state store's database: src/deps.ts builds
    * both on one pool.
    */
-  async upsertFromSelect(name: string, points: PointsQuery): Promise<{ offered: number; written: number }> {
-    const r = await this.pool.query<{ offered: number; written: number }>(
+  async upsertFromSelect(name: string, points: PointsQuery): Promise<{ offered: number; written: number; counts: Record<string, number> }> {
+    const extra = Object.entries(points.with ?? {});
+    for (const [n] of extra) if (!/^[a-z_][a-z0-9_]*$/.test(n) || n === 'src' || n === 'ins') throw new Error(`PointsQuery.with: ${n} is not a plain name of its own`);
+    const r = await this.pool.query<{ offered: number; written: number; counts: Record<string, number> }>(
       `WITH src AS (${points.sql}),
        ins AS (${this.insertInto(name)} SELECT * FROM src ${UPSERT_CONFLICT} RETURNING 1)
-       SELECT (SELECT count(*) FROM src)::int AS offered, (SELECT count(*) FROM ins)::int AS written`,
+       ${extra.map(([n, sql]) => `, ${n} AS (${sql})`).join('\n')}
+       SELECT (SELECT count(*) FROM src)::int AS offered, (SELECT count(*) FROM ins)::int AS written,
+         jsonb_build_object(${extra.map(([n]) => `'${n}', (SELECT count(*) FROM ${n})`).join(', ')}) AS counts`,
       points.params,
     );
     return r.rows[0]!;
@@ -207,15 +221,33 @@ export class PgVectorStore implements VectorStore {
   /**
    * Builds the ANN and full-text indexes after a bulk load (both IF NOT EXISTS, so tables made
    * before the full-text index existed get it at their next run's finish). Maintaining them row
-   * by row during the first load would be several times slower.
+   * by row during the first load would be several times slower. The builds run in one
+   * transaction with maintenance_work_mem raised for it alone (indexBuildMemoryKb), so the HNSW
+   * graph stays in memory. A parallel build takes that much dynamic shared memory (/dev/shm); where
+   * it cannot (a container's 64MB /dev/shm), the build is repeated without parallel workers, in
+   * the backend's own memory, rather than failing the run's finish forever.
    */
   async finalize(name: string): Promise<void> {
+    try {
+      await this.buildIndexes(name, false);
+    } catch (err) {
+      if (!isSharedMemoryShortage(err)) throw err;
+      await this.buildIndexes(name, true);
+    }
+  }
+
+  private async buildIndexes(name: string, serial: boolean): Promise<void> {
     const type = (await this.columnOf(this.pool, name))?.type ?? 'vector';
-    await this.pool.query(
-      `CREATE INDEX IF NOT EXISTS ${quoteIdent(`${name}_embedding_hnsw`)} ON ${this.table(name)}
-       USING hnsw (embedding ${type}_cosine_ops)`,
-    );
-    await this.pool.query(`CREATE INDEX IF NOT EXISTS ${quoteIdent(`${name}_content_fts`)} ON ${this.table(name)} USING gin (${FTS})`);
+    await inTransaction(this.pool, async (c) => {
+      const kb = this.options.indexBuildMemoryKb;
+      if (kb !== undefined) await c.query(`SET LOCAL maintenance_work_mem = '${checkedKb(kb)}kB'`);
+      if (serial) await c.query(`SET LOCAL max_parallel_maintenance_workers = 0`);
+      await c.query(
+        `CREATE INDEX IF NOT EXISTS ${quoteIdent(`${name}_embedding_hnsw`)} ON ${this.table(name)}
+         USING hnsw (embedding ${type}_cosine_ops)`,
+      );
+      await c.query(`CREATE INDEX IF NOT EXISTS ${quoteIdent(`${name}_content_fts`)} ON ${this.table(name)} USING gin (${FTS})`);
+    });
   }
 
   /**
@@ -316,4 +348,15 @@ function toHit(r: HitRow): ChunkHit {
 function checkedEf(ef: number): number {
   if (!Number.isInteger(ef) || ef < 1 || ef > 1000) throw new ConfigError(`ef_search must be an integer from 1 to 1000, got ${ef}`);
   return ef;
+}
+
+/** The setting goes into SQL text (SET takes no parameters): a whole number of kB, nothing else. */
+function checkedKb(kb: number): number {
+  if (!Number.isInteger(kb) || kb < 1024 || kb > 2147483647) throw new ConfigError(`index build memory must be 1024-2147483647 kB, got ${kb}`);
+  return kb;
+}
+
+/** A parallel index build that could not get its dynamic shared memory (ENOSPC/ENOMEM on /dev/shm). */
+function isSharedMemoryShortage(err: unknown): boolean {
+  return err instanceof Error && /could not (resize|create|allocate)\b.*shared memory segment/.test(err.message);
 }

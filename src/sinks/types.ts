@@ -19,6 +19,13 @@ export interface Point {
 export interface PointsQuery {
   sql: string;
   params: unknown[];
+  /**
+   * Statements that must commit with the write, in the same statement: each a WITH item body
+   * over the selected points (`src`, columns named as the query names them) and the query's
+   * parameters, e.g. the state store marking them landed. upsertFromSelect returns how many rows
+   * each yields in `counts`, by name.
+   */
+  with?: Record<string, string>;
 }
 
 export interface ChunkTrim {
@@ -55,7 +62,7 @@ export interface VectorStore {
   makeLive(collection: string, storage: string, retireAs: string, record?: (tx?: PoolClient) => Promise<void>): Promise<void>;
   upsert(name: string, points: Point[]): Promise<number>;
   /** Same as upsert, from a SELECT in the sink's database (only pgvector has this). */
-  upsertFromSelect?(name: string, points: PointsQuery): Promise<{ offered: number; written: number }>;
+  upsertFromSelect?(name: string, points: PointsQuery): Promise<{ offered: number; written: number; counts?: Record<string, number> }>;
   deleteDocuments(name: string, documentIds: string[]): Promise<void>;
   trimDocuments(name: string, trims: ChunkTrim[]): Promise<void>;
   /** Work best done after a bulk load (building the ANN index). */

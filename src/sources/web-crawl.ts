@@ -70,10 +70,21 @@ export function conditionalHeaders(url: string): Record<string, string> {
   return headers;
 }
 
+const DOCX_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+
+/** Formats whose bytes only their own parser reads: a body of one may not be parsed as another. */
+export const BINARY_FORMATS: ReadonlySet<DocumentFormat> = new Set(['pdf', 'docx']);
+
 /** The document format of an HTTP body, or undefined when it is not a document we index. */
 export function formatOfContentType(contentType: string | null, url: string): DocumentFormat | undefined {
   const type = (contentType ?? 'text/html').split(';')[0]!.trim().toLowerCase();
   if (type === 'application/pdf' || type === 'application/x-pdf') return 'pdf';
+  if (type === DOCX_TYPE) return 'docx';
+  // Many servers send files as octet-stream: the URL's extension says which (only the binary formats; a page is never octet-stream).
+  if (type === 'application/octet-stream') {
+    const byName = formatOf(new URL(url).pathname);
+    return byName !== undefined && BINARY_FORMATS.has(byName) ? byName : undefined;
+  }
   if (type === 'text/html' || type === 'application/xhtml+xml') return 'html';
   if (type === 'text/markdown' || type === 'text/x-markdown') return 'markdown';
   if (type === 'text/plain') return formatOf(new URL(url).pathname) === 'markdown' ? 'markdown' : 'text';

@@ -2,7 +2,7 @@ import { ConfigError, DocumentError } from '../errors';
 import { formatOf, type DocumentFormat } from '../text/extract';
 import type { WebSourceSpec } from '../contracts/sources/web';
 import { defineSourceKind, type Source, type SourceItem, type SourcePage } from './types';
-import { conditionalHeaders, crawl, crawledFormat, formatOfContentType, ListingError, type ListedPage } from './web-crawl';
+import { BINARY_FORMATS, conditionalHeaders, crawl, crawledFormat, formatOfContentType, ListingError, type ListedPage } from './web-crawl';
 import { httpFingerprint, httpRequest, HttpUnreachable } from './web-http';
 import { robotsFor, type RobotsRules } from './web-robots';
 import { parseSitemap, SitemapError } from './web-sitemap';
@@ -301,10 +301,10 @@ export class WebSource implements Source {
     if (res.truncated) throw new DocumentError('DocumentTooLarge', `${item.id}: is larger than ${maxBytes} bytes (VECTOR_INGEST_MAX_DOCUMENT_BYTES)`);
     const type = res.headers.get('content-type');
     const served = formatOfContentType(type, url);
-    if (!served) throw new DocumentError('UnsupportedDocument', `${item.id}: is ${type}, not HTML, text or PDF`);
-    // The listing's format picks the parser: a PDF where a page was listed (or the reverse)
-    // would be parsed as what it is not.
-    if ((served === 'pdf') !== (item.format === 'pdf')) {
+    if (!served) throw new DocumentError('UnsupportedDocument', `${item.id}: is ${type}, not HTML, text, PDF or DOCX`);
+    // The listing's format picks the parser: a PDF or Word file where a page was listed (or the
+    // reverse, or one for the other) would be parsed as what it is not.
+    if (served !== item.format && (BINARY_FORMATS.has(served) || BINARY_FORMATS.has(item.format))) {
       throw new DocumentError('FormatMismatch', `${item.id}: is served as ${type} but was listed as ${item.format}`);
     }
     return res.body;

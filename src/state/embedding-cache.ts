@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { STATE_SCHEMA as S } from './schema';
-import type { BatchKey } from './staging';
+import { STAGED_CHUNK_COLUMNS, stagedChunkOf, type BatchKey, type StagedChunk, type StagedChunkRow } from './staging';
 import { parseVectorLiteral } from '../sinks/vector-literal';
 import { encodeVectorArray, vectorTypeOid } from '../pg/binary-copy';
 import type { PointsQuery } from '../sinks/types';
@@ -27,11 +27,37 @@ export class EmbeddingCache {
 
   async cachedHashes(model: string, dimensions: number, hashes: string[]): Promise<Set<string>> {
     if (hashes.length === 0) return new Set();
+    // One probe per hash, as in CACHED_VECTOR: `text_hash = ANY($3)` on a cache without
+    // statistics was planned as a scan of the model's whole key range, filtered.
     const r = await this.pool.query<{ text_hash: string }>(
-      `SELECT text_hash FROM ${S}.embedding_cache WHERE model = $1 AND dimensions = $2 AND text_hash = ANY($3::text[])`,
+      `SELECT h.text_hash FROM unnest($3::text[]) AS h(text_hash)
+       WHERE EXISTS (SELECT 1 FROM ${S}.embedding_cache c
+                     WHERE c.model = $1 AND c.dimensions = $2 AND c.text_hash = h.text_hash OFFSET 0)`,
       [model, dimensions, hashes],
     );
     return new Set(r.rows.map((row) => row.text_hash));
+  }
+
+  /**
+   * What embedBatch needs to start, in one round trip: the batch's chunks still waiting to land
+   * (as StagingTable.batchChunks), which of their text hashes are cached already, and how many
+   * of the batch's chunks an earlier attempt marked failed.
+   */
+  async batchToEmbed(k: BatchKey, model: string, dimensions: number): Promise<{ chunks: StagedChunk[]; cached: Set<string>; failedBefore: number }> {
+    const r = await this.pool.query<StagedChunkRow & { status: number; cached: boolean }>(
+      `SELECT ${STAGED_CHUNK_COLUMNS.split(', ').map((c) => `s.${c}`).join(', ')}, s.status,
+              s.status = 0 AND EXISTS (${CACHED_VECTOR('s.text_hash')}) AS cached
+       FROM ${S}.staged_chunks s
+       WHERE s.collection = $1 AND s.run_key = $2 AND s.page_no = $3 AND s.batch_no = $4 AND s.status IN (0, 2)
+       ORDER BY s.document_id, s.chunk_index`,
+      [k.collection, k.runKey, k.pageNo, k.batchNo, model, dimensions],
+    );
+    const pending = r.rows.filter((row) => row.status === 0);
+    return {
+      chunks: pending.map(stagedChunkOf),
+      cached: new Set(pending.filter((row) => row.cached).map((row) => row.text_hash)),
+      failedBefore: r.rows.length - pending.length,
+    };
   }
 
   /** Vectors travel as one binary `vector[]` parameter (float4s), not as text the server parses. */
@@ -49,8 +75,9 @@ export class EmbeddingCache {
   async getEmbeddings(model: string, dimensions: number, hashes: string[]): Promise<Map<string, number[]>> {
     if (hashes.length === 0) return new Map();
     const r = await this.pool.query<{ text_hash: string; embedding: string }>(
-      `SELECT text_hash, embedding::text AS embedding FROM ${S}.embedding_cache
-       WHERE model = $1 AND dimensions = $2 AND text_hash = ANY($3::text[])`,
+      `SELECT h.text_hash, e.embedding::text AS embedding FROM unnest($3::text[]) AS h(text_hash)
+       JOIN LATERAL (SELECT c.embedding FROM ${S}.embedding_cache c
+                     WHERE c.model = $1 AND c.dimensions = $2 AND c.text_hash = h.text_hash OFFSET 0) e ON true`,
       [model, dimensions, hashes],
     );
     return new Map(r.rows.map((row) => [row.text_hash, parseVectorLiteral(row.embedding)]));
@@ -70,6 +97,28 @@ export class EmbeddingCache {
             JOIN LATERAL (${CACHED_VECTOR('s.text_hash')}) e ON true
             WHERE s.collection = $1 AND s.run_key = $2 AND s.page_no = $3 AND s.batch_no = $4 AND s.status = 0`,
       params: [k.collection, k.runKey, k.pageNo, k.batchNo, model, dimensions],
+    };
+  }
+
+  /**
+   * pointsQuery as the batch's whole write, one statement: its rows only while `fence` holds (a
+   * condition over the parameters $1 collection and $2 run key, see leases.ts leaseHeld), the
+   * written chunks marked landed in the same statement (`landed`), and the batch's chunks that
+   * were pending counted (`pending`; those without a vector stay pending: skipped).
+   */
+  landingQuery(k: BatchKey, model: string, dimensions: number, fence: string): PointsQuery {
+    const q = this.pointsQuery(k, model, dimensions);
+    return {
+      sql: `${q.sql} AND ${fence}`,
+      params: q.params,
+      with: {
+        landed: `UPDATE ${S}.staged_chunks s SET status = 1 FROM src
+                 WHERE s.collection = $1 AND s.run_key = $2 AND s.page_no = $3 AND s.batch_no = $4
+                   AND s.document_id = src.document_id AND s.chunk_index = src.chunk_index
+                 RETURNING 1`,
+        pending: `SELECT 1 FROM ${S}.staged_chunks
+                  WHERE collection = $1 AND run_key = $2 AND page_no = $3 AND batch_no = $4 AND status = 0`,
+      },
     };
   }
 

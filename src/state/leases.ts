@@ -71,6 +71,19 @@ const SELECT = `SELECT collection, run_key AS "runKey", workflow_id AS "workflow
 
 const MAX_WRITE_MS = 30 * 60_000;
 
+/**
+ * The fence of a write that is one statement in the state store's database (a pgvector sink fed
+ * from the state store), as a condition of that statement: true only while `runKey` holds the
+ * collection's lease, and it share-locks the lease row until the statement's transaction ends.
+ * A takeover (FOR UPDATE) then waits for the write, as it waits for a fenced() write's intent,
+ * and a write that waited for a takeover finds the row changed and writes nothing. The
+ * arguments are the statement's parameter placeholders of the collection and the run key.
+ */
+export function leaseHeld(collectionParam: string, runKeyParam: string): string {
+  return `EXISTS (SELECT 1 FROM ${S}.collection_leases
+                  WHERE collection = ${collectionParam} AND run_key = ${runKeyParam} AND released_at IS NULL FOR SHARE)`;
+}
+
 /** Typed access to the lease tables. Knows nothing of Temporal: the caller says who is closed. */
 export class LeaseStore {
   constructor(private readonly pool: Pool) {}
@@ -159,6 +172,12 @@ export class LeaseStore {
     } finally {
       await this.pool.query(`DELETE FROM ${S}.lease_writes WHERE id = $1`, [id]).catch(() => undefined); // expires by itself otherwise
     }
+  }
+
+  /** Throws LeaseLostError unless `runKey` holds the collection's lease now. */
+  async check(collection: string, runKey: string): Promise<void> {
+    const holder = await this.get(collection);
+    if (!holder || holder.runKey !== runKey || holder.releasedAt !== null) throw new LeaseLostError(collection, runKey, holder);
   }
 
   /**

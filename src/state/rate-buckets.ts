@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { STATE_SCHEMA as S } from './schema';
+import type { RateUnit } from '../embedders/rate-limited';
 
 /**
  * A provider's rate limit shared by every worker process, kept where they all meet: one row per
@@ -27,7 +28,6 @@ CREATE TABLE IF NOT EXISTS ${S}.rate_buckets (
 );
 `;
 
-export type RateUnit = 'requests' | 'tokens';
 
 export interface BucketLimit {
   /** The limit per minute. */

@@ -61,6 +61,9 @@ export function ingestSettings(input: IngestInput): IngestSettings {
   const pageSize = positiveInt('pageSize', input.pageSize, DEFAULT_PAGE_SIZE, 10_000);
   const window = positiveInt('maxInFlightBatches', input.maxInFlightBatches, DEFAULT_MAX_IN_FLIGHT, 500);
   const maxPagesPerRun = positiveInt('maxPagesPerRun', input.maxPagesPerRun, DEFAULT_MAX_PAGES_PER_RUN, 10_000);
+  if (input.keepRetired !== undefined && (typeof input.keepRetired !== 'number' || !Number.isInteger(input.keepRetired) || input.keepRetired < 0 || input.keepRetired > 1000)) {
+    throw ApplicationFailure.nonRetryable(`keepRetired must be an integer from 0 to 1000, got ${JSON.stringify(input.keepRetired)}`, 'ConfigError');
+  }
   const timeouts = { ...DEFAULT_TIMEOUTS, ...input.timeouts };
   for (const [k, v] of Object.entries(timeouts)) positiveInt(`timeouts.${k}`, v, 1, 86_400);
   return {

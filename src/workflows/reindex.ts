@@ -10,6 +10,8 @@ export interface ReindexInput {
   collection: string;
   /** Rebuild everything instead of the incremental default. */
   full?: boolean;
+  /** Retired generations to keep after the run (see IngestInput.keepRetired); unset: the collection's saved setting. */
+  keepRetired?: number;
 }
 
 export type ReindexResult = ({ skipped: false } & IngestResult) | { skipped: true; collection: string; reason: string };
@@ -36,7 +38,7 @@ export async function reindexCollection(input: ReindexInput): Promise<ReindexRes
     const result = await executeChild(ingestCollection, {
       workflowId: ingestWorkflowId(collection),
       taskQueue: TASK_QUEUE,
-      args: [{ ...config, collection, ...(input.full ? { full: true } : {}) }],
+      args: [{ ...config, collection, ...(input.full ? { full: true } : {}), ...(input.keepRetired !== undefined && { keepRetired: input.keepRetired }) }],
     });
     return { skipped: false, ...result };
   } catch (err) {

@@ -212,5 +212,26 @@ for (const sink of ['pgvector', 'qdrant'] as SinkKindName[]) {
         await pool.end();
       }
     });
+
+    it('keepRetired: a run keeps only the newest n retired generations and drops the rest with their storage; a bad value is refused', async () => {
+      const before = await generations();
+      assert.deepEqual(before.map((g) => [g.generation, g.state]), [[2, 'retired'], [3, 'retired'], [4, 'live']]);
+      const storageOf = (n: number) => before.find((g) => g.generation === n)!.storage as string;
+      const exists = async (storage: string) =>
+        sink === 'pgvector' ? withPg(async (c) => (await c.query(`SELECT to_regclass($1) IS NOT NULL AS x`, [`public.${storage}`])).rows[0].x as boolean) : qdrant.collection(storage) !== undefined;
+      assert.equal(await exists(storageOf(2)), true);
+      await ingest(CHUNK_B, { full: true, keepRetired: 1 });
+      assert.deepEqual((await generations()).map((g) => [g.generation, g.state]), [[4, 'retired'], [5, 'live']]);
+      assert.equal(await exists(storageOf(2)), false, 'generation 2 dropped with its storage');
+      assert.equal(await exists(storageOf(3)), false, 'generation 3 dropped with its storage');
+      assert.equal(await exists(storageOf(4)), true, 'the newest retired generation is kept');
+      assert.deepEqual(await liveRows(), expectedRows(collection, dir, CHUNK_B));
+      // An incremental run with keepRetired 0 drops the last retired one; the live one stays.
+      await ingest(CHUNK_B, { keepRetired: 0 });
+      assert.deepEqual((await generations()).map((g) => [g.generation, g.state]), [[5, 'live']]);
+      assert.equal(await exists(storageOf(4)), false);
+      assert.deepEqual(await liveRows(), expectedRows(collection, dir, CHUNK_B));
+      await assert.rejects(ingest(CHUNK_B, { keepRetired: -1 }), (e: unknown) => /keepRetired must be an integer from 0 to 1000, got -1/.test(String((e as { cause?: unknown }).cause ?? e)));
+    });
   });
 }

@@ -122,4 +122,24 @@ describe('schedule: pause, unpause, trigger, skip on overlap, backfill', () => {
     assert.ok(times.every((t) => t > from && t < to), `backfilled runs scheduled outside the period: ${times.map((t) => new Date(t).toISOString()).join(', ')}`);
     console.log(`schedule: ${d.info.numActionsTaken} runs started by the schedule, ${d.info.numActionsSkippedOverlap} skipped on overlap`);
   });
+
+  it('a --full schedule warns that retired generations accumulate unless --keep-retired, which its runs carry', async () => {
+    const other = uniqueCollection('it_schedfull');
+    const argsOf = async () => {
+      const d = await tc.client.schedule.getHandle(`reindex-${other}`).describe();
+      return (d.action as { args?: unknown[] }).args?.[0];
+    };
+    try {
+      const warned = await cli('create', other, '--every', '1h', '--full', '--paused');
+      assert.match(warned.stderr, /every --full run builds a new generation .* without --keep-retired they accumulate/);
+      assert.deepEqual(await argsOf(), { collection: other, full: true });
+      await cli('delete', other);
+      const kept = await cli('create', other, '--every', '1h', '--full', '--keep-retired', '2', '--paused');
+      assert.doesNotMatch(kept.stderr, /accumulate/);
+      assert.deepEqual(await argsOf(), { collection: other, full: true, keepRetired: 2 });
+      await assert.rejects(cli('create', `${other}x`, '--every', '1h', '--keep-retired', 'two'), /--keep-retired must be a non-negative integer/);
+    } finally {
+      await cli('delete', other).catch(() => undefined);
+    }
+  });
 });

@@ -16,7 +16,7 @@ import { startTemporal, teardown, startTestWorker, tempDir, testClient, testConf
 import { expectedRows, sinkRows, type ExpectedRow } from '../support/expected';
 import { cliAgainst } from '../support/cli-run';
 import { docsSite, TestSite } from '../support/web-site';
-import { GUIDE_HTML, printPdf } from '../support/format-fixtures';
+import { GUIDE_HTML, pandocDocx, printPdf } from '../support/format-fixtures';
 
 const exec = promisify(execFile);
 const CHUNKING = { chunkTokens: 60, overlapTokens: 8 };
@@ -155,16 +155,19 @@ describe('web source: incremental ingest through a real worker', () => {
     site.pages.delete('/docs/broken');
   });
 
-  it('a crawled link to a PDF goes through the PDF format: its passages land with their page; a fake PDF fails alone', async () => {
+  it('crawled links to a PDF and a Word file go through their formats: PDF passages land with their page, the DOCX served as octet-stream lands as docx; a fake PDF fails alone', async () => {
     const name = `${collection}_pdf`;
     const pdfFile = path.join(tempDir('vi-web-pdf-'), 'guide.pdf');
     printPdf(GUIDE_HTML, pdfFile); // a real PDF, printed by chromium
-    site.set('/manuals/', html('Manuals', 'The operations guide and a file that claims to be one.', ['guide.pdf', 'fake.pdf']));
+    const docxFile = path.join(tempDir('vi-web-docx-'), 'handbook.docx');
+    pandocDocx('# Handbook\n\nThe ocelot passage explains on-call rotations.\n', docxFile); // a real DOCX, written by pandoc
+    site.set('/manuals/', html('Manuals', 'The operations guide and a file that claims to be one.', ['guide.pdf', 'fake.pdf', 'handbook.docx']));
     site.set('/manuals/guide.pdf', readFileSync(pdfFile), { type: 'application/pdf' });
+    site.set('/manuals/handbook.docx', readFileSync(docxFile), { type: 'application/octet-stream' });
     site.set('/manuals/fake.pdf', '<html>an error page served as a PDF</html>', { type: 'application/pdf' });
     try {
       const r = await ingest({ kind: 'web', url: `${site.url}/manuals/`, requestsPerSecond: 500 }, name);
-      assert.equal(r.counters.documentsListed, 3);
+      assert.equal(r.counters.documentsListed, 4);
       assert.equal(r.counters.documentsFailed, 1, 'the fake PDF');
       const f = await tc.client.workflow.getHandle(replayWorkflowId(name)).query(failuresQuery, { limit: 10 });
       assert.deepEqual(f.items.map((i) => [i.documentId, i.type]), [[`${site.url}/manuals/fake.pdf`, 'FormatMismatch']]);
@@ -177,8 +180,11 @@ describe('web source: incremental ingest through a real worker', () => {
       assert.deepEqual(pageOf('walrus passage'), [2]);
       assert.deepEqual(pageOf('pelican passage'), [3]);
       assert.ok(pdfRows.every((x) => x.metadata.format === 'pdf' && x.metadata.title === 'Operations Guide'), JSON.stringify(pdfRows.map((x) => x.metadata)));
+      const docxRows = rows.filter((x) => x.document_id === `${site.url}/manuals/handbook.docx`);
+      assert.ok(docxRows.length > 0 && docxRows.every((x) => x.metadata.format === 'docx'), JSON.stringify(docxRows.map((x) => x.metadata)));
+      assert.ok(docxRows.some((x) => x.content.includes('ocelot passage')));
     } finally {
-      for (const p of ['/manuals/', '/manuals/guide.pdf', '/manuals/fake.pdf']) site.pages.delete(p);
+      for (const p of ['/manuals/', '/manuals/guide.pdf', '/manuals/fake.pdf', '/manuals/handbook.docx']) site.pages.delete(p);
     }
   });
 

@@ -62,6 +62,33 @@ describe('AdaptiveEmbedder', () => {
     assert.equal(server.stats.requests, 2, 'no retries inside the embedder');
   });
 
+  /** A limiter on a clock the test moves: each answer takes exactly the milliseconds given. */
+  function clocked(o: { initial: number; max: number }) {
+    let t = 0;
+    const l = new AimdLimiter({ ...o, min: 1, minPartSize: 16, latencyTolerance: 2 }, () => t);
+    const answer = (ms: number) => l.run(16, async () => void (t += ms));
+    return { l, answer };
+  }
+
+  it('one late answer among prompt ones does not end slow start', async () => {
+    // A busy worker hears one answer late (GC, a starved event loop, the rate limiter's database
+    // round trip); that is not the provider slowing down.
+    const { l, answer } = clocked({ initial: 2, max: 32 });
+    for (const ms of [100, 100, 300, 100, 100, 100]) await answer(ms);
+    assert.equal(l.limit, 2 + 6, 'each of the six answers added one (slow start)');
+  });
+
+  it('a provider that stays slow stops the growth', async () => {
+    const { l, answer } = clocked({ initial: 2, max: 32 });
+    await answer(100);
+    await answer(100);
+    for (let i = 0; i < 3; i++) await answer(300);
+    const held = l.limit;
+    for (let i = 0; i < 20; i++) await answer(300);
+    assert.equal(l.limit, held, 'no growth while answers stay at 3x the best');
+    assert.ok(held < 32);
+  });
+
   it('never goes below the floor', async () => {
     const l = new AimdLimiter({ initial: 2, min: 1, max: 4, minPartSize: 1, latencyTolerance: 2 });
     for (let i = 0; i < 5; i++) {

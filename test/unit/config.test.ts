@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { adaptiveEmbedding, describeConfig, loadConfig } from '../../src/config';
+import { DEFAULT_MAX_IN_FLIGHT } from '../../src/contracts/ingest';
 import { DEFAULT_FORMAT_LIMITS } from '../../src/text/formats';
 
 describe('loadConfig', () => {
@@ -18,6 +19,16 @@ describe('loadConfig', () => {
     // The local model runs one request at a time on every core: two activities keep it busy.
     assert.equal(c.embedConcurrency, 2);
     assert.equal(loadConfig({ VECTOR_INGEST_EMBED_CONCURRENCY: '3' }).embedConcurrency, 3);
+  });
+
+  it('reads the index build memory as kB: default 1GB, Postgres units, refused out of range with the variable named', () => {
+    assert.equal(loadConfig({}).indexBuildMemoryKb, 1024 * 1024);
+    assert.equal(loadConfig({ VECTOR_INGEST_INDEX_BUILD_MEMORY: '256MB' }).indexBuildMemoryKb, 256 * 1024);
+    assert.equal(loadConfig({ VECTOR_INGEST_INDEX_BUILD_MEMORY: '65536kB' }).indexBuildMemoryKb, 65536);
+    assert.throws(() => loadConfig({ VECTOR_INGEST_INDEX_BUILD_MEMORY: 'lots' }), /VECTOR_INGEST_INDEX_BUILD_MEMORY must be a size like/);
+    assert.throws(() => loadConfig({ VECTOR_INGEST_INDEX_BUILD_MEMORY: "1GB'; drop table x" }), /VECTOR_INGEST_INDEX_BUILD_MEMORY/);
+    assert.throws(() => loadConfig({ VECTOR_INGEST_INDEX_BUILD_MEMORY: '512kB' }), /at least 1MB/);
+    assert.throws(() => loadConfig({ VECTOR_INGEST_INDEX_BUILD_MEMORY: '4TB' }), /at most/);
   });
 
   it('finds the local model where install-model.sh puts it, or in VECTOR_INGEST_MODEL_DIR', () => {
@@ -86,6 +97,18 @@ describe('loadConfig', () => {
     assert.equal(adaptiveEmbedding(loadConfig({ ...url, VECTOR_INGEST_EMBED_RATE: '5' })), false);
     assert.equal(adaptiveEmbedding(loadConfig({ EMBEDDING_PROVIDER: 'offline' })), false);
     assert.throws(() => loadConfig({ ...url, VECTOR_INGEST_ADAPTIVE_EMBED: 'no' }), /VECTOR_INGEST_ADAPTIVE_EMBED must be auto or off/);
+  });
+
+  it('under adaptive embedding, enough embed slots for a whole window of batches; the limiter bounds the requests', () => {
+    const url = { OPENAI_BASE_URL: 'http://127.0.0.1:9/v1', EMBEDDING_MODEL: 'm', EMBEDDING_DIMENSIONS: '8' };
+    // With 4 slots, half of a page's window waited in the embed queue while the adaptive limit
+    // (up to 32 requests) had room (bench peer's profile): the slots must not be the bound.
+    const adaptive = loadConfig(url);
+    assert.ok(adaptive.embedConcurrency >= DEFAULT_MAX_IN_FLIGHT, `${adaptive.embedConcurrency} embed slots for a window of ${DEFAULT_MAX_IN_FLIGHT}`);
+    // One request per batch (adaptive off, or paced by a rate): the slots are the request bound, as before.
+    assert.equal(loadConfig({ ...url, VECTOR_INGEST_ADAPTIVE_EMBED: 'off' }).embedConcurrency, 4);
+    assert.equal(loadConfig({ ...url, VECTOR_INGEST_EMBED_RATE: '5' }).embedConcurrency, 4);
+    assert.equal(loadConfig({ ...url, VECTOR_INGEST_EMBED_CONCURRENCY: '3' }).embedConcurrency, 3);
   });
 
   it('per-document limits are settings: defaults those of the formats, overridden by the environment, bad values refused by name', () => {

@@ -109,7 +109,7 @@ describe('web source', () => {
         ['/docs/away.html', 'UnreadableDocument', /redirects outside the source/],
         ['/docs/broken.html', 'UnreadableDocument', /answered 500/],
         ['/docs/slow.html', 'UnreadableDocument', /no answer within 0.5 s/],
-        ['/docs/logo.png', 'UnsupportedDocument', /image\/png, not HTML, text or PDF/],
+        ['/docs/logo.png', 'UnsupportedDocument', /image\/png, not HTML, text, PDF or DOCX/],
         ['/docs/private.html', 'UnsupportedDocument', /robots\.txt disallows/],
         ['/docs/big.html', 'DocumentTooLarge', /larger than 1000 bytes/],
       ];
@@ -148,6 +148,32 @@ describe('web source', () => {
       docsSite(site);
       site.pages.delete('/docs/manual.pdf');
       site.pages.delete('/docs/served');
+    }
+  });
+
+  it('crawls a linked Word file (its Content-Type, or octet-stream with a .docx name) as format docx; octet-stream without a known name is not a document', async () => {
+    const docxBytes = Buffer.from('PK\u0003\u0004 (bytes; the format test parses real DOCX files)');
+    const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+    site.set('/docs/', `<html><body><a href="report">report</a><a href="notes.docx">notes</a><a href="blob.bin">blob</a><a href="manual.pdf">manual</a></body></html>`);
+    site.set('/docs/report', docxBytes, { type: DOCX });
+    site.set('/docs/notes.docx', docxBytes, { type: 'application/octet-stream' });
+    site.set('/docs/blob.bin', docxBytes, { type: 'application/octet-stream' });
+    site.set('/docs/manual.pdf', Buffer.from('%PDF-1.4'), { type: 'application/pdf' });
+    try {
+      const src = new WebSource({ kind: 'web', url: `${site.url}/docs/`, ...fast });
+      const items = await listAll(src, 10);
+      const byPath = Object.fromEntries(items.map((i) => [i.id.slice(site.url.length), i.format]));
+      assert.equal(byPath['/docs/report'], 'docx');
+      assert.equal(byPath['/docs/notes.docx'], 'docx');
+      assert.equal(byPath['/docs/blob.bin'], undefined, 'octet-stream with no known extension is not listed');
+      assert.deepEqual(Buffer.from(await src.read({ id: `${site.url}/docs/report`, format: 'docx' }, 1e6)), docxBytes);
+      // Neither binary format may be parsed as the other, nor as a page.
+      for (const [p, listed] of [['/docs/report', 'html'], ['/docs/report', 'pdf'], ['/docs/manual.pdf', 'docx']] as const) {
+        await assert.rejects(src.read({ id: `${site.url}${p}`, format: listed }, 1e6), (e: unknown) => e instanceof DocumentError && e.type === 'FormatMismatch', `${p} as ${listed}`);
+      }
+    } finally {
+      docsSite(site);
+      for (const p of ['report', 'notes.docx', 'blob.bin', 'manual.pdf']) site.pages.delete(`/docs/${p}`);
     }
   });
 
