@@ -210,6 +210,8 @@ export const DEFAULT_BATCHING: BatchingOptions = { maxChunks: 128, maxTokens: 32
 export const DEFAULT_PAGE_SIZE = 200;
 export const DEFAULT_MAX_IN_FLIGHT = 8;
 export const DEFAULT_MAX_PAGES_PER_RUN = 50;
+/** Most documents one plan lists while its pages are unchanged (PlanInput.passOver). */
+export const PASS_OVER_DOCUMENTS = 10_000;
 
 /** Workflow id of the ingest run of a collection: one run per collection at a time. */
 export function ingestWorkflowId(collection: string): string {

@@ -8,7 +8,7 @@ import { ingestSettings } from './ingest-settings';
 import { IngestStatus } from './ingest-status';
 import { PagePlanner } from './page-planner';
 import { errorText } from './outage';
-import { emptyCounters, type IngestCarry, type IngestInput, type IngestProgress, type IngestResult } from '../contracts/ingest';
+import { emptyCounters, PASS_OVER_DOCUMENTS, type IngestCarry, type IngestInput, type IngestProgress, type IngestResult } from '../contracts/ingest';
 
 export const progressQuery = defineQuery<IngestProgress>('progress');
 
@@ -63,7 +63,7 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
   // has nothing to commit: it skips the commitPage activity (runs recorded before replay without this).
   const skipIdleCommits = patched('skip-idle-commits');
   const planner = new PagePlanner(patched('plan-ahead'), (pageNo, cursor) =>
-    acts.planPage({ collection, runKey, pageNo, source: s.source, cursor, pageSize: s.pageSize, chunking: s.chunking, batching: s.batching, full: s.full }),
+    acts.planPage({ collection, runKey, pageNo, source: s.source, cursor, pageSize: s.pageSize, chunking: s.chunking, batching: s.batching, full: s.full, passOver: PASS_OVER_DOCUMENTS }),
   );
   let pagesThisRun = 0;
   let done = false;

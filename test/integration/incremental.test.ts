@@ -14,6 +14,7 @@ import { buildCorpus } from '../support/corpus';
 import { startTemporal, teardown, startTestWorker, tempDir, testClient, testConfig, uniqueCollection, withPg, type TestWorker } from '../support/env';
 import { expectedRows, sinkRows, textHashes } from '../support/expected';
 import { scheduledActivities } from '../support/history';
+import { comparePaths } from '../../src/sources/directory';
 
 const exec = promisify(execFile);
 const CHUNKING = { chunkTokens: 120, overlapTokens: 16 };
@@ -97,6 +98,28 @@ describe('incremental re-index (pgvector)', () => {
     assert.equal(emb.stats.requests, 0);
     const acts = await scheduled();
     assert.deepEqual([...acts.keys()].sort(), ['finishRun', 'planPage', 'prepareCollection'], 'activities other than planning ran');
+    assert.equal(acts.get('planPage'), 1, 'one plan passes over all 4 unchanged pages');
+    assert.equal(r.counters.pages, 1);
+  });
+
+  it('a change in the middle: one plan passes over the unchanged pages up to it, the rest is passed over by the next', async () => {
+    const before = await expectedRows(collection, dir, CHUNKING);
+    const ids = [...new Set(before.map((row) => row.document_id))].sort(comparePaths);
+    assert.equal(ids.length, files.length);
+    const target = ids[25]!; // on the third page of 10
+    appendFileSync(path.join(dir, target), '\n\nA paragraph added in the middle of the source.\n');
+    const seen = textHashes(before);
+    emb.reset();
+    const r = await ingest();
+    const expected = await expectedRows(collection, dir, CHUNKING);
+    assert.deepEqual(await sinkRows(collection), expected);
+    assert.equal(emb.stats.inputs, [...textHashes(expected)].filter((h) => !seen.has(h)).length, 'embedded other texts than the new ones');
+    assert.equal(r.counters.documentsChanged, 1);
+    assert.equal(r.counters.documentsUnchanged, files.length - 1);
+    assert.equal(r.counters.documentsListed, files.length);
+    const acts = await scheduled();
+    assert.equal(acts.get('planPage'), 2, 'pages 0-2 (the change) in one plan, page 3 in the next');
+    assert.equal(acts.get('commitPage'), 1);
   });
 
   it('a scheduled re-index through the real `temporal schedule` CLI picks up a change', async () => {
