@@ -105,6 +105,16 @@ async function historyOf(stack: Stack, workflowId: string, firstRunId: string): 
   return all;
 }
 
+/** When the provider was asked: before the first request, idle gaps inside, after the last one. */
+function requestShape(log: Array<{ arrivedAt: number; at: number }>, t0: number, t1: number): string {
+  const reqs: Array<[number, number]> = log.map((l) => [l.arrivedAt, l.at]);
+  const first = Math.min(...reqs.map((r) => r[0]));
+  const last = Math.max(...reqs.map((r) => r[1]));
+  const idle = last - first - covered(reqs);
+  const s = (x: number) => (x / 1000).toFixed(2);
+  return `${s(first - t0)} s to the first embedding request; ${s(idle)} s with none in flight inside ${s(last - first)} s of requests; ${s(t1 - last)} s after the last one`;
+}
+
 /** Total length of the union of intervals. */
 function covered(iv: Array<[number, number]>): number {
   const s = [...iv].sort((x, y) => x[0] - y[0]);
@@ -182,9 +192,21 @@ export async function taxProfile(smoke: boolean): Promise<void> {
       stack.emb.reset();
     };
     await cold();
-    const bare = await measure(stack, () =>
-      barePipeline({ collection: 'bench_taxp_bare', source, chunking, batching, pageSize: 200, embedConcurrency: concurrency, upsertConcurrency: concurrency, window: concurrency * 2, embedder, sink: new PgVectorStore(pool) }),
-    );
+    // the bare side's finalize (the same index builds as finishRun's), timed
+    const bareSink = new PgVectorStore(pool);
+    const finalize = bareSink.finalize.bind(bareSink);
+    let finalizeSeconds = 0;
+    bareSink.finalize = async (name) => {
+      const t = process.hrtime.bigint();
+      await finalize(name);
+      finalizeSeconds = Number(process.hrtime.bigint() - t) / 1e9;
+    };
+    let bareStartedAt = 0;
+    const bare = await measure(stack, () => {
+      bareStartedAt = Date.now();
+      return barePipeline({ collection: 'bench_taxp_bare', source, chunking, batching, pageSize: 200, embedConcurrency: concurrency, upsertConcurrency: concurrency, window: concurrency * 2, embedder, sink: bareSink });
+    });
+    const bareShape = requestShape(stack.emb.stats.log, bareStartedAt, bareStartedAt + bare.seconds * 1000);
     await cold();
     const workflowId = `bench-taxprofile-${Date.now()}`;
     let startedAt = 0;
@@ -201,22 +223,20 @@ export async function taxProfile(smoke: boolean): Promise<void> {
       { side: 'bare pool', chunks: bare.out.chunks, 'wall s': bare.seconds, 'CPU s this process': bare.cpu.self, 'CPU s temporal': bare.cpu.temporal, 'CPU s postgres': bare.cpu.postgres, ...bare.db },
       { side: 'durable', chunks: durable.out.result.counters.chunksUpserted, 'wall s': durable.seconds, 'CPU s this process': durable.cpu.self, 'CPU s temporal': durable.cpu.temporal, 'CPU s postgres': durable.cpu.postgres, ...durable.db },
     ];
-    const reqs: Array<[number, number]> = log.map((l) => [l.arrivedAt, l.at]);
-    const firstReq = Math.min(...reqs.map((r) => r[0]));
-    const lastReq = Math.max(...reqs.map((r) => r[1]));
-    const idle = lastReq - firstReq - covered(reqs);
     const tl = timeline(events, startedAt, endedAt);
     report('taxprofile-timeline', tl);
     report('taxprofile', rows, [
       `ratio ${((rows[1]!.chunks / durable.seconds) / (rows[0]!.chunks / bare.seconds)).toFixed(3)}; history ${events.length} events`,
       `tuples read, bare: ${bare.reads.map(([k, v]) => `${k} ${v}`).join(', ')}`,
       `tuples read, durable: ${durable.reads.map(([k, v]) => `${k} ${v}`).join(', ')}`,
-      `durable: ${((firstReq - startedAt) / 1000).toFixed(2)} s to the first embedding request; ${(idle / 1000).toFixed(2)} s with none in flight inside ${((lastReq - firstReq) / 1000).toFixed(2)} s of requests; ${((endedAt - lastReq) / 1000).toFixed(2)} s after the last one`,
+      `bare: ${bareShape}; its finalize (index builds) ${finalizeSeconds.toFixed(2)} s`,
+      `durable: ${requestShape(log, startedAt, endedAt)}`,
     ]);
   } finally {
     await pool.end();
     await stack.stop();
     await dropCollection('bench_taxp_bare').catch(() => undefined);
     await dropCollection('bench_taxp_temporal').catch(() => undefined);
+    await clearEmbeddingCache(model).catch(() => undefined); // a run leaves no cached vectors behind
   }
 }

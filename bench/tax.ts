@@ -60,5 +60,6 @@ export async function tax(smoke: boolean): Promise<void> {
     await stack.stop();
     await dropCollection('bench_tax_bare').catch(() => undefined);
     await dropCollection('bench_tax_temporal').catch(() => undefined);
+    await clearEmbeddingCache(model).catch(() => undefined); // a run leaves no cached vectors behind
   }
 }

@@ -30,10 +30,12 @@ function heartbeatEveryMs(): number {
 
 /**
  * Heartbeats every `everyMs` while `work` runs, so a worker that dies mid-call is noticed within
- * the heartbeat timeout (seconds) instead of the start-to-close timeout (minutes).
+ * the heartbeat timeout (seconds) instead of the start-to-close timeout (minutes). Not at the
+ * start: the timeout counts from the start anyway, and the SDK sends a first heartbeat to the
+ * server at once (only later ones are throttled), so a heartbeat at the start cost every
+ * activity, most of which take well under a second, one more request to the server.
  */
 export async function whileHeartbeating<T>(work: () => Promise<T>, everyMs = heartbeatEveryMs()): Promise<T> {
-  heartbeat();
   const timer = setInterval(() => heartbeat(), everyMs);
   try {
     return await work();

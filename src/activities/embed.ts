@@ -84,7 +84,8 @@ export async function embedBatch(deps: ActivityDeps, key: BatchKey, retry = DEFA
   };
   const run = async (items: typeof misses): Promise<void> => {
     if (items.length === 0) return;
-    heartbeat({ remaining: items.length });
+    // Progress while bisecting (the whole batch's one request needs none: see whileHeartbeating).
+    if (items.length < misses.length) heartbeat({ remaining: items.length });
     try {
       const res = await request(items.map((i) => i.text));
       await store.cache.putEmbeddings(embedder.model, embedder.dimensions, items.map((i) => i.hash), res.vectors);

@@ -12,6 +12,8 @@ export interface SharedRateBudget {
   reserve(key: string, tokens: number): Promise<{ waitMs: number; cancel(): Promise<void> }>;
   /** The provider answered 429 with "wait `ms`": nobody's next request goes before then. */
   holdOff(key: string, ms: number): Promise<void>;
+  /** The limits per minute some process recorded for `key` (none: not limited). */
+  limits(key: string): Promise<Partial<Record<RateUnit, number>>>;
 }
 
 export interface RateLimitOptions {
@@ -22,7 +24,18 @@ export interface RateLimitOptions {
   tokensPerMinute?: number;
   /** A longer wait goes back to the caller as a RateLimited error carrying it (retried after it). */
   maxWaitMs?: number;
+  /** Clock for the re-check of other processes' limits (tests). */
+  now?: () => number;
 }
+
+/**
+ * While no limit is known, how long a process trusts "nobody recorded one" before asking the
+ * budget again: until then its requests skip the reservation (a database round trip each).
+ * A limit this process learns (settings, headers) takes effect at once.
+ */
+export const UNLIMITED_RECHECK_MS = 5_000;
+
+const NO_WAIT = { waitMs: 0, cancel: async () => undefined };
 
 /** How long to hold off after a 429 that names no wait. */
 const DEFAULT_HOLD_OFF_MS = 1_000;
@@ -39,6 +52,9 @@ export class RateLimitedEmbedder extends EmbedderDecorator {
   /** The limit this process last recorded per unit, so unchanged headers cost no write. */
   private readonly recorded: Partial<Record<RateUnit, number>> = {};
   private configured: Promise<void> | undefined;
+  /** When this process last asked whether anyone recorded a limit, and whether someone had. */
+  private unlimitedAt: number | undefined;
+  private sharedLimit = false;
 
   constructor(
     inner: Embedder,
@@ -55,7 +71,7 @@ export class RateLimitedEmbedder extends EmbedderDecorator {
       throw err;
     });
     const tokens = texts.reduce((n, t) => n + inputTokens(this, t), 0);
-    const turn = await this.budget.reserve(this.o.key, tokens);
+    const turn = (await this.limited()) ? await this.budget.reserve(this.o.key, tokens) : NO_WAIT;
     const maxWaitMs = this.o.maxWaitMs ?? 10_000;
     if (turn.waitMs > maxWaitMs) {
       await turn.cancel();
@@ -71,6 +87,22 @@ export class RateLimitedEmbedder extends EmbedderDecorator {
     }
     await Promise.all([this.record('requests', res.rateLimits?.requests), this.record('tokens', res.rateLimits?.tokens)]);
     return res;
+  }
+
+  /**
+   * Whether requests must reserve: a limit this process recorded, or one another process did
+   * (asked at most every UNLIMITED_RECHECK_MS while none is known). An unlimited provider then
+   * costs no database round trip per request.
+   */
+  private async limited(): Promise<boolean> {
+    if (this.sharedLimit || this.recorded.requests !== undefined || this.recorded.tokens !== undefined) return true;
+    const now = (this.o.now ?? Date.now)();
+    if (this.unlimitedAt !== undefined && now - this.unlimitedAt < UNLIMITED_RECHECK_MS) return false;
+    const known = await this.budget.limits(this.o.key);
+    // A recorded limit is never removed, so once seen this process reserves from then on.
+    this.sharedLimit = known.requests !== undefined || known.tokens !== undefined;
+    this.unlimitedAt = now;
+    return this.sharedLimit;
   }
 
   /** Records the lower of the configured limit and the provider's, when it differs from the last recorded. */
