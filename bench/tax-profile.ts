@@ -15,6 +15,7 @@ import { PgVectorStore } from '../src/sinks/pgvector';
 import { TEST_DATABASE_URL, withPg } from '../test/support/env';
 import { barePipeline } from './bare-pipeline';
 import { clearEmbeddingCache, dropCollection, report, startStack, type Stack } from './lib';
+import { taxScenario } from './tax-scenario';
 import { ingestCollection } from '../src/workflows';
 import { TASK_QUEUE } from '../src/contracts/ingest';
 
@@ -174,14 +175,9 @@ function timeline(events: Ev[], t0: number, t1: number): Array<Record<string, un
 }
 
 export async function taxProfile(smoke: boolean): Promise<void> {
-  const docs = smoke ? 120 : 1500;
-  const latencyMs = 50;
-  const chunking = { chunkTokens: 256, overlapTokens: 32 };
-  const batching = { maxChunks: 64, maxTokens: 32_000 };
-  const concurrency = 4;
-  const source = { kind: 'synthetic' as const, documents: docs, tokensPerDocument: 800, seed: 3 };
+  const { latencyMs, chunking, batching, concurrency, source, workerConfig } = taxScenario(smoke);
   const model = `bench-taxprofile-${Date.now()}`;
-  const stack = await startStack({ model, emb: { latencyMs }, config: { embedConcurrency: concurrency, upsertConcurrency: concurrency, adaptiveEmbed: 'off' } });
+  const stack = await startStack({ model, emb: { latencyMs }, config: workerConfig });
   const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: concurrency + 2 });
   try {
     const embedder = new OpenAIEmbedder({ apiKey: 'k', baseURL: stack.emb.url, model, dimensions: 64, sendDimensions: true, timeoutMs: 60_000 });

@@ -4,19 +4,15 @@ import { OpenAIEmbedder } from '../src/embedders/openai';
 import { PgVectorStore } from '../src/sinks/pgvector';
 import { TEST_DATABASE_URL } from '../test/support/env';
 import { barePipeline } from './bare-pipeline';
+import { taxScenario } from './tax-scenario';
 import { alternating, clearEmbeddingCache, dropCollection, median, report, startStack, timedIngest } from './lib';
 
 export async function tax(smoke: boolean): Promise<void> {
-  const docs = smoke ? 120 : 1500;
-  const latencyMs = 50;
-  const chunking = { chunkTokens: 256, overlapTokens: 32 };
-  const batching = { maxChunks: 64, maxTokens: 32_000 };
-  const concurrency = 4;
-  const source = { kind: 'synthetic' as const, documents: docs, tokensPerDocument: 800, seed: 3 };
+  const { latencyMs, chunking, batching, concurrency, source, workerConfig } = taxScenario(smoke);
   const model = `bench-tax-${Date.now()}`;
   // The adaptive splitter is pinned off: both sides send one provider request per batch, so they
   // do the same work (with it on, ours sent ~4x the requests of the bare pool).
-  const stack = await startStack({ model, emb: { latencyMs }, config: { embedConcurrency: concurrency, upsertConcurrency: concurrency, adaptiveEmbed: 'off' } });
+  const stack = await startStack({ model, emb: { latencyMs }, config: workerConfig });
   const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: concurrency + 2 });
   // The machine is shared and noisy: several rounds, alternating which pipeline goes first,
   // each from a cold start (no sink rows, no cached embeddings); the median ratio is reported.

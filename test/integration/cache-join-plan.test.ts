@@ -12,14 +12,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { StateStore } from '../../src/state/store';
-import { TEST_DATABASE_URL, uniqueCollection, withPg as withTestPg } from '../support/env';
+import { scratchDatabase } from '../support/scratch-db';
 
-const dbName = uniqueCollection('vi_plan_db');
-const dbUrl = (() => {
-  const u = new URL(TEST_DATABASE_URL);
-  u.pathname = `/${dbName}`;
-  return u.toString();
-})();
+const db = scratchDatabase('vi_plan_db');
 
 const CACHED = 8000;
 const BATCH = 64;
@@ -30,12 +25,8 @@ describe('embedding cache lookups of one batch', () => {
   let pool: pg.Pool;
   let store: StateStore;
   before(async () => {
-    await withTestPg((c) => c.query(`CREATE DATABASE ${dbName}`));
-    pool = new pg.Pool({ connectionString: dbUrl, max: 2 });
-    store = new StateStore(pool);
-    await store.migrate();
     // no statistics while the test runs: autovacuum must not analyze these tables in between
-    for (const t of ['staged_chunks', 'embedding_cache']) await pool.query(`ALTER TABLE vector_ingest.${t} SET (autovacuum_enabled = false)`);
+    ({ pool, store } = await db.createStateStore(['staged_chunks', 'embedding_cache']));
     // 8,000 staged chunks over 125 batches, and a cached vector for each (one model)
     await pool.query(
       `INSERT INTO vector_ingest.staged_chunks (collection, run_key, page_no, batch_no, document_id, chunk_index, point_id, text_hash, content, tokens)
@@ -50,7 +41,7 @@ describe('embedding cache lookups of one batch', () => {
   });
   after(async () => {
     await pool?.end();
-    await withTestPg((c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
+    await db.drop();
   });
 
   it('probes the cache once per chunk by its whole key, however many vectors the model has cached', async () => {

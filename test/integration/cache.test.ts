@@ -3,19 +3,16 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { StateStore } from '../../src/state/store';
 import { runCli } from '../support/cli-run';
-import { TEST_DATABASE_URL, uniqueCollection, withPg as withTestPg } from '../support/env';
+import { uniqueCollection, withPg as withTestPg } from '../support/env';
+import { scratchDatabase } from '../support/scratch-db';
 
 const cli = (args: string[]) => runCli(args, { env: { DATABASE_URL: dbUrl } });
 
 // Pruning is global to a database (every model, every collection), so the test gets a database
 // of its own: rows left in the shared test database by other tests or killed runs cannot move
 // its counts.
-const dbName = uniqueCollection('vi_cache_db');
-const dbUrl = (() => {
-  const u = new URL(TEST_DATABASE_URL);
-  u.pathname = `/${dbName}`;
-  return u.toString();
-})();
+const db = scratchDatabase('vi_cache_db');
+const dbUrl = db.url;
 const withPg = <T>(fn: (c: pg.Client) => Promise<T>) => withTestPg(fn, dbUrl);
 
 const vec = (d: number) => `[${Array.from({ length: d }, (_, i) => (i + 1) / d).join(',')}]`;
@@ -25,7 +22,7 @@ const vec = (d: number) => `[${Array.from({ length: d }, (_, i) => (i + 1) / d).
 // vectors a staged chunk still waits for are kept.
 describe('vector-ingest cache stats|prune', () => {
   before(async () => {
-    await withTestPg((c) => c.query(`CREATE DATABASE ${dbName}`));
+    await db.create();
     const pool = new pg.Pool({ connectionString: dbUrl, max: 1 });
     try {
       await new StateStore(pool).migrate();
@@ -33,7 +30,7 @@ describe('vector-ingest cache stats|prune', () => {
       await pool.end();
     }
   });
-  after(() => withTestPg((c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)));
+  after(() => db.drop());
 
   it('prunes models no collection uses, then the oldest rows beyond the cap, never a pending vector', async () => {
     const collection = uniqueCollection('it_cache');

@@ -12,14 +12,9 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { StateStore } from '../../src/state/store';
 import { knownQuery } from '../../src/state/documents';
-import { TEST_DATABASE_URL, uniqueCollection, withPg as withTestPg } from '../support/env';
+import { scratchDatabase } from '../support/scratch-db';
 
-const dbName = uniqueCollection('vi_docs_plan_db');
-const dbUrl = (() => {
-  const u = new URL(TEST_DATABASE_URL);
-  u.pathname = `/${dbName}`;
-  return u.toString();
-})();
+const db = scratchDatabase('vi_docs_plan_db');
 
 const DOCUMENTS = 20_000;
 const PAGE = 200;
@@ -28,14 +23,10 @@ describe('looking up the recorded documents of one page', () => {
   let pool: pg.Pool;
   let store: StateStore;
   before(async () => {
-    await withTestPg((c) => c.query(`CREATE DATABASE ${dbName}`));
-    pool = new pg.Pool({ connectionString: dbUrl, max: 2 });
-    store = new StateStore(pool);
-    await store.migrate();
     // Statistics taken while the table held another, small collection (autovacuum analyzes a
     // table when a share of it changed, so a collection that grew since is missing from them),
     // and none taken after: autovacuum must not analyze the table while the test runs.
-    await pool.query(`ALTER TABLE vector_ingest.documents SET (autovacuum_enabled = false)`);
+    ({ pool, store } = await db.createStateStore(['documents']));
     await pool.query(
       `INSERT INTO vector_ingest.documents (collection, document_id, content_hash, chunk_count)
        SELECT 'small_c', 'doc-' || i, md5(i::text), 1 FROM generate_series(0, 199) i`,
@@ -51,7 +42,7 @@ describe('looking up the recorded documents of one page', () => {
   });
   after(async () => {
     await pool?.end();
-    await withTestPg((c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
+    await db.drop();
   });
 
   const page = (from: number) => Array.from({ length: PAGE }, (_, i) => `dir/doc-${String(from + i).padStart(6, '0')}.md`);

@@ -13,14 +13,9 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { StateStore } from '../../src/state/store';
-import { TEST_DATABASE_URL, uniqueCollection, withPg as withTestPg } from '../support/env';
+import { scratchDatabase } from '../support/scratch-db';
 
-const dbName = uniqueCollection('vi_plans_db');
-const dbUrl = (() => {
-  const u = new URL(TEST_DATABASE_URL);
-  u.pathname = `/${dbName}`;
-  return u.toString();
-})();
+const db = scratchDatabase('vi_plans_db');
 
 /** A pool whose every query is first run under EXPLAIN (ANALYZE, BUFFERS) in a rolled-back transaction; the blocks are summed. */
 function explainingPool(real: pg.Pool): { pool: pg.Pool; blocks: () => number; reset: () => void } {
@@ -43,14 +38,11 @@ function explainingPool(real: pg.Pool): { pool: pg.Pool; blocks: () => number; r
 describe('state store lookups on tables without statistics', () => {
   let pool: pg.Pool;
   before(async () => {
-    await withTestPg((c) => c.query(`CREATE DATABASE ${dbName}`));
-    pool = new pg.Pool({ connectionString: dbUrl, max: 2 });
-    await new StateStore(pool).migrate();
-    for (const t of ['staged_chunks', 'embedding_cache', 'documents']) await pool.query(`ALTER TABLE vector_ingest.${t} SET (autovacuum_enabled = false)`);
+    ({ pool } = await db.createStateStore(['staged_chunks', 'embedding_cache', 'documents']));
   });
   after(async () => {
     await pool?.end();
-    await withTestPg((c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
+    await db.drop();
   });
 
   it('looks a batch of hashes up in the cache one probe each, however many vectors the model has cached', async () => {
