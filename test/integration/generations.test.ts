@@ -162,6 +162,10 @@ for (const sink of ['pgvector', 'qdrant'] as SinkKindName[]) {
       }
       await h.terminate('test: the rebuild is interrupted');
       emb.setLatency(0);
+      // Activities of a terminated run still finish (and cache what they embedded): wait until
+      // the worker runs none, so the dry run below sees the cache the next run will see.
+      for (let i = 0; i < 300 && worker.set.workers.some((w) => w.getStatus().numInFlightActivities > 0); i++) await new Promise((res) => setTimeout(res, 100));
+      assert.ok(worker.set.workers.every((w) => w.getStatus().numInFlightActivities === 0), 'the terminated run\'s activities finished');
       assert.ok(building, 'a generation was being built');
       assert.ok((await rowsOf(building.storage)).length < expectedRows(collection, dir, CHUNK_A).length, 'interrupted part-way');
       assert.deepEqual(await liveRows(), live, 'the live generation is untouched');
