@@ -3,13 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { ReprocessInput, ReprocessedDocument } from '../../src/activities/reprocess';
 import { failuresQuery, recordFailuresSignal, replayFailures } from '../../src/workflows';
-import { EMBED_TASK_QUEUE, TASK_QUEUE } from '../../src/contracts/ingest';
+import { TASK_QUEUE } from '../../src/contracts/ingest';
 import type { FailuresPage, ReplaySpec } from '../../src/contracts/replay';
-import { workflowBundle } from '../support/env';
-import { startTimeSkipping } from '../support/time-skipping';
+import { startTimeSkipping, withMockedWorkers } from '../support/time-skipping';
 
 const HOUR = 3_600_000;
 const SPEC: ReplaySpec = { source: { kind: 'synthetic', documents: 3 }, chunking: { chunkTokens: 100, overlapTokens: 10 }, batching: { maxChunks: 8, maxTokens: 4000 } };
@@ -36,13 +34,7 @@ describe('replay workflow: timed automatic retry (time-skipping server)', () => 
         return { documents: i.documentIds.map((id) => (id === 'c.md' ? { documentId: id, outcome: 'failed', type: 'ExtractionFailed', message: 'still broken' } : { documentId: id, outcome: 'ok' })) };
       },
     };
-    const base = { connection: env.nativeConnection, namespace: env.namespace ?? 'default' };
-    const workers = await Promise.all([
-      Worker.create({ ...base, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle() }),
-      Worker.create({ ...base, taskQueue: EMBED_TASK_QUEUE, activities }),
-    ]);
-    const running = workers.map((w) => w.run());
-    try {
+    await withMockedWorkers(env, activities, async () => {
       const collection = 'auto_retry';
       const handle = await env.client.workflow.signalWithStart(replayFailures, {
         workflowId: `replay-${collection}`,
@@ -93,10 +85,7 @@ describe('replay workflow: timed automatic retry (time-skipping server)', () => 
       assert.equal(calls.length, 1, 'an item past maxAutoAttempts was retried automatically');
       assert.deepEqual(after3.items.map((i) => i.documentId), ['c.md']);
       await handle.terminate('test over');
-    } finally {
-      for (const w of workers) w.shutdown();
-      await Promise.all(running);
-    }
+    });
   });
   it('an automatic retry whose activity gives up leaves the list whole and the workflow running; the next interval resolves it', async () => {
     let calls = 0;
@@ -107,13 +96,7 @@ describe('replay workflow: timed automatic retry (time-skipping server)', () => 
         return { documents: i.documentIds.map((documentId) => ({ documentId, outcome: 'ok' as const })) };
       },
     };
-    const base = { connection: env.nativeConnection, namespace: env.namespace ?? 'default' };
-    const workers = await Promise.all([
-      Worker.create({ ...base, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle() }),
-      Worker.create({ ...base, taskQueue: EMBED_TASK_QUEUE, activities }),
-    ]);
-    const running = workers.map((w) => w.run());
-    try {
+    await withMockedWorkers(env, activities, async () => {
       const handle = await env.client.workflow.signalWithStart(replayFailures, {
         workflowId: 'replay-auto_busy',
         taskQueue: TASK_QUEUE,
@@ -137,9 +120,6 @@ describe('replay workflow: timed automatic retry (time-skipping server)', () => 
       await settle(async () => (await handle.query(failuresQuery, {})).total === 0, 'the next interval did not retry');
       assert.equal(calls, 2);
       await handle.terminate('test over');
-    } finally {
-      for (const w of workers) w.shutdown();
-      await Promise.all(running);
-    }
+    });
   });
 });
