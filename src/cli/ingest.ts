@@ -40,7 +40,7 @@ export function ingestCommand(): Command {
     .addOption(new Option('--vector-type <type>', 'pgvector column type of a new collection or generation: vector (float4) or halfvec (float2, half the size)').choices(VECTOR_TYPES))
     .option('--keep-retired <n>', 'after the run, keep only the newest n retired generations (older ones are dropped); default: keep all until `generations drop`', parseIntOption('--keep-retired'))
     .option('--window <n>', `embed→upsert batches in flight at once (default ${DEFAULT_MAX_IN_FLIGHT})`, parseIntOption('--window'))
-    .addOption(new Option('--pipeline <pipeline>', `split: embed and write each batch in two activities; fused: in one (half the Temporal work per batch; default ${DEFAULT_PIPELINE})`).choices(BATCH_PIPELINES))
+    .addOption(new Option('--pipeline <pipeline>', `fused: embed and write each batch in one activity (half the Temporal work per batch); split: in two, embedBatch then upsertBatch (default ${DEFAULT_PIPELINE})`).choices(BATCH_PIPELINES))
     .option('--dry-run', 'list the documents, chunks and tokens a run would embed (after the embedding cache) and its estimated cost, without embedding or writing anything')
     .addOption(new Option('--json', 'print the final result as JSON on stdout'));
   addPathRuleOptions(cmd);

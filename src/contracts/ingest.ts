@@ -48,8 +48,12 @@ export interface BatchingOptions {
 
 export const BATCH_PIPELINES = ['split', 'fused'] as const;
 export type BatchPipeline = (typeof BATCH_PIPELINES)[number];
-/** The pipeline of a run whose input names none. */
-export const DEFAULT_PIPELINE: BatchPipeline = 'split';
+/**
+ * The pipeline of a run whose input names none. Runs recorded before fused became the default
+ * resolve an unnamed pipeline to split (patched('fused-default') in the ingest workflow), and a
+ * continue-as-new carries the resolved pipeline, so a run never changes pipeline midway.
+ */
+export const DEFAULT_PIPELINE: BatchPipeline = 'fused';
 
 export const VECTOR_TYPES = ['vector', 'halfvec'] as const;
 export type VectorTypeName = (typeof VECTOR_TYPES)[number];

@@ -58,7 +58,7 @@ function priorityOf(collection: string, p: IngestInput['priority']): Priority {
 }
 
 /** Checks an ingest input; a bad one fails the run at once with a ConfigError naming the field. */
-export function ingestSettings(input: IngestInput): IngestSettings {
+export function ingestSettings(input: IngestInput, defaultPipeline: BatchPipeline = DEFAULT_PIPELINE): IngestSettings {
   const collection = collectionOrFail(input?.collection);
   if (!input.source || typeof input.source !== 'object') {
     throw ApplicationFailure.nonRetryable('source is required, e.g. {"kind":"directory","path":"/data/docs"}', 'ConfigError');
@@ -86,6 +86,6 @@ export function ingestSettings(input: IngestInput): IngestSettings {
     batching: { ...DEFAULT_BATCHING, ...input.batching },
     full: input.full === true,
     priority: priorityOf(collection, input.priority),
-    pipeline: input.pipeline ?? DEFAULT_PIPELINE,
+    pipeline: input.pipeline ?? defaultPipeline,
   };
 }

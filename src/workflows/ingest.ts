@@ -8,7 +8,7 @@ import { ingestSettings } from './ingest-settings';
 import { IngestStatus } from './ingest-status';
 import { PagePlanner } from './page-planner';
 import { errorText } from './outage';
-import { emptyCounters, PASS_OVER_DOCUMENTS, type IngestCarry, type IngestInput, type IngestProgress, type IngestResult } from '../contracts/ingest';
+import { DEFAULT_PIPELINE, emptyCounters, PASS_OVER_DOCUMENTS, type IngestCarry, type IngestInput, type IngestProgress, type IngestResult } from '../contracts/ingest';
 
 export const progressQuery = defineQuery<IngestProgress>('progress');
 
@@ -21,7 +21,9 @@ export const progressQuery = defineQuery<IngestProgress>('progress');
  * (circuit-breaker), what the run shows (ingest-status, ingest-visibility).
  */
 export async function ingestCollection(input: IngestInput): Promise<IngestResult> {
-  const s = ingestSettings(input);
+  // An input that names no pipeline gets the default (fused); runs recorded before that
+  // default got split, and replay them so. Asked once, at the start, so a run keeps its pipeline.
+  const s = ingestSettings(input, input.pipeline === undefined && !patched('fused-default') ? 'split' : DEFAULT_PIPELINE);
   const { collection } = s;
   const acts = ingestActivities(s.timeouts, s.priority);
   const carry: IngestCarry = input.state ?? { runKey: workflowInfo().firstExecutionRunId, cursor: null, counters: emptyCounters(), continuedAsNew: 0, startedAt: new Date().toISOString() };
@@ -88,7 +90,8 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
     if (!done && !planner.hasAhead && wantsNewRun()) {
       await window.drain();
       carry.continuedAsNew++;
-      await continueAsNew<typeof ingestCollection>({ ...input, state: carry });
+      // The next run keeps this run's pipeline, named, whatever the default is by then.
+      await continueAsNew<typeof ingestCollection>({ ...input, pipeline: s.pipeline, state: carry });
     }
   }
   await window.drain();

@@ -59,7 +59,7 @@ describe('worker lifecycle under load', () => {
     await w.stop();
     console.log(`lifecycle: 6 stop cycles, drain+close took ${cycles.join(', ')}`);
     assert.deepEqual(problems, []);
-    assert.ok(logged.includes('embedBatch done'), 'positive control: the workers\' activity logs were captured');
+    assert.ok(logged.includes('embedAndWriteBatch done'), 'positive control: the workers\' activity logs were captured');
     assert.doesNotMatch(logged, /Cannot use a pool after calling end|Client was closed|client (has been |is )?closed|Connection terminated/i);
     await assertExactSink(collection, dir, result);
   });

@@ -61,7 +61,8 @@ describe('OpenTelemetry tracing of a run', () => {
     const handle = await tc.client.workflow.start(ingestCollection, {
       taskQueue: TASK_QUEUE,
       workflowId: `${collection}-1`,
-      args: [{ collection, source: { kind: 'directory', path: corpus }, chunking: { chunkTokens: 100, overlapTokens: 10 } }],
+      // The split pipeline (named; the default is fused): its spans are checked per activity below.
+      args: [{ collection, source: { kind: 'directory', path: corpus }, chunking: { chunkTokens: 100, overlapTokens: 10 }, pipeline: 'split' }],
     });
     const result = await handle.result();
     assert.ok(result.counters.chunksUpserted > 0);

@@ -67,7 +67,7 @@ describe('the worker process', () => {
   it('serves Prometheus metrics: our own and the Temporal SDK\'s', async () => {
     const dir = tempDir('vi-proc-');
     buildCorpus(dir, { files: 20, largeFiles: 1 });
-    const h = await tc.client.workflow.start(ingestCollection, { taskQueue: TASK_QUEUE, workflowId: `${collection}-m`, args: [{ collection, source: { kind: 'directory', path: dir } }] });
+    const h = await tc.client.workflow.start(ingestCollection, { taskQueue: TASK_QUEUE, workflowId: `${collection}-m`, args: [{ collection, source: { kind: 'directory', path: dir }, pipeline: 'split' }] }); // split: every activity below logs
     const r = await h.result();
     const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     assert.equal(metricValue(text, 'vector_ingest_upsert_rows_total', { sink: 'pgvector' }), r.counters.chunksUpserted);
@@ -110,7 +110,7 @@ describe('the worker process', () => {
     const drained = uniqueCollection('it_drain');
     cleanups.push(() => withPg((c) => c.query(`DROP TABLE IF EXISTS public.${drained}`)));
     const dir = drillCorpus(20);
-    const h = await startIngest(tc.client, `${drained}-run`, drillInput(drained, dir));
+    const h = await startIngest(tc.client, `${drained}-run`, drillInput(drained, dir, { pipeline: 'split' })); // split: the embedBatch attempts below
     const STARTED = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
     let inFlight: Array<{ activityId: string; attempt: number }> = [];
     for (const deadline = Date.now() + 60_000; inFlight.length === 0 && Date.now() < deadline; ) {

