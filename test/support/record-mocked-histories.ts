@@ -139,7 +139,8 @@ async function main(): Promise<void> {
         const h = await env.client.workflow.start(ingestCollection, {
           taskQueue: TASK_QUEUE,
           workflowId: `mocked-${name}`,
-          args: [{ collection: 'mocked', source: { kind: 'synthetic', documents: 1 }, ...s.input }],
+          // The scenarios play embedBatch and upsertBatch: the split pipeline, named (the default is fused).
+          args: [{ collection: 'mocked', source: { kind: 'synthetic', documents: 1 }, pipeline: 'split', ...s.input }],
         });
         const outcome = await h.result().then(
           (r) => `done, ${r.counters.chunksUpserted} chunks, ${r.continuedAsNew} continue-as-new`,

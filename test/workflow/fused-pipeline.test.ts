@@ -102,7 +102,7 @@ describe('fused batch pipeline (one activity per batch)', () => {
     // Runs recorded without this marker resolve an unnamed pipeline to split (the default then).
     const patches: string[] = [];
     for (const e of (await env.client.workflow.getHandle('fused-default').fetchHistory()).events ?? []) {
-      for (const p of e.markerRecordedEventAttributes?.details?.['patch_data']?.payloads ?? []) patches.push(Buffer.from(p.data ?? []).toString('utf8'));
+      for (const p of e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? []) patches.push(Buffer.from(p.data ?? []).toString('utf8'));
     }
     assert.ok(patches.some((p) => p.includes('"fused-default"')), `patch markers: ${patches.join(', ')}`);
   });
