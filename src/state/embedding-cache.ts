@@ -8,8 +8,8 @@ import type { PointsQuery } from '../sinks/types';
 /**
  * Vectors by (model, dimensions, text hash): embed writes them here and upsert reads them, so
  * vectors never travel through Temporal, and unchanged text is never embedded twice.
- * pointsQuery and markLandedWithVectors join a batch's staged chunks to this cache; they live
- * here so the join condition is written in one file.
+ * pointsQuery and landingQuery join a batch's staged chunks to this cache; they live here so
+ * the join condition is written in one file.
  *
  * Both look each staged chunk's vector up by the whole key, one index probe per chunk, through a
  * subquery the planner may not flatten (OFFSET 0). As a plain join, on a cache without
@@ -120,21 +120,5 @@ export class EmbeddingCache {
                   WHERE collection = $1 AND run_key = $2 AND page_no = $3 AND batch_no = $4 AND status = 0`,
       },
     };
-  }
-
-  /** Marks the batch's pending chunks that have a cached vector as landed; counts both kinds. */
-  async markLandedWithVectors(k: BatchKey, model: string, dimensions: number): Promise<{ landed: number; pending: number }> {
-    const r = await this.pool.query<{ landed: number; pending: number }>(
-      `WITH landed AS (
-         UPDATE ${S}.staged_chunks s SET status = 1
-         WHERE s.collection = $1 AND s.run_key = $2 AND s.page_no = $3 AND s.batch_no = $4 AND s.status = 0
-           AND EXISTS (${CACHED_VECTOR('s.text_hash')})
-         RETURNING 1)
-       SELECT (SELECT count(*) FROM landed)::int AS landed,
-              (SELECT count(*) FROM ${S}.staged_chunks
-                WHERE collection = $1 AND run_key = $2 AND page_no = $3 AND batch_no = $4 AND status = 0)::int AS pending`,
-      [k.collection, k.runKey, k.pageNo, k.batchNo, model, dimensions],
-    );
-    return r.rows[0]!;
   }
 }
