@@ -20,6 +20,6 @@ export async function vacuumStateStore(deps: Pick<ActivityDeps, 'store' | 'log'>
       else if (t.vacuumed !== false) deps.log.warn({ ...at, err: t.vacuumed }, 'could not vacuum a state table; the next finished run tries again');
     }
   } catch (err) {
-    deps.log.warn({ err: (err as Error).message }, 'could not read the state tables\' dead rows; not vacuumed');
+    deps.log.warn({ err: (err as Error).message }, 'state tables not vacuumed');
   }
 }
