@@ -19,6 +19,8 @@
  *                                        window 32 (BENCH_WINDOW; with the default 8 the queue holds too little to starve anyone)
  *   npm run bench -- fairness --smoke    12,000 + 500, one round
  *   BENCH_FIFO=0                         only the project's server (fairness on)
+ *   BENCH_SERVER_CONFIG='{"k":v}'        extra dynamic config on both servers (A/B of a server setting,
+ *                                        e.g. '{"history.transferProcessorMaxPollRPS":20}', the default before)
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -50,12 +52,13 @@ export async function fairness(smoke: boolean): Promise<void> {
   };
   const rounds = smoke ? 1 : Number(process.env.BENCH_ROUNDS ?? 3);
   const servers = process.env.BENCH_FIFO === '0' ? SERVERS.slice(0, 1) : SERVERS;
+  const extra = JSON.parse(process.env.BENCH_SERVER_CONFIG ?? '{}') as Record<string, string | number | boolean>;
   const results = new Map<string, FairShareResult[]>(servers.map(([label]) => [label, []]));
   const loads: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? servers : [...servers].reverse();
     for (const [label, dynamicConfig] of order) {
-      const server = await startDevServer({ dataDir: tempDir('vi-fair-bench-'), headless: true, inMemory: true, cliPath: process.env.TEMPORAL_CLI_PATH, dynamicConfig });
+      const server = await startDevServer({ dataDir: tempDir('vi-fair-bench-'), headless: true, inMemory: true, cliPath: process.env.TEMPORAL_CLI_PATH, dynamicConfig: { ...extra, ...dynamicConfig } });
       try {
         loads.push(loadavg()[0]!);
         const res = await fairShare(server, o, `b${r}`, { bigAlone: true, warmUp: true, togetherFirst: r % 2 === 1 });
@@ -87,6 +90,7 @@ export async function fairness(smoke: boolean): Promise<void> {
   report('fairness', rows, [
     `${bigChunks} + ${o.smallBatches * chunksPerBatch} chunks; embed ${o.embedMs} ms per batch of ${chunksPerBatch} on ${o.embedSlots} slots, window ${o.window}, small run started ${o.headStartMs / 1000} s into the big one.`,
     `${rounds} round(s) of ${o.smallRuns} small runs each, median (range), order alternated; 1-minute load average ${mr(loads)} (nice ${niceness()}).`,
+    ...(Object.keys(extra).length ? [`extra server config: ${JSON.stringify(extra)}`] : []),
   ]);
 }
 
