@@ -19,6 +19,9 @@
  *                                        window 32 (BENCH_WINDOW; with the default 8 the queue holds too little to starve anyone)
  *   npm run bench -- fairness --smoke    12,000 + 500, one round
  *   BENCH_FIFO=0                         only the project's server (fairness on)
+ *   BENCH_PIPELINE=fused|split           both runs' batch pipeline (default: the workflow's default)
+ *   BENCH_SERVER_CONFIG='{"k":v}'        extra dynamic config on both servers (A/B of a server setting,
+ *                                        e.g. '{"history.transferProcessorMaxPollRPS":20}', the default before)
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -27,6 +30,7 @@ import { createLogger } from '../src/log';
 import { installRuntime } from '../src/runtime';
 import { tempDir } from '../test/support/env';
 import { fairShare, type FairShareOptions, type FairShareResult } from '../test/support/fair-share';
+import { BATCH_PIPELINES, type BatchPipeline } from '../src/contracts/ingest';
 import { median, report } from './lib';
 
 const SERVERS = [
@@ -47,15 +51,17 @@ export async function fairness(smoke: boolean): Promise<void> {
     window: Number(process.env.BENCH_WINDOW ?? 32),
     headStartMs: smoke ? 2000 : 10_000,
     smallRuns: Number(process.env.BENCH_SMALL_RUNS ?? (smoke ? 3 : 5)),
+    ...(pipelineFromEnv() && { pipeline: pipelineFromEnv() }),
   };
   const rounds = smoke ? 1 : Number(process.env.BENCH_ROUNDS ?? 3);
   const servers = process.env.BENCH_FIFO === '0' ? SERVERS.slice(0, 1) : SERVERS;
+  const extra = JSON.parse(process.env.BENCH_SERVER_CONFIG ?? '{}') as Record<string, string | number | boolean>;
   const results = new Map<string, FairShareResult[]>(servers.map(([label]) => [label, []]));
   const loads: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? servers : [...servers].reverse();
     for (const [label, dynamicConfig] of order) {
-      const server = await startDevServer({ dataDir: tempDir('vi-fair-bench-'), headless: true, inMemory: true, cliPath: process.env.TEMPORAL_CLI_PATH, dynamicConfig });
+      const server = await startDevServer({ dataDir: tempDir('vi-fair-bench-'), headless: true, inMemory: true, cliPath: process.env.TEMPORAL_CLI_PATH, dynamicConfig: { ...extra, ...dynamicConfig } });
       try {
         loads.push(loadavg()[0]!);
         const res = await fairShare(server, o, `b${r}`, { bigAlone: true, warmUp: true, togetherFirst: r % 2 === 1 });
@@ -85,8 +91,9 @@ export async function fairness(smoke: boolean): Promise<void> {
     'small critical path alone (median ms)': pathSummary(rs.map((x) => x.smallAlonePath)),
   }));
   report('fairness', rows, [
-    `${bigChunks} + ${o.smallBatches * chunksPerBatch} chunks; embed ${o.embedMs} ms per batch of ${chunksPerBatch} on ${o.embedSlots} slots, window ${o.window}, small run started ${o.headStartMs / 1000} s into the big one.`,
+    `${bigChunks} + ${o.smallBatches * chunksPerBatch} chunks; pipeline ${o.pipeline ?? 'default'}; embed ${o.embedMs} ms per batch of ${chunksPerBatch} on ${o.embedSlots} slots, window ${o.window}, small run started ${o.headStartMs / 1000} s into the big one.`,
     `${rounds} round(s) of ${o.smallRuns} small runs each, median (range), order alternated; 1-minute load average ${mr(loads)} (nice ${niceness()}).`,
+    ...(Object.keys(extra).length ? [`extra server config: ${JSON.stringify(extra)}`] : []),
   ]);
 }
 
@@ -98,6 +105,13 @@ function pathSummary(paths: Array<Record<string, number>>): string {
     .sort((a, b) => b[1] - a[1])
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
+}
+
+function pipelineFromEnv(): BatchPipeline | undefined {
+  const p = process.env.BENCH_PIPELINE;
+  if (p === undefined || p === '') return undefined;
+  if (!(BATCH_PIPELINES as readonly string[]).includes(p)) throw new Error(`BENCH_PIPELINE must be one of ${BATCH_PIPELINES.join(', ')}`);
+  return p as BatchPipeline;
 }
 
 function niceness(): number {

@@ -5,7 +5,9 @@ import { PgVectorStore } from '../src/sinks/pgvector';
 import { TEST_DATABASE_URL } from '../test/support/env';
 import { barePipeline } from './bare-pipeline';
 import { taxScenario } from './tax-scenario';
-import { alternating, clearEmbeddingCache, dropCollection, median, report, startStack, timedIngest } from './lib';
+import { loadavg } from 'node:os';
+import { BATCH_PIPELINES, type BatchPipeline } from '../src/contracts/ingest';
+import { clearEmbeddingCache, dropCollection, median, report, startStack, timedIngest } from './lib';
 
 export async function tax(smoke: boolean): Promise<void> {
   const { latencyMs, chunking, batching, concurrency, source, workerConfig } = taxScenario(smoke);
@@ -16,10 +18,9 @@ export async function tax(smoke: boolean): Promise<void> {
   const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: concurrency + 2 });
   // The machine is shared and noisy: several rounds, alternating which pipeline goes first,
   // each from a cold start (no sink rows, no cached embeddings); the median ratio is reported.
-  const rounds = smoke ? 1 : 3;
+  const rounds = smoke ? 1 : Number(process.env.BENCH_ROUNDS ?? 3);
   const rows: Array<Record<string, unknown>> = [];
-  const ratios: number[] = [];
-  let historyPerChunk = 0;
+  const historyPerChunk = new Map<BatchPipeline, number>();
   try {
     const embedder = new OpenAIEmbedder({ apiKey: 'k', baseURL: stack.emb.url, model, dimensions: 64, sendDimensions: true, timeoutMs: 60_000 });
     const cold = async () => {
@@ -34,22 +35,32 @@ export async function tax(smoke: boolean): Promise<void> {
       const bare = await barePipeline({ collection: 'bench_tax_bare', source, chunking, batching, pageSize: 200, embedConcurrency: concurrency, upsertConcurrency: concurrency, window: concurrency * 2, embedder, sink: new PgVectorStore(pool) });
       return { chunks: bare.chunks, seconds: Number(process.hrtime.bigint() - t0) / 1e9, requests: stack.emb.stats.requests };
     };
-    const runTemporal = async (round: number) => {
+    const runTemporal = async (round: number, pipeline: BatchPipeline) => {
       await cold();
-      const t = await timedIngest(stack, `bench-tax-${round}-${Date.now()}`, { collection: 'bench_tax_temporal', source, chunking, batching, pageSize: 200, maxInFlightBatches: concurrency * 2 });
-      historyPerChunk = t.history.bytes / t.result.counters.chunksUpserted;
+      const t = await timedIngest(stack, `bench-tax-${pipeline}-${round}-${Date.now()}`, { collection: 'bench_tax_temporal', source, chunking, batching, pageSize: 200, maxInFlightBatches: concurrency * 2, pipeline });
+      historyPerChunk.set(pipeline, t.history.bytes / t.result.counters.chunksUpserted);
       return { chunks: t.result.counters.chunksUpserted, seconds: t.seconds, requests: stack.emb.stats.requests };
     };
+    // Three sides: the bare pool and both batch pipelines (IngestInput.pipeline), the order
+    // rotated each round so no side always runs first or last.
+    type Side = { label: string; pipeline?: BatchPipeline };
+    const sides: Side[] = [{ label: 'bare promise pool' }, ...BATCH_PIPELINES.map((p) => ({ label: `vector-ingest (Temporal, ${p})`, pipeline: p }))];
+    const ratios = new Map<BatchPipeline, number[]>(BATCH_PIPELINES.map((p) => [p, []]));
     for (let round = 1; round <= rounds; round++) {
-      const [bare, durable] = await alternating(round, runBare, () => runTemporal(round));
-      const ratio = durable.chunks / durable.seconds / (bare.chunks / bare.seconds);
-      ratios.push(ratio);
-      for (const [pipeline, r] of [['bare promise pool', bare], ['vector-ingest (Temporal)', durable]] as const) {
-        rows.push({ round, pipeline, chunks: r.chunks, seconds: r.seconds, 'chunks/s': r.chunks / r.seconds, 'embedding requests': r.requests, 'ratio this round': pipeline === 'bare promise pool' ? '' : ratio.toFixed(3) });
+      const order = sides.map((_, i) => sides[(i + round - 1) % sides.length]!);
+      const got = new Map<string, { chunks: number; seconds: number; requests: number }>();
+      for (const side of order) got.set(side.label, side.pipeline ? await runTemporal(round, side.pipeline) : await runBare());
+      const bare = got.get('bare promise pool')!;
+      for (const side of sides) {
+        const r = got.get(side.label)!;
+        const ratio = r.chunks / r.seconds / (bare.chunks / bare.seconds);
+        if (side.pipeline) ratios.get(side.pipeline)!.push(ratio);
+        rows.push({ round, pipeline: side.label, 'ran as': order.indexOf(side) + 1, chunks: r.chunks, seconds: r.seconds, 'chunks/s': r.chunks / r.seconds, 'embedding requests': r.requests, 'ratio this round': side.pipeline ? ratio.toFixed(3) : '' });
       }
     }
+    const range = (xs: number[]) => `${median(xs).toFixed(3)} (${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)})`;
     report('tax', rows, [
-      `median ratio (Temporal ÷ bare) over ${rounds} round(s): ${median(ratios).toFixed(3)} (target >= 0.9); provider latency ${latencyMs} ms; ${concurrency} embed + ${concurrency} upsert slots and a window of ${concurrency * 2} batches on both sides; adaptive splitter off (VECTOR_INGEST_ADAPTIVE_EMBED=off); history ${historyPerChunk.toFixed(1)} B/chunk`,
+      `median ratio (Temporal ÷ bare) over ${rounds} round(s): ${BATCH_PIPELINES.map((p) => `${p} ${range(ratios.get(p)!)}`).join(', ')} (target >= 0.9); 1-minute load average ${loadavg()[0]!.toFixed(2)} at the end; provider latency ${latencyMs} ms; ${concurrency} embed + ${concurrency} upsert slots and a window of ${concurrency * 2} batches on both sides; adaptive splitter off (VECTOR_INGEST_ADAPTIVE_EMBED=off); history ${[...historyPerChunk].map(([p, b]) => `${p} ${b.toFixed(1)}`).join(', ')} B/chunk`,
     ]);
   } finally {
     await pool.end();

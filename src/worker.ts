@@ -1,6 +1,7 @@
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor, makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
 import type { Tracing } from './tracing/setup';
+import { batchSlots } from './activities/semaphore';
 import { createActivities, EMBED_ACTIVITIES, MAIN_ACTIVITIES, UPSERT_ACTIVITIES, type Activities } from './activities';
 import type { Config } from './config';
 import type { Deps } from './deps';
@@ -37,7 +38,9 @@ function pick<K extends keyof Activities>(all: Activities, keys: readonly K[]): 
  * server-enforced rate) and a slow provider never starves the writes or the workflow.
  */
 export async function createWorkerSet(o: WorkerSetOptions): Promise<WorkerSet> {
-  const activities = createActivities(o.deps);
+  // The provider and sink budgets hold across both pipelines (src/activities/semaphore.ts).
+  const { embedConcurrency, upsertConcurrency } = o.config;
+  const activities = createActivities(o.deps, batchSlots(embedConcurrency, upsertConcurrency));
   // Tracing: a span per activity (its parent the workflow's, from the headers) and the workflows'
   // spans through the exporter sink (src/tracing/setup.ts).
   const activityInterceptors = o.tracing
@@ -67,7 +70,10 @@ export async function createWorkerSet(o: WorkerSetOptions): Promise<WorkerSet> {
       ...common,
       taskQueue: EMBED_TASK_QUEUE,
       activities: pick(activities, EMBED_ACTIVITIES),
-      maxConcurrentActivityTaskExecutions: o.config.embedConcurrency,
+      // A fused batch activity (pipeline "fused") holds an embedding slot while it asks the
+      // provider and a write slot while it writes: with slots for both budgets, the provider's
+      // stays full while earlier batches write. The budgets themselves are the semaphores.
+      maxConcurrentActivityTaskExecutions: embedConcurrency + upsertConcurrency,
       ...(o.config.embedRatePerSecond ? { maxTaskQueueActivitiesPerSecond: o.config.embedRatePerSecond } : {}),
     }),
     await Worker.create({

@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 
 /** Heartbeats when running inside an activity; a no-op when called directly (unit tests). */
 export function heartbeat(details?: unknown): void {
@@ -38,10 +39,34 @@ function heartbeatEveryMs(): number {
 export async function whileHeartbeating<T>(work: () => Promise<T>, everyMs = heartbeatEveryMs()): Promise<T> {
   const timer = setInterval(() => heartbeat(), everyMs);
   try {
-    return await work();
+    return await untilWorkerShutdown(work());
   } finally {
     clearInterval(timer);
   }
+}
+
+/**
+ * `work`, unless the worker's shutdown grace time (`shutdownGraceTime`) runs out first: the SDK
+ * then cancels the activities still running with reason WORKER_SHUTDOWN, and the SDK's drain
+ * waits for them to end, so an attempt that ignored it (a 15-minute embedding call) held the
+ * drain, and the worker's clients, until it ended. This attempt fails instead, retryable, and is
+ * retried on another worker; what it was doing is abandoned as after a crash (writes are fenced).
+ * Other cancellations are left to the work, as before. Outside an activity: `work` itself.
+ */
+function untilWorkerShutdown<T>(work: Promise<T>): Promise<T> {
+  let cancelled: Promise<never>;
+  try {
+    cancelled = Context.current().cancelled;
+  } catch {
+    return work;
+  }
+  const shutdown = cancelled.catch((err: unknown) => {
+    if (err instanceof CancelledFailure && err.message === 'WORKER_SHUTDOWN') {
+      throw ApplicationFailure.retryable('the worker shut down and its grace time ran out before this attempt ended', 'WorkerShutdown');
+    }
+    return new Promise<never>(() => undefined);
+  });
+  return Promise.race([work, shutdown]);
 }
 
 /**

@@ -45,7 +45,27 @@ export const PROVIDER_CRASH_ON_INPUT = 'ProviderCrashOnInput';
  * circuit breaker.
  */
 export async function embedBatch(deps: ActivityDeps, key: BatchKey, retry = DEFAULT_RETRY): Promise<EmbedResult> {
+  return (await embedMisses(deps, key, retry, { deferCacheWrite: false })).result;
+}
+
+/** What embedMisses learned: the counts, and the vectors the provider answered, by text hash. */
+export interface EmbeddedBatch {
+  result: EmbedResult;
+  fresh: Map<string, number[]>;
+  /** Whether `fresh` still has to be written to the embedding cache (deferCacheWrite, one request answered the whole batch). */
+  uncached: boolean;
+}
+
+/**
+ * embedBatch's work, keeping the answered vectors in memory too. With deferCacheWrite, a batch
+ * that one request answers whole leaves its cache write to the caller (the fused activity
+ * writes it in the sink write's own statement); vectors learned while bisecting are cached at
+ * once either way, so a later attempt never asks for them again.
+ */
+export async function embedMisses(deps: ActivityDeps, key: BatchKey, retry: typeof DEFAULT_RETRY, opts: { deferCacheWrite: boolean }): Promise<EmbeddedBatch> {
   const { store, embedder } = deps;
+  const fresh = new Map<string, number[]>();
+  let uncached = false;
   // One round trip: the batch's pending chunks, which are cached, and what earlier attempts failed.
   const { chunks: rows, cached, failedBefore } = await store.cache.batchToEmbed(key, embedder.model, embedder.dimensions);
   const byHash = new Map<string, StagedChunk[]>();
@@ -88,7 +108,9 @@ export async function embedBatch(deps: ActivityDeps, key: BatchKey, retry = DEFA
     if (items.length < misses.length) heartbeat({ remaining: items.length });
     try {
       const res = await request(items.map((i) => i.text));
-      await store.cache.putEmbeddings(embedder.model, embedder.dimensions, items.map((i) => i.hash), res.vectors);
+      items.forEach((item, i) => fresh.set(item.hash, res.vectors[i]!));
+      if (opts.deferCacheWrite && items.length === misses.length) uncached = true;
+      else await store.cache.putEmbeddings(embedder.model, embedder.dimensions, items.map((i) => i.hash), res.vectors);
       return;
     } catch (err) {
       if (isPerItem(err)) {
@@ -127,7 +149,7 @@ export async function embedBatch(deps: ActivityDeps, key: BatchKey, retry = DEFA
   // Chunks isolated by an earlier attempt of this batch are no longer staged as pending: count
   // them too (asked again only when some failed: a concurrent attempt may have marked more).
   const failed = failedBefore === 0 && failures.length === 0 ? 0 : await store.staging.failedCount(key);
-  return {
+  const result = {
     chunks: rows.length + failed - failures.length,
     embedded: misses.length,
     cached: rows.length - missCount,
@@ -136,4 +158,5 @@ export async function embedBatch(deps: ActivityDeps, key: BatchKey, retry = DEFA
     costUsd: cost,
     requests,
   };
+  return { result, fresh, uncached };
 }

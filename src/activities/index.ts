@@ -6,6 +6,8 @@ import { commitPage, type PageKey } from './commit';
 import { activityInfo, attemptTimeoutMs, whileHeartbeating } from './context';
 import type { ActivityDeps } from './deps';
 import { embedBatch } from './embed';
+import { embedAndWriteBatch } from './fused';
+import { batchSlots, type BatchSlots } from './semaphore';
 import { toFailure } from './failures';
 import { finishRun, type FinishInput } from './finish';
 import { planPage, type PlanInput } from './plan';
@@ -22,8 +24,13 @@ export type CommitInput = PageKey & { replay?: ReplaySpec };
  * over those clients. This boundary adds what every activity needs: a logger carrying the
  * workflow, run, activity and collection; heartbeats while it works; metrics; and the mapping of
  * errors to typed Temporal failures; and a span around each embedder and sink call.
+ *
+ * `slots` are the worker's in-process budgets (src/worker.ts sizes them from embedConcurrency and
+ * upsertConcurrency): embedBatch holds an embedding slot, upsertBatch a write slot, and the fused
+ * embedAndWriteBatch one of each in turn, so the split and the fused pipeline on one worker
+ * share the same bounds. Unbounded when not given (tests that call activities directly).
  */
-export function createActivities(untraced: ActivityDeps) {
+export function createActivities(untraced: ActivityDeps, slots: BatchSlots = batchSlots(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)) {
   // Every embedder and sink call is a span, a child of its activity's (no-ops without tracing).
   const deps: ActivityDeps = {
     ...untraced,
@@ -65,11 +72,13 @@ export function createActivities(untraced: ActivityDeps) {
       d.store.leases.fenced(key.collection, key.runKey, attemptTimeoutMs(), () => commitPage(d, key, { report: true, replay })),
     ),
     finishRun: wrap('finishRun', (d, i: FinishInput) => finishRun(d, i)),
-    embedBatch: wrap('embedBatch', (d, i: BatchKey) => embedBatch(d, i)),
+    embedBatch: wrap('embedBatch', (d, i: BatchKey) => slots.embed.run(() => embedBatch(d, i))),
     // Fenced inside: in the write's own statement for pgvector, by a write intent for the others.
-    upsertBatch: wrap('upsertBatch', (d, i: BatchKey) => upsertBatch(d, i)),
+    upsertBatch: wrap('upsertBatch', (d, i: BatchKey) => slots.write.run(() => upsertBatch(d, i))),
+    // Both in one activity (the run's pipeline "fused"), on the embedding queue: one activity is one provider request.
+    embedAndWriteBatch: wrap('embedAndWriteBatch', (d, i: BatchKey) => embedAndWriteBatch(d, i, slots)),
     probeEmbedder: wrap('probeEmbedder', (d, _i: void) => probeEmbedder(d), { heartbeat: false }),
-    reprocessDocuments: wrap('reprocessDocuments', (d, i: ReprocessInput) => reprocessDocuments(d, i)),
+    reprocessDocuments: wrap('reprocessDocuments', (d, i: ReprocessInput) => slots.embed.run(() => reprocessDocuments(d, i))),
   };
 }
 
@@ -77,7 +86,7 @@ export type Activities = ReturnType<typeof createActivities>;
 
 /** Which activities run on which task queue (each queue has its own worker slots). */
 export const MAIN_ACTIVITIES = ['prepareCollection', 'loadIngestConfig', 'planPage', 'commitPage', 'finishRun'] as const;
-export const EMBED_ACTIVITIES = ['embedBatch', 'probeEmbedder', 'reprocessDocuments'] as const;
+export const EMBED_ACTIVITIES = ['embedBatch', 'embedAndWriteBatch', 'probeEmbedder', 'reprocessDocuments'] as const;
 export const UPSERT_ACTIVITIES = ['upsertBatch'] as const;
 
 /** What each queue's worker registers: a workflow's proxy for a queue is typed with only these, so an activity called on the wrong queue fails to compile. */
@@ -89,3 +98,4 @@ export type { ActivityDeps } from './deps';
 export type { PlanInput, PlanResult } from './plan';
 export type { EmbedResult } from './embed';
 export type { UpsertResult } from './upsert';
+export type { FusedResult } from './fused';

@@ -82,7 +82,7 @@ export async function planDocuments(
   const toRead = args.items.map((_, i) => i).filter((i) => !skip[i]);
   unchanged += args.items.length - toRead.length;
   const readCounter = metrics.documentsRead.labels({ source: args.sourceKind ?? 'unknown' });
-  const reads: Array<Promise<{ bytes: Uint8Array; metadata?: DocumentMetadata }> | undefined> = [];
+  const reads: Array<Promise<{ bytes: Uint8Array; metadata?: DocumentMetadata; format?: string }> | undefined> = [];
   const source = args.source;
   const startRead = (n: number) => {
     const i = toRead[n];
@@ -112,7 +112,7 @@ export async function planDocuments(
     reads[n] = undefined;
     startRead(n + READ_AHEAD);
     try {
-      const { bytes, metadata } = await read;
+      const { bytes, metadata, format } = await read;
       // The source's own metadata (a row's columns) is part of what lands, so part of the hash:
       // a row whose metadata changed under the same text is rewritten (its vectors come from the cache).
       const hash = sha256(Buffer.concat([Buffer.from(params), bytes, ...(metadata && Object.keys(metadata).length > 0 ? [Buffer.from(`\0metadata:${stableJson(metadata)}`)] : [])]));
@@ -124,7 +124,7 @@ export async function planDocuments(
       const docChunks = await chunkDocument({
         documentId: item.id,
         bytes,
-        format: item.format,
+        format: format ?? item.format,
         modifiedAt: item.modifiedAt,
         ...(metadata && { metadata }),
         chunking,

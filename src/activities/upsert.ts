@@ -25,20 +25,23 @@ export async function upsertBatch(deps: ActivityDeps, key: BatchKey): Promise<Up
     // round trip, one commit), fenced by the lease inside it: INSERT … SELECT from staging +
     // cache while this run holds the collection, and those chunks marked landed with it.
     const q = store.cache.landingQuery(key, embedder.model, embedder.dimensions, leaseHeld('$1', '$2'));
-    const { offered, written, counts } = await sink.upsertFromSelect(storage, q);
-    // Nothing offered: nothing left to write (a retry), or the fence held the rows back.
-    if (offered === 0) await store.leases.check(key.collection, key.runKey);
-    const pending = counts?.pending ?? offered;
-    return { upserted: offered, written, skipped: pending - offered };
+    return landResult(deps, key, await sink.upsertFromSelect(storage, q));
   }
   // Other sinks are written from the worker, fenced by a write intent (leases.ts fenced).
   return store.leases.fenced(key.collection, key.runKey, attemptTimeoutMs(), () => upsertPoints(deps, key, sink, storage));
 }
 
-async function upsertPoints(deps: ActivityDeps, key: BatchKey, sink: WriteTarget['sink'], storage: string): Promise<UpsertResult> {
+/**
+ * Writes the batch's staged chunks that have a vector to a sink the worker feeds, and marks them
+ * landed. `known` are vectors the caller holds already (the fused activity's fresh answers); the
+ * rest come from the embedding cache.
+ */
+export async function upsertPoints(deps: ActivityDeps, key: BatchKey, sink: WriteTarget['sink'], storage: string, known: ReadonlyMap<string, number[]> = new Map()): Promise<UpsertResult> {
   const { store, embedder } = deps;
   const rows = await store.staging.batchChunks(key);
-  const vectors = await store.cache.getEmbeddings(embedder.model, embedder.dimensions, [...new Set(rows.map((r) => r.textHash))]);
+  const vectors = new Map(known);
+  const unknown = [...new Set(rows.map((r) => r.textHash))].filter((h) => !vectors.has(h));
+  for (const [h, v] of await store.cache.getEmbeddings(embedder.model, embedder.dimensions, unknown)) vectors.set(h, v);
   const ready = rows.filter((r) => vectors.has(r.textHash));
   const written = await sink.upsert(
     storage,
@@ -54,4 +57,14 @@ async function upsertPoints(deps: ActivityDeps, key: BatchKey, sink: WriteTarget
   );
   await store.staging.markLanded(key, ready);
   return { upserted: ready.length, written, skipped: rows.length - ready.length };
+}
+
+/**
+ * What a fenced pgvector landing statement did; nothing offered: nothing left to write (a retry), or the fence held the rows back.
+ * `landed_before` (freshLandingQuery): chunks earlier attempts landed, counted as in the sink.
+ */
+export async function landResult(deps: ActivityDeps, key: BatchKey, r: { offered: number; written: number; counts?: Record<string, number> }): Promise<UpsertResult> {
+  if (r.offered === 0) await deps.store.leases.check(key.collection, key.runKey);
+  const pending = r.counts?.pending ?? r.offered;
+  return { upserted: r.offered + (r.counts?.landed_before ?? 0), written: r.written, skipped: pending - r.offered };
 }

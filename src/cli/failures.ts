@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { validateCollectionName } from '../naming';
 import { startServices } from '../stack';
 import { failuresQuery, replayUpdate } from '../workflows';
-import { replayWorkflowId, type ReplayRequest } from '../contracts/replay';
+import { describeReplays, replayWorkflowId, type ReplayRequest } from '../contracts/replay';
 import { addGlobalOptions, configFrom, connectClient, EXIT, loggerFor, parseIntOption, type GlobalOpts } from './common';
 
 /** Runs `fn` with a client for the collection's replay workflow; maps "no such workflow". */
@@ -62,6 +62,7 @@ Exit codes: 0 listed (even if empty), 4 the collection has no failure record.`);
       }
       if (page.total > opts.offset + page.items.length) process.stdout.write(`  … ${page.total - opts.offset - page.items.length} more (--offset ${opts.offset + page.items.length})\n`);
       if (page.nextAutoRetryAt) process.stdout.write(`next automatic retry: ${page.nextAutoRetryAt}\n`);
+      if (page.replays && page.replays.replays > 0) process.stdout.write(`${describeReplays(page.replays)}\n`);
       return EXIT.ok;
     });
   });

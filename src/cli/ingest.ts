@@ -7,7 +7,7 @@ import { formatSourceAddress, parseSourceAddress } from '../sources/address';
 import { openSource } from '../sources';
 import { validateCollectionName } from '../naming';
 import { ingestCollection, progressQuery } from '../workflows';
-import { DEFAULT_BATCHING, DEFAULT_CHUNKING, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAGE_SIZE, ingestWorkflowId, SINK_KINDS, TASK_QUEUE, VECTOR_TYPES, type DirectorySourceSpec, type SourceSpec } from '../contracts/ingest';
+import { BATCH_PIPELINES, DEFAULT_BATCHING, DEFAULT_CHUNKING, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAGE_SIZE, DEFAULT_PIPELINE, ingestWorkflowId, SINK_KINDS, TASK_QUEUE, VECTOR_TYPES, type DirectorySourceSpec, type SourceSpec } from '../contracts/ingest';
 import { addGlobalOptions, configFrom, EXIT, loggerFor, parseIntOption, uiLink, type GlobalOpts } from './common';
 import { formatSummary } from './progress';
 import { runDryRun } from './dry-run';
@@ -40,6 +40,7 @@ export function ingestCommand(): Command {
     .addOption(new Option('--vector-type <type>', 'pgvector column type of a new collection or generation: vector (float4) or halfvec (float2, half the size)').choices(VECTOR_TYPES))
     .option('--keep-retired <n>', 'after the run, keep only the newest n retired generations (older ones are dropped); default: keep all until `generations drop`', parseIntOption('--keep-retired'))
     .option('--window <n>', `embed→upsert batches in flight at once (default ${DEFAULT_MAX_IN_FLIGHT})`, parseIntOption('--window'))
+    .addOption(new Option('--pipeline <pipeline>', `split: embed and write each batch in two activities; fused: in one (half the Temporal work per batch; default ${DEFAULT_PIPELINE})`).choices(BATCH_PIPELINES))
     .option('--dry-run', 'list the documents, chunks and tokens a run would embed (after the embedding cache) and its estimated cost, without embedding or writing anything')
     .addOption(new Option('--json', 'print the final result as JSON on stdout'));
   addPathRuleOptions(cmd);

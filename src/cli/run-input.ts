@@ -1,5 +1,5 @@
 import type { EmbeddingConfig } from '../config';
-import { DEFAULT_CHUNKING, type IngestInput, type SinkKindName, type SourceSpec, type VectorTypeName } from '../contracts/ingest';
+import { DEFAULT_CHUNKING, type BatchPipeline, type IngestInput, type SinkKindName, type SourceSpec, type VectorTypeName } from '../contracts/ingest';
 import { declaredInputLimit, fittedChunking } from '../embedders/limits';
 
 /** The run-shaping flags of `ingest` (`watch` has the chunking ones). */
@@ -14,6 +14,7 @@ export interface RunShapeOpts {
   pageSize?: number;
   window?: number;
   keepRetired?: number;
+  pipeline?: BatchPipeline;
 }
 
 /** The workflow input of a run: only what a flag set, so the workflow's defaults apply to the rest. */
@@ -33,6 +34,7 @@ export function ingestInput(collection: string, source: SourceSpec, opts: RunSha
     ...(opts.pageSize !== undefined ? { pageSize: opts.pageSize } : {}),
     ...(opts.window !== undefined ? { maxInFlightBatches: opts.window } : {}),
     ...(opts.keepRetired !== undefined ? { keepRetired: opts.keepRetired } : {}),
+    ...(opts.pipeline ? { pipeline: opts.pipeline } : {}),
   };
 }
 

@@ -6,6 +6,7 @@ import { progressQuery } from '../workflows';
 import { findIngestRun } from './find-run';
 import { addGlobalOptions, configFrom, connectClient, EXIT, loggerFor, uiLink, type GlobalOpts } from './common';
 import { formatProgress, formatSummary } from './progress';
+import { failureRecord, formatFailureRecord } from './replay-record';
 
 interface StatusOpts extends GlobalOpts {
   json?: boolean;
@@ -58,6 +59,11 @@ export function statusCommand(): Command {
         const r = (await handle.result()) as { counters: Parameters<typeof formatSummary>[0] };
         out.result = r;
         lines = formatSummary(r.counters);
+      }
+      const record = await failureRecord(client, collection);
+      if (record) {
+        out.failures = record;
+        lines.push(...formatFailureRecord(record));
       }
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -29,7 +29,8 @@ export function workerCommand(): Command {
     'after',
     `
 On SIGINT/SIGTERM the workers stop polling, let running activities finish (30 s grace), and only
-then close their database and HTTP clients. Anything unfinished is retried by another worker.`,
+then close their database and HTTP clients. An activity still running when the grace time is over
+is given up (WorkerShutdown); it and anything unfinished is retried by another worker.`,
   );
   cmd.action(async (opts: WorkerOpts) => {
     const config = configFrom(opts, {

@@ -46,6 +46,11 @@ export interface BatchingOptions {
   maxTokens: number;
 }
 
+export const BATCH_PIPELINES = ['split', 'fused'] as const;
+export type BatchPipeline = (typeof BATCH_PIPELINES)[number];
+/** The pipeline of a run whose input names none. */
+export const DEFAULT_PIPELINE: BatchPipeline = 'split';
+
 export const VECTOR_TYPES = ['vector', 'halfvec'] as const;
 export type VectorTypeName = (typeof VECTOR_TYPES)[number];
 
@@ -58,6 +63,13 @@ export interface IngestInput {
   pageSize?: number;
   /** Most embed→upsert batches in flight at once. */
   maxInFlightBatches?: number;
+  /**
+   * How a batch runs: 'split' (embedBatch on the embedding queue, then upsertBatch on the upsert
+   * queue) or 'fused' (embedAndWriteBatch: one activity on the embedding queue embeds and writes,
+   * half the activities and server events per batch). Both keep every guarantee; see
+   * docs/ARCHITECTURE.md (batch pipelines). Default: DEFAULT_PIPELINE.
+   */
+  pipeline?: BatchPipeline;
   /** Sink of a new collection: pgvector (default) or qdrant; an existing collection keeps its own. */
   sink?: SinkKindName;
   /**

@@ -56,6 +56,31 @@ export interface FailuresPage {
   items: FailedItem[];
   nextAutoRetryAt: string | null;
   replaying: boolean;
+  /** What replays (manual and automatic) did: how many replayed items landed and how many failed again. */
+  replays: ReplayTotals;
+}
+
+/** How one replay ended: its items that landed, failed again, or left the source. */
+export interface ReplayRecord {
+  /** When it ended (workflow time, ISO 8601). */
+  at: string;
+  automatic: boolean;
+  requested: number;
+  landed: number;
+  stillFailing: number;
+  vanished: number;
+  /** Set when the replay gave up (its activity failed): the counts are what it did before. */
+  error?: string;
+}
+
+/** Replays of a collection's failures since its replay workflow started (kept across continue-as-new). */
+export interface ReplayTotals {
+  replays: number;
+  automatic: number;
+  landed: number;
+  stillFailing: number;
+  vanished: number;
+  last?: ReplayRecord;
 }
 
 /** Exactly one of all / ids / types. */
@@ -73,6 +98,15 @@ export interface ReplayOutcome {
   vanished: string[];
 }
 
+/** One line on what replays did, for people (the `failures` and `status` commands, the Web UI). */
+export function describeReplays(t: ReplayTotals): string {
+  const head = `${t.replays} replay(s), ${t.automatic} automatic: ${t.landed} item(s) landed, ${t.stillFailing} failed again, ${t.vanished} gone from the source`;
+  const l = t.last;
+  if (!l) return head;
+  const what = `${l.landed} of ${l.requested} landed, ${l.stillFailing} failed again${l.vanished > 0 ? `, ${l.vanished} gone` : ''}`;
+  return `${head}; last (${l.automatic ? 'automatic' : 'manual'}, ${l.at}): ${what}${l.error ? `; it gave up: ${l.error}` : ''}`;
+}
+
 export interface ReplayInput {
   collection: string;
   /** How often to retry everything on the list by itself, e.g. "1h"; "0" turns it off. */
@@ -82,7 +116,7 @@ export interface ReplayInput {
   /** The namespace has our search attributes: upsert Collection and DocumentsFailed. */
   searchAttributes?: boolean;
   /** Carried across continue-as-new. */
-  state?: { items: FailedItem[]; replay?: ReplaySpec; autoRetries: number };
+  state?: { items: FailedItem[]; replay?: ReplaySpec; autoRetries: number; replays?: ReplayTotals };
 }
 
 export const DEFAULT_AUTO_RETRY_EVERY = '1h';

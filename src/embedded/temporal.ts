@@ -28,6 +28,8 @@ export interface DevServerOptions {
   log?: (msg: string) => void;
   /** Extra dynamic config of the server, e.g. { 'matching.enableFairness': true }. */
   dynamicConfig?: Record<string, string | number | boolean>;
+  /** SQLite pragmas of the server's database (`--sqlite-pragma name=value`), over ON_DISK_SQLITE_PRAGMAS on disk. */
+  sqlitePragmas?: Record<string, string>;
 }
 
 /** Dynamic config that makes the server dispatch by fairness key, across one partition per task queue. */
@@ -36,6 +38,26 @@ export const FAIRNESS_DYNAMIC_CONFIG: Record<string, string | number | boolean> 
   'matching.enableFairness': true,
   'matching.numTaskqueueReadPartitions': 1,
   'matching.numTaskqueueWritePartitions': 1,
+};
+
+/**
+ * The history service moves every workflow and activity task to matching through its transfer
+ * queue, whose reader polls at most 20 times a second per shard by default; the dev server has one
+ * shard. Once a busy run adds tasks faster than that, every task of every run waits up to 50 ms
+ * for the next poll: each hop of a small collection beside a big one (BENCHMARKS.md §9).
+ */
+export const DISPATCH_DYNAMIC_CONFIG: Record<string, string | number | boolean> = {
+  'history.transferProcessorMaxPollRPS': 1000,
+};
+
+/**
+ * SQLite of the on-disk database: write-ahead log, synced at checkpoints rather than at every
+ * commit (the default rollback journal fsyncs every write, and the dev server writes each task).
+ * A crash of the process loses nothing; a power cut may lose the last commits, not the database.
+ */
+export const ON_DISK_SQLITE_PRAGMAS: Record<string, string> = {
+  journal_mode: 'wal',
+  synchronous: 'normal',
 };
 
 /** The `temporal` CLI: TEMPORAL_CLI_PATH, else `temporal` on PATH. */
@@ -94,8 +116,10 @@ async function startCli(cli: string, o: DevServerOptions, namespace: string): Pr
   // Fair sharing between collections: every activity carries its collection as a fairness key
   // (src/workflows/ingest-settings.ts); the server honours it only with fairness on, and evenly
   // only within one partition (measured: docs/ARCHITECTURE.md, BENCHMARKS.md).
-  const dynamic = { ...FAIRNESS_DYNAMIC_CONFIG, ...o.dynamicConfig };
+  const dynamic = { ...FAIRNESS_DYNAMIC_CONFIG, ...DISPATCH_DYNAMIC_CONFIG, ...o.dynamicConfig };
   for (const [k, v] of Object.entries(dynamic)) args.push('--dynamic-config-value', `${k}=${JSON.stringify(v)}`);
+  const pragmas = { ...(o.inMemory ? {} : ON_DISK_SQLITE_PRAGMAS), ...o.sqlitePragmas };
+  for (const [k, v] of Object.entries(pragmas)) args.push('--sqlite-pragma', `${k}=${v}`);
 
   const logFile = path.join(o.dataDir, 'temporal.log');
   const out = openSync(logFile, 'a');

@@ -49,9 +49,10 @@ export interface Source {
   /**
    * The same, for sources whose documents carry metadata of their own (a row's metadata
    * columns): merged into every chunk's metadata, under the keys the chunker sets itself.
-   * Absent: read() and no metadata.
+   * Absent: read() and no metadata. `format`, when given, is what the bytes turned out to be
+   * and overrides the item's (a web page's Content-Type or first bytes; its URL may say nothing).
    */
-  readWithMetadata?(item: SourceItem, maxBytes: number): Promise<{ bytes: Uint8Array; metadata: DocumentMetadata }>;
+  readWithMetadata?(item: SourceItem, maxBytes: number): Promise<{ bytes: Uint8Array; metadata: DocumentMetadata; format?: DocumentFormat }>;
   /** Human description for errors and logs (never a secret). */
   describe(): string;
   /**

@@ -1,8 +1,9 @@
 import { ConfigError, DocumentError } from '../errors';
 import { formatOf, type DocumentFormat } from '../text/extract';
 import type { WebSourceSpec } from '../contracts/sources/web';
-import { defineSourceKind, type Source, type SourceItem, type SourcePage } from './types';
-import { BINARY_FORMATS, conditionalHeaders, crawl, crawledFormat, formatOfContentType, ListingError, type ListedPage } from './web-crawl';
+import { defineSourceKind, type DocumentMetadata, type Source, type SourceItem, type SourcePage } from './types';
+import { conditionalHeaders, crawl, crawledFormat, ListingError, type ListedPage } from './web-crawl';
+import { formatOfBody } from './web-format';
 import { httpFingerprint, httpRequest, HttpUnreachable } from './web-http';
 import { robotsFor, type RobotsRules } from './web-robots';
 import { parseSitemap, SitemapError } from './web-sitemap';
@@ -273,6 +274,15 @@ export class WebSource implements Source {
   }
 
   async read(item: SourceItem, maxBytes: number): Promise<Uint8Array> {
+    return (await this.readWithMetadata(item, maxBytes)).bytes;
+  }
+
+  /**
+   * The page's bytes and the format they are: a listing knows a URL only by its path (a sitemap
+   * entry `/download/report` is listed as HTML), so the answer's magic bytes or Content-Type
+   * decide whether it is a PDF or a Word file (src/sources/web-format.ts). No metadata of its own.
+   */
+  async readWithMetadata(item: SourceItem, maxBytes: number): Promise<{ bytes: Uint8Array; metadata: DocumentMetadata; format: DocumentFormat }> {
     if (!this.inScope(item.id)) throw new DocumentError('UnsupportedDocument', `${item.id}: is outside ${this.describe()}`);
     let robots: RobotsRules;
     try {
@@ -300,14 +310,9 @@ export class WebSource implements Source {
     if (res.status < 200 || res.status >= 300) throw new DocumentError('UnreadableDocument', `${item.id}: answered ${res.status}`);
     if (res.truncated) throw new DocumentError('DocumentTooLarge', `${item.id}: is larger than ${maxBytes} bytes (VECTOR_INGEST_MAX_DOCUMENT_BYTES)`);
     const type = res.headers.get('content-type');
-    const served = formatOfContentType(type, url);
-    if (!served) throw new DocumentError('UnsupportedDocument', `${item.id}: is ${type}, not HTML, text, PDF or DOCX`);
-    // The listing's format picks the parser: a PDF or Word file where a page was listed (or the
-    // reverse, or one for the other) would be parsed as what it is not.
-    if (served !== item.format && (BINARY_FORMATS.has(served) || BINARY_FORMATS.has(item.format))) {
-      throw new DocumentError('FormatMismatch', `${item.id}: is served as ${type} but was listed as ${item.format}`);
-    }
-    return res.body;
+    const format = formatOfBody(item.format, type, url, res.body);
+    if (!format) throw new DocumentError('UnsupportedDocument', `${item.id}: is ${type}, not HTML, text, PDF or DOCX (neither its Content-Type nor its first bytes say otherwise)`);
+    return { bytes: res.body, metadata: {}, format };
   }
 }
 

@@ -31,16 +31,6 @@ export function knownQuery(collection: string, ids: string[]): { sql: string; pa
 export class DocumentsTable {
   constructor(private readonly pool: Pool) {}
 
-  /** The recorded content hash of each known document among `ids` (null: never landed). */
-  async hashes(collection: string, ids: string[]): Promise<Map<string, string | null>> {
-    if (ids.length === 0) return new Map();
-    const r = await this.pool.query<{ document_id: string; content_hash: string | null }>(
-      `SELECT document_id, content_hash FROM ${S}.documents WHERE collection = $1 AND document_id = ANY($2::text[])`,
-      [collection, ids],
-    );
-    return new Map(r.rows.map((row) => [row.document_id, row.content_hash]));
-  }
-
   /**
    * What is recorded of each known document among `ids`: the content hash and the source
    * fingerprint of what landed (null: never landed, or no fingerprint).

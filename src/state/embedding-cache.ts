@@ -8,8 +8,8 @@ import type { PointsQuery } from '../sinks/types';
 /**
  * Vectors by (model, dimensions, text hash): embed writes them here and upsert reads them, so
  * vectors never travel through Temporal, and unchanged text is never embedded twice.
- * pointsQuery and markLandedWithVectors join a batch's staged chunks to this cache; they live
- * here so the join condition is written in one file.
+ * pointsQuery and landingQuery join a batch's staged chunks to this cache; they live here so
+ * the join condition is written in one file.
  *
  * Both look each staged chunk's vector up by the whole key, one index probe per chunk, through a
  * subquery the planner may not flatten (OFFSET 0). As a plain join, on a cache without
@@ -122,19 +122,40 @@ export class EmbeddingCache {
     };
   }
 
-  /** Marks the batch's pending chunks that have a cached vector as landed; counts both kinds. */
-  async markLandedWithVectors(k: BatchKey, model: string, dimensions: number): Promise<{ landed: number; pending: number }> {
-    const r = await this.pool.query<{ landed: number; pending: number }>(
-      `WITH landed AS (
-         UPDATE ${S}.staged_chunks s SET status = 1
-         WHERE s.collection = $1 AND s.run_key = $2 AND s.page_no = $3 AND s.batch_no = $4 AND s.status = 0
-           AND EXISTS (${CACHED_VECTOR('s.text_hash')})
-         RETURNING 1)
-       SELECT (SELECT count(*) FROM landed)::int AS landed,
-              (SELECT count(*) FROM ${S}.staged_chunks
-                WHERE collection = $1 AND run_key = $2 AND page_no = $3 AND batch_no = $4 AND status = 0)::int AS pending`,
-      [k.collection, k.runKey, k.pageNo, k.batchNo, model, dimensions],
-    );
-    return r.rows[0]!;
+  /**
+   * landingQuery for the fused batch activity, which holds the vectors it just embedded: the
+   * same one statement, fenced the same way, also writes those vectors to the embedding cache
+   * (`cached`, committed with the write; it does not depend on the fence, so a write the fence
+   * holds back still caches what was answered) and takes each chunk's vector from them before
+   * the cache (a statement does not see its own inserts). `vectors` is one binary `vector[]`
+   * parameter (encodeVectorArray), null with no hashes. `landed_before` counts what earlier
+   * attempts of the batch landed.
+   */
+  async freshLandingQuery(k: BatchKey, model: string, dimensions: number, fence: string, fresh: ReadonlyMap<string, readonly number[]>): Promise<PointsQuery> {
+    const landing = this.landingQuery(k, model, dimensions, fence);
+    const hashes = [...fresh.keys()];
+    const vectors = hashes.length === 0 ? null : encodeVectorArray(await vectorTypeOid(this.pool), [...fresh.values()]);
+    const freshVector = `(SELECT x.v FROM unnest($7::text[], $8::vector[]) AS x(h, v) WHERE x.h = s.text_hash LIMIT 1)`;
+    return {
+      sql: `SELECT s.point_id, s.document_id, s.chunk_index, s.content, s.text_hash,
+              COALESCE(s.metadata, '{}'::jsonb)
+                || jsonb_build_object('document_id', s.document_id, 'chunk_index', s.chunk_index, 'tokens', s.tokens),
+              e.embedding
+            FROM ${S}.staged_chunks s
+            JOIN LATERAL (SELECT COALESCE(${freshVector}, (${CACHED_VECTOR('s.text_hash')})) AS embedding) e ON e.embedding IS NOT NULL
+            WHERE s.collection = $1 AND s.run_key = $2 AND s.page_no = $3 AND s.batch_no = $4 AND s.status = 0 AND ${fence}`,
+      params: [...landing.params, hashes, vectors],
+      with: {
+        cached: `INSERT INTO ${S}.embedding_cache (model, dimensions, text_hash, embedding)
+                 SELECT $5, $6, h, v FROM unnest($7::text[], $8::vector[]) AS x(h, v)
+                 ON CONFLICT DO NOTHING RETURNING 1`,
+        ...landing.with,
+        // Chunks of the batch an earlier attempt landed (this statement's snapshot does not see
+        // its own marks): a retry whose first attempt wrote but never reported still reports
+        // the batch's chunks in the sink, so the run's counters stay exact across a crash.
+        landed_before: `SELECT 1 FROM ${S}.staged_chunks
+                        WHERE collection = $1 AND run_key = $2 AND page_no = $3 AND batch_no = $4 AND status = 1`,
+      },
+    };
   }
 }

@@ -9,7 +9,9 @@ import { errorText, isOutage, isRateLimited } from './outage';
 export interface BatchRunnerDeps {
   collection: string;
   runKey: string;
-  acts: Pick<IngestActivities, 'embedBatch' | 'upsertBatch'>;
+  acts: Pick<IngestActivities, 'embedBatch' | 'upsertBatch' | 'embedAndWriteBatch'>;
+  /** The run's input asks for one activity per batch (IngestSettings.pipeline). */
+  fused: boolean;
   tally: IngestTally;
   window: BatchWindow;
   circuit: CircuitBreaker;
@@ -17,7 +19,8 @@ export interface BatchRunnerDeps {
 }
 
 /**
- * One batch through embed → upsert. Never rejects: a fatal error goes to the window (the main
+ * One batch through embed → upsert: two activities (split), or one that does both (fused; runs
+ * recorded before it existed replay split, see the patch below). Never rejects: a fatal error goes to the window (the main
  * loop rethrows it), and an outage sends the batch back to the window's queue. A batch whose
  * upsert hit an outage is dispatched again, embed included; the tally counts its embedding once.
  */
@@ -26,10 +29,16 @@ export function batchRunner(d: BatchRunnerDeps): (batch: BatchRef) => Promise<vo
   return async (batch) => {
     const key = { collection: d.collection, runKey: d.runKey, pageNo: batch.pageNo, batchNo: batch.batchNo };
     try {
-      const e = await acts.embedBatch(key);
-      tally.embed(batch, e);
-      const u = await acts.upsertBatch(key);
-      tally.upsert(u);
+      if (d.fused && patched('fused-pipeline')) {
+        const r = await acts.embedAndWriteBatch(key);
+        tally.embed(batch, r.embed);
+        tally.upsert(r.upsert);
+      } else {
+        const e = await acts.embedBatch(key);
+        tally.embed(batch, e);
+        const u = await acts.upsertBatch(key);
+        tally.upsert(u);
+      }
       window.landed(batch.pageNo);
       status.show();
     } catch (err) {

@@ -47,7 +47,7 @@ export class FailureList {
   }
 
   /** One page of the list, sorted by document id, optionally of one error type. */
-  page(q: FailuresQuery, collection: string, extra: Pick<FailuresPage, 'nextAutoRetryAt' | 'replaying'>): FailuresPage {
+  page(q: FailuresQuery, collection: string, extra: Pick<FailuresPage, 'nextAutoRetryAt' | 'replaying'>): Omit<FailuresPage, 'replays'> {
     const all = this.all().filter((i) => !q.type || i.type === q.type).sort((a, b) => (a.documentId < b.documentId ? -1 : 1));
     const offset = Math.max(0, q.offset ?? 0);
     const limit = Math.min(MAX_PAGE, Math.max(1, q.limit ?? 100));

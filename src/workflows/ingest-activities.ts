@@ -42,6 +42,10 @@ export function ingestActivities(t: ActivityTimeouts, priority?: Priority) {
     heartbeatTimeout,
     retry: { ...retry, maximumInterval: '1 minute', maximumAttempts: 10 },
   };
+  // One activity per batch (pipeline "fused"): on the embedding queue, so its server-enforced
+  // rate still paces provider requests (one activity, one request), with the embedding retries
+  // (a sink still down after 5 attempts opens the circuit, as a provider would) and time for both parts.
+  const fusedOptions: ActivityOptions = { ...embedOptions, startToCloseTimeout: `${t.embedSeconds + t.upsertSeconds}s` };
   const main = proxyActivities<MainQueueActivities>(mainOptions);
   const embed = proxyActivities<EmbedQueueActivities>(embedOptions);
   const upsert = proxyActivities<UpsertQueueActivities>(upsertOptions);
@@ -54,6 +58,9 @@ export function ingestActivities(t: ActivityTimeouts, priority?: Priority) {
       embed.embedBatch.executeWithOptions({ ...embedOptions, summary: `embed page ${key.pageNo} batch ${key.batchNo}` }, [key]),
     upsertBatch: (key: Parameters<UpsertQueueActivities['upsertBatch']>[0]) =>
       upsert.upsertBatch.executeWithOptions({ ...upsertOptions, summary: `write page ${key.pageNo} batch ${key.batchNo}` }, [key]),
+    /** Embeds a batch and writes it (pipeline "fused"). */
+    embedAndWriteBatch: (key: Parameters<EmbedQueueActivities['embedAndWriteBatch']>[0]) =>
+      embed.embedAndWriteBatch.executeWithOptions({ ...fusedOptions, summary: `embed+write page ${key.pageNo} batch ${key.batchNo}` }, [key]),
     planPage: (input: Parameters<MainQueueActivities['planPage']>[0]) =>
       main.planPage.executeWithOptions({ ...mainOptions, summary: `plan page ${input.pageNo}` }, [input]),
   };

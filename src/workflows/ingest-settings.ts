@@ -1,7 +1,9 @@
 import { ApplicationFailure, type Priority } from '@temporalio/common';
 import { collectionOrFail } from './validate';
 import {
+  BATCH_PIPELINES,
   DEFAULT_BATCHING,
+  DEFAULT_PIPELINE,
   DEFAULT_CHUNKING,
   DEFAULT_MAX_IN_FLIGHT,
   DEFAULT_MAX_PAGES_PER_RUN,
@@ -9,6 +11,7 @@ import {
   DEFAULT_TIMEOUTS,
   type ActivityTimeouts,
   type BatchingOptions,
+  type BatchPipeline,
   type ChunkingOptions,
   type IngestInput,
   type SourceSpec,
@@ -30,6 +33,8 @@ export interface IngestSettings {
   full: boolean;
   /** Of every activity: the collection is the fairness key (one share per collection). */
   priority: Priority;
+  /** Two activities per batch, or one (IngestInput.pipeline). */
+  pipeline: BatchPipeline;
 }
 
 function positiveInt(name: string, value: unknown, fallback: number, max: number): number {
@@ -64,6 +69,9 @@ export function ingestSettings(input: IngestInput): IngestSettings {
   if (input.keepRetired !== undefined && (typeof input.keepRetired !== 'number' || !Number.isInteger(input.keepRetired) || input.keepRetired < 0 || input.keepRetired > 1000)) {
     throw ApplicationFailure.nonRetryable(`keepRetired must be an integer from 0 to 1000, got ${JSON.stringify(input.keepRetired)}`, 'ConfigError');
   }
+  if (input.pipeline !== undefined && !(BATCH_PIPELINES as readonly unknown[]).includes(input.pipeline)) {
+    throw ApplicationFailure.nonRetryable(`pipeline must be one of ${BATCH_PIPELINES.join(', ')}, got ${JSON.stringify(input.pipeline)}`, 'ConfigError');
+  }
   const timeouts = { ...DEFAULT_TIMEOUTS, ...input.timeouts };
   for (const [k, v] of Object.entries(timeouts)) positiveInt(`timeouts.${k}`, v, 1, 86_400);
   return {
@@ -78,5 +86,6 @@ export function ingestSettings(input: IngestInput): IngestSettings {
     batching: { ...DEFAULT_BATCHING, ...input.batching },
     full: input.full === true,
     priority: priorityOf(collection, input.priority),
+    pipeline: input.pipeline ?? DEFAULT_PIPELINE,
   };
 }

@@ -47,7 +47,7 @@ export async function ingestCollection(input: IngestInput): Promise<IngestResult
     commitPage: (pageNo) => acts.main.commitPage({ collection, runKey, pageNo, replay }),
     committed: () => status.committed(),
   });
-  const runBatch = batchRunner({ collection, runKey, acts, tally, window, circuit, status });
+  const runBatch = batchRunner({ collection, runKey, acts, fused: s.pipeline === 'fused', tally, window, circuit, status });
   setHandler(progressQuery, () => status.progress());
 
   if (!input.state) {

@@ -1,6 +1,7 @@
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { SA } from './search-attributes';
 import type { FailureList } from './failure-list';
+import { describeReplays, type ReplayTotals } from '../contracts/replay';
 
 /**
  * What the Web UI shows of a collection's failure list: filterable search attributes (upserted
@@ -14,7 +15,7 @@ export class ReplayVisibility {
     private readonly searchAttributes: boolean,
   ) {}
 
-  show(items: FailureList, replaying: boolean, nextAutoRetryAt: number | null): void {
+  show(items: FailureList, replaying: boolean, nextAutoRetryAt: number | null, replays?: ReplayTotals): void {
     if (this.searchAttributes && this.shownCount !== items.size) {
       upsertSearchAttributes([
         { key: SA.collection, value: this.collection },
@@ -29,6 +30,7 @@ export class ReplayVisibility {
         '',
         ...Object.entries(items.byType()).map(([t, n]) => `- ${t}: ${n}`),
         nextAutoRetryAt === null ? '- automatic retry: off' : `- next automatic retry: ${new Date(nextAutoRetryAt).toISOString()}`,
+        ...(replays && replays.replays > 0 ? [`- ${describeReplays(replays)}`] : []),
       ].join('\n'),
     );
   }

@@ -17,6 +17,7 @@ import { collectionOrFail } from './validate';
 import { parseDurationMs } from './duration';
 import { FailureList } from './failure-list';
 import { ReplayVisibility } from './replay-visibility';
+import { ReplayTally } from './replay-totals';
 import {
   DEFAULT_AUTO_RETRY_EVERY,
   DEFAULT_MAX_AUTO_ATTEMPTS,
@@ -65,6 +66,7 @@ export async function replayFailures(input: ReplayInput): Promise<void> {
   const visibility = new ReplayVisibility(collection, input.searchAttributes === true);
   let spec: ReplaySpec | undefined = input.state?.replay;
   let autoRetries = input.state?.autoRetries ?? 0;
+  const tally = new ReplayTally(input.state?.replays);
   let replaying = false;
   let nextAutoRetryAt: number | null = null;
   let dirty = false;
@@ -78,14 +80,15 @@ export async function replayFailures(input: ReplayInput): Promise<void> {
     dirty = true;
     items.resolve(s.documentIds);
   });
-  setHandler(failuresQuery, (q = {}) =>
-    items.page(q, collection, { nextAutoRetryAt: nextAutoRetryAt === null ? null : new Date(nextAutoRetryAt).toISOString(), replaying }),
-  );
+  setHandler(failuresQuery, (q = {}) => ({
+    ...items.page(q, collection, { nextAutoRetryAt: nextAutoRetryAt === null ? null : new Date(nextAutoRetryAt).toISOString(), replaying }),
+    replays: tally.totals(),
+  }));
 
-  const replay = async (ids: string[]): Promise<ReplayOutcome> => {
+  const replay = async (ids: string[], automatic: boolean): Promise<ReplayOutcome> => {
     await condition(() => !replaying); // one replay at a time; a second one waits its turn
     replaying = true;
-    visibility.show(items, replaying, nextAutoRetryAt);
+    visibility.show(items, replaying, nextAutoRetryAt, tally.totals());
     const outcome: ReplayOutcome = { requested: ids.length, succeeded: [], stillFailing: [], vanished: [] };
     try {
       if (!spec) throw ApplicationFailure.nonRetryable('no ingest run has reported a source for this collection yet', 'ConfigError');
@@ -95,14 +98,18 @@ export async function replayFailures(input: ReplayInput): Promise<void> {
         const res = await reprocessDocuments({ collection, replay: spec, documentIds: part, replayKey: `${workflowInfo().runId}-${i}` });
         items.applyOutcome(res.documents, new Date().toISOString(), workflowInfo().runId, outcome);
       }
+      tally.add(outcome, automatic, new Date().toISOString());
       return outcome;
+    } catch (err) {
+      tally.add(outcome, automatic, new Date().toISOString(), (err instanceof ActivityFailure ? err.cause?.message : undefined) ?? (err as Error).message);
+      throw err;
     } finally {
       replaying = false;
       dirty = true;
     }
   };
 
-  setHandler(replayUpdate, (req) => replay(items.select(req).sort()), {
+  setHandler(replayUpdate, (req) => replay(items.select(req).sort(), false), {
     validator: (req: ReplayRequest) => {
       const why = items.refusal(req, collection);
       if (why !== undefined) throw new Error(why);
@@ -112,7 +119,7 @@ export async function replayFailures(input: ReplayInput): Promise<void> {
   nextAutoRetryAt = autoEveryMs > 0 ? Date.now() + autoEveryMs : null;
   const tooLong = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_EVENTS_BEFORE_CAN;
   for (;;) {
-    visibility.show(items, replaying, nextAutoRetryAt);
+    visibility.show(items, replaying, nextAutoRetryAt, tally.totals());
     dirty = false;
     const wake = () => dirty || tooLong();
     const remaining = nextAutoRetryAt === null ? undefined : Math.max(0, nextAutoRetryAt - Date.now());
@@ -122,7 +129,7 @@ export async function replayFailures(input: ReplayInput): Promise<void> {
       if (eligible.length > 0 && spec) {
         autoRetries++;
         try {
-          const out = await replay(eligible);
+          const out = await replay(eligible, true);
           log.info('automatic replay', { requested: out.requested, succeeded: out.succeeded.length, stillFailing: out.stillFailing.length });
         } catch (err) {
           // The activity gave up (the collection busy with a run, the database down for long):
@@ -135,7 +142,7 @@ export async function replayFailures(input: ReplayInput): Promise<void> {
     }
     if (tooLong()) {
       await condition(() => allHandlersFinished() && !replaying);
-      await continueAsNew<typeof replayFailures>({ ...input, state: { items: items.all(), replay: spec, autoRetries } });
+      await continueAsNew<typeof replayFailures>({ ...input, state: { items: items.all(), replay: spec, autoRetries, replays: tally.totals() } });
     }
   }
 }

@@ -1,6 +1,6 @@
 /**
- * A batch's upsert reads its staged chunks' vectors from the embedding cache (pointsQuery) and
- * marks them landed (markLandedWithVectors). Written as a plain join, on a cache the planner had
+ * A batch's upsert reads its staged chunks' vectors from the embedding cache (pointsQuery, and
+ * landingQuery built on it). Written as a plain join, on a cache the planner had
  * no statistics for yet (every first run), Postgres scanned the cache's primary key on
  * (model, dimensions) alone and filtered text_hash row by row: each 64-chunk batch read every
  * cached vector of its model, so a run's database work grew with the square of its size (the
@@ -52,17 +52,5 @@ describe('embedding cache lookups of one batch', () => {
     // an index probe per chunk costs ~3 blocks (64 x 3 + the batch's own rows); reading the
     // model's whole key range per chunk cost ~240,000
     assert.ok(blocks < 20 * BATCH, `one batch's lookup touched ${blocks} buffer blocks for ${BATCH} chunks and ${CACHED} cached vectors`);
-  });
-
-  it('marks exactly the batch chunks that have a vector as landed', async () => {
-    await pool.query(`DELETE FROM vector_ingest.embedding_cache WHERE text_hash IN (SELECT text_hash FROM vector_ingest.staged_chunks WHERE collection = 'plan_c' AND page_no = 3 AND batch_no = 2 AND document_id IN ('d1664', 'd1665'))`);
-    // pending counts the batch's chunks that were pending before this call (the activity
-    // reports pending - landed as skipped: chunks with no vector)
-    const got = await store.cache.markLandedWithVectors(key, model, 4);
-    assert.deepEqual(got, { landed: BATCH - 2, pending: BATCH });
-    const again = await store.cache.markLandedWithVectors(key, model, 4);
-    assert.deepEqual(again, { landed: 0, pending: 2 });
-    const rows = await store.cache.pointsQuery(key, model, 4);
-    assert.equal((await pool.query(rows.sql, rows.params)).rowCount, 0, 'landed chunks are no longer offered to the sink');
   });
 });

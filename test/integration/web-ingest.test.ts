@@ -188,6 +188,40 @@ describe('web source: incremental ingest through a real worker', () => {
     }
   });
 
+  it('sitemap entries without an extension land as what they are served as (PDF by Content-Type, DOCX by its bytes); a body of no known kind fails alone, naming its URL', async () => {
+    const name = `${collection}_files`;
+    const pdfFile = path.join(tempDir('vi-web-pdf-'), 'guide.pdf');
+    printPdf(GUIDE_HTML, pdfFile);
+    const docxFile = path.join(tempDir('vi-web-docx-'), 'handbook.docx');
+    pandocDocx('# Handbook\n\nThe ocelot passage explains on-call rotations.\n', docxFile);
+    const files: Array<[string, Buffer, string]> = [
+      ['/files/guide', readFileSync(pdfFile), 'application/pdf'],
+      ['/files/handbook', readFileSync(docxFile), 'application/octet-stream'],
+      ['/files/export', Buffer.from([0x00, 0x01, 0x02, 0x03, 0xff]), 'application/octet-stream'],
+    ];
+    for (const [p, body, type] of files) site.set(p, body, { type });
+    site.sitemapOverride = `<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">${files.map(([p]) => `<url><loc>${site.url}${p}</loc><lastmod>2026-11-20</lastmod></url>`).join('')}</urlset>`;
+    try {
+      const r = await ingest(sitemap(), name);
+      assert.equal(r.counters.documentsListed, 3);
+      const f = await tc.client.workflow.getHandle(replayWorkflowId(name)).query(failuresQuery, { limit: 10 });
+      assert.deepEqual(f.items.map((i) => [i.documentId, i.type]), [[`${site.url}/files/export`, 'UnsupportedDocument']]);
+      assert.match(f.items[0]!.message, /^http:\/\/127\.0\.0\.1:\d+\/files\/export: is application\/octet-stream, not HTML, text, PDF or DOCX/);
+      assert.equal(r.counters.documentsFailed, 1);
+      const rows = await withPg(async (c) => (await c.query<{ document_id: string; content: string; metadata: Record<string, unknown> }>(`SELECT document_id, content, metadata FROM public.${name} ORDER BY document_id, chunk_index`)).rows);
+      const pdfRows = rows.filter((x) => x.document_id === `${site.url}/files/guide`);
+      assert.ok(pdfRows.length > 0 && pdfRows.every((x) => x.metadata.format === 'pdf' && typeof x.metadata.page === 'number'), JSON.stringify(pdfRows.map((x) => x.metadata)));
+      assert.deepEqual(pdfRows.filter((x) => x.content.includes('walrus passage')).map((x) => x.metadata.page), [2]);
+      const docxRows = rows.filter((x) => x.document_id === `${site.url}/files/handbook`);
+      assert.ok(docxRows.length > 0 && docxRows.every((x) => x.metadata.format === 'docx'), JSON.stringify(docxRows.map((x) => x.metadata)));
+      assert.ok(docxRows.some((x) => x.content.includes('ocelot passage')));
+    } finally {
+      site.sitemapOverride = undefined;
+      for (const [p] of files) site.pages.delete(p);
+      await withPg((c) => c.query(`DROP TABLE IF EXISTS public.${name}`)).catch(() => undefined);
+    }
+  });
+
   it('a sitemap that is not XML fails the run with a ConfigError before anything is written', async () => {
     const name = `${collection}_bad`;
     site.sitemapOverride = '<html><body>Moved to our new site</body></html>';

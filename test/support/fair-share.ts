@@ -8,7 +8,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
 import type { DevServer } from '../../src/embedded/temporal';
 import { ingestCollection } from '../../src/workflows';
-import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE } from '../../src/contracts/ingest';
+import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE, type BatchPipeline } from '../../src/contracts/ingest';
 import { criticalPathOf, type CriticalPath } from './critical-path';
 import { testClient, workflowBundle } from './env';
 
@@ -37,6 +37,8 @@ export interface FairShareOptions {
    * into another does not meet that.
    */
   smallGapMs?: number;
+  /** Both runs' batch pipeline (IngestInput.pipeline; unset: the default). A fused batch is one mocked activity of embedMs. */
+  pipeline?: BatchPipeline;
 }
 
 export interface FairShareResult {
@@ -83,6 +85,14 @@ interface EmbedStart {
 
 function activities(o: FairShareOptions, starts: EmbedStart[]): Activities {
   const batchesOf = (collection: string) => (collection.startsWith('big') ? o.bigBatches : o.smallBatches);
+  const embed = async (k: { collection: string }) => {
+    const info = Context.current().info;
+    const at = Date.now();
+    starts.push({ collection: k.collection, at, scheduledAt: info.currentAttemptScheduledTimestampMs, waitedMs: at - info.currentAttemptScheduledTimestampMs });
+    await sleep(o.embedMs);
+    return { chunks: o.chunksPerBatch, embedded: o.chunksPerBatch, cached: 0, failed: 0, tokens: 0, costUsd: 0, requests: 1 };
+  };
+  const upserted = { upserted: o.chunksPerBatch, written: o.chunksPerBatch, skipped: 0 };
   return {
     prepareCollection: async () => ({ model: 'mock', dimensions: 4, semantic: true, sink: 'pgvector', searchAttributes: false }),
     planPage: async (i: { collection: string; cursor: string | null }) => {
@@ -92,14 +102,9 @@ function activities(o: FairShareOptions, starts: EmbedStart[]): Activities {
       const more = (page + 1) * o.batchesPerPage < total;
       return { listed: 1, changed: 1, unchanged: 0, failed: 0, chunks: batches * o.chunksPerBatch, tokens: 0, batches, nextCursor: more ? String(page) : null, failures: [], filesExcluded: 0, directoriesExcluded: 0, filesUnsupported: 0 };
     },
-    embedBatch: async (k: { collection: string }) => {
-      const info = Context.current().info;
-      const at = Date.now();
-      starts.push({ collection: k.collection, at, scheduledAt: info.currentAttemptScheduledTimestampMs, waitedMs: at - info.currentAttemptScheduledTimestampMs });
-      await sleep(o.embedMs);
-      return { chunks: o.chunksPerBatch, embedded: o.chunksPerBatch, cached: 0, failed: 0, tokens: 0, costUsd: 0, requests: 1 };
-    },
-    upsertBatch: async () => ({ upserted: o.chunksPerBatch, written: o.chunksPerBatch, skipped: 0 }),
+    embedBatch: (k: { collection: string }) => embed(k),
+    upsertBatch: async () => upserted,
+    embedAndWriteBatch: async (k: { collection: string }) => ({ embed: await embed(k), upsert: upserted }),
     commitPage: async () => ({ documents: 1, failedChunks: 0 }),
     finishRun: async () => ({ documentsDeleted: 0 }),
   } as unknown as Activities;
@@ -123,7 +128,7 @@ export async function fairShare(server: DevServer, o: FairShareOptions, tag: str
       taskQueue: TASK_QUEUE,
       workflowId: `ingest-${collection}`,
       priority: { fairnessKey: collection },
-      args: [{ collection, source: { kind: 'synthetic', documents: 1 }, maxInFlightBatches: o.window, maxPagesPerRun: 1000 }],
+      args: [{ collection, source: { kind: 'synthetic', documents: 1 }, maxInFlightBatches: o.window, maxPagesPerRun: 1000, ...(o.pipeline && { pipeline: o.pipeline }) }],
     });
   const run = async (collection: string) => {
     const t0 = Date.now();

@@ -121,7 +121,7 @@ describe('web source', () => {
     }
   });
 
-  it('crawls a linked PDF as a document of format pdf, and refuses a body served as another kind than listed', async () => {
+  it('crawls a linked PDF as a document of format pdf, and reads a body served as another kind than listed as what it is served as', async () => {
     const pdfBytes = Buffer.from('%PDF-1.4 (bytes; the format test parses real PDFs)');
     site.set('/docs/', `<html><body><a href="manual.pdf">manual</a><a href="served">served</a><a href="intro.html">intro</a></body></html>`);
     site.set('/docs/manual.pdf', pdfBytes, { type: 'application/pdf' });
@@ -136,14 +136,9 @@ describe('web source', () => {
       // A replay knows a URL only by its id: the crawl's Content-Type, not the missing extension, says PDF.
       assert.equal(src.formatOf(`${site.url}/docs/served`), 'pdf');
       assert.equal(new WebSource({ kind: 'web', url: `${site.url}/other/`, ...fast }).formatOf(`${site.url}/other/never-crawled`), 'html');
-      await assert.rejects(
-        src.read({ id: `${site.url}/docs/served`, format: 'html' }, 1e6),
-        (e: unknown) => e instanceof DocumentError && e.type === 'FormatMismatch' && /served as application\/pdf but was listed as html/.test(e.message),
-      );
-      await assert.rejects(
-        src.read({ id: `${site.url}/docs/intro.html`, format: 'pdf' }, 1e6),
-        (e: unknown) => e instanceof DocumentError && e.type === 'FormatMismatch',
-      );
+      // The listing's format is a guess from the URL: the answer decides which parser reads it.
+      assert.equal((await src.readWithMetadata({ id: `${site.url}/docs/served`, format: 'html' }, 1e6)).format, 'pdf');
+      assert.equal((await src.readWithMetadata({ id: `${site.url}/docs/intro.html`, format: 'pdf' }, 1e6)).format, 'html');
     } finally {
       docsSite(site);
       site.pages.delete('/docs/manual.pdf');
@@ -167,13 +162,52 @@ describe('web source', () => {
       assert.equal(byPath['/docs/notes.docx'], 'docx');
       assert.equal(byPath['/docs/blob.bin'], undefined, 'octet-stream with no known extension is not listed');
       assert.deepEqual(Buffer.from(await src.read({ id: `${site.url}/docs/report`, format: 'docx' }, 1e6)), docxBytes);
-      // Neither binary format may be parsed as the other, nor as a page.
-      for (const [p, listed] of [['/docs/report', 'html'], ['/docs/report', 'pdf'], ['/docs/manual.pdf', 'docx']] as const) {
-        await assert.rejects(src.read({ id: `${site.url}${p}`, format: listed }, 1e6), (e: unknown) => e instanceof DocumentError && e.type === 'FormatMismatch', `${p} as ${listed}`);
+      // Neither binary format is parsed as the other, nor as a page: the Content-Type says which it is.
+      for (const [p, listed, served] of [['/docs/report', 'html', 'docx'], ['/docs/report', 'pdf', 'docx'], ['/docs/manual.pdf', 'docx', 'pdf']] as const) {
+        assert.equal((await src.readWithMetadata({ id: `${site.url}${p}`, format: listed }, 1e6)).format, served, `${p} listed as ${listed}`);
       }
     } finally {
       docsSite(site);
       for (const p of ['report', 'notes.docx', 'blob.bin', 'manual.pdf']) site.pages.delete(`/docs/${p}`);
+    }
+  });
+
+  it('reads a sitemap entry whose URL has no extension by what it is served as: PDF or DOCX by Content-Type or first bytes; a body of no known kind fails naming the URL', async () => {
+    const pdfBytes = Buffer.from('%PDF-1.7 (bytes; the format test parses real PDFs)');
+    // a zip whose entry names say Word document (local header: signature, fields, then the name)
+    const docxBytes = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(26), Buffer.from('[Content_Types].xml … word/document.xml')]);
+    const zipBytes = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(26), Buffer.from('data.csv')]);
+    const files: Array<[string, Buffer, string]> = [
+      ['/files/report', pdfBytes, 'application/pdf'],
+      ['/files/download', pdfBytes, 'application/octet-stream'],
+      ['/files/handbook', docxBytes, 'application/octet-stream'],
+      ['/files/minutes', docxBytes, 'text/html'],
+      ['/files/export', zipBytes, 'application/octet-stream'],
+      ['/files/slides.pdf', Buffer.from('<html><body>the slides moved</body></html>'), 'text/html'],
+    ];
+    for (const [p, body, type] of files) site.set(p, body, { type, inSitemap: true, lastmod: '2026-11-20' });
+    try {
+      const src = new WebSource({ kind: 'web', url: `${site.url}/sitemap.xml`, ...fast });
+      const listed = new Map((await listAll(src, 100)).map((i) => [i.id.slice(site.url.length), i]));
+      assert.equal(listed.get('/files/report')?.format, 'html', 'a sitemap lists by the URL alone: a guess');
+      const read = async (p: string) => {
+        const item = listed.get(p)!;
+        assert.ok(await src.read(item, 1e6), p); // no FormatMismatch: the guess is not held against the page
+        return (await src.readWithMetadata(item, 1e6)).format;
+      };
+      assert.equal(await read('/files/report'), 'pdf', 'by Content-Type');
+      assert.equal(await read('/files/download'), 'pdf', 'octet-stream: by its first bytes');
+      assert.equal(await read('/files/handbook'), 'docx', 'octet-stream: a zip with word/document.xml');
+      assert.equal(await read('/files/minutes'), 'docx', 'the bytes win over a wrong text Content-Type');
+      assert.equal(await read('/files/slides.pdf'), 'html', 'the extension says PDF, the answer says HTML');
+      await assert.rejects(
+        src.read(listed.get('/files/export')!, 1e6),
+        (e: unknown) => e instanceof DocumentError && e.type === 'UnsupportedDocument' && e.message.startsWith(`${site.url}/files/export: is application/octet-stream, not HTML, text, PDF or DOCX`),
+      );
+      // Between text formats the listing's stands: it is finer than a Content-Type (code, markdown).
+      assert.equal((await src.readWithMetadata({ id: `${site.url}/docs/notes.txt`, format: 'code' }, 1e6)).format, 'code');
+    } finally {
+      for (const [p] of files) site.pages.delete(p);
     }
   });
 

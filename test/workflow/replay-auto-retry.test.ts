@@ -4,7 +4,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ReprocessInput, ReprocessedDocument } from '../../src/activities/reprocess';
-import { failuresQuery, recordFailuresSignal, replayFailures } from '../../src/workflows';
+import { failuresQuery, recordFailuresSignal, replayFailures, replayUpdate } from '../../src/workflows';
 import { TASK_QUEUE } from '../../src/contracts/ingest';
 import type { FailuresPage, ReplaySpec } from '../../src/contracts/replay';
 import { startTimeSkipping, withMockedWorkers } from '../support/time-skipping';
@@ -78,12 +78,24 @@ describe('replay workflow: timed automatic retry (time-skipping server)', () => 
       assert.ok(calls[0]!.scheduledAt >= dueAt, `retry scheduled at ${calls[0]!.scheduledAt}, before it was due (${dueAt})`);
       assert.deepEqual(after1.items.map((i) => [i.documentId, i.attempts, i.message]), [['c.md', 2, 'still broken']]);
       assert.ok(after1.nextAutoRetryAt && new Date(after1.nextAutoRetryAt).getTime() >= calls[0]!.scheduledAt + HOUR - 1000, 'the next retry is not an interval later');
+      // What the automatic replay did is in the query, not only in the worker's log.
+      const { last, ...totals } = after1.replays;
+      assert.deepEqual(totals, { replays: 1, automatic: 1, landed: 2, stillFailing: 1, vanished: 0 });
+      assert.deepEqual({ ...last, at: undefined }, { at: undefined, automatic: true, requested: 3, landed: 2, stillFailing: 1, vanished: 0 });
+      assert.ok(new Date(last!.at).getTime() >= calls[0]!.scheduledAt, `last replay at ${last!.at}`);
 
       // c.md reached maxAutoAttempts (2): later intervals leave it parked for a manual replay.
       await env.sleep(3 * HOUR);
       const after3 = await page();
       assert.equal(calls.length, 1, 'an item past maxAutoAttempts was retried automatically');
       assert.deepEqual(after3.items.map((i) => i.documentId), ['c.md']);
+      assert.equal(after3.replays.replays, 1);
+
+      // A manual replay adds to the same totals.
+      await handle.executeUpdate(replayUpdate, { args: [{ all: true }] });
+      const { last: manual, ...after4 } = (await page()).replays;
+      assert.deepEqual(after4, { replays: 2, automatic: 1, landed: 2, stillFailing: 2, vanished: 0 });
+      assert.deepEqual([manual?.automatic, manual?.requested, manual?.landed, manual?.stillFailing], [false, 1, 0, 1]);
       await handle.terminate('test over');
     });
   });
@@ -116,9 +128,14 @@ describe('replay workflow: timed automatic retry (time-skipping server)', () => 
       assert.equal((await handle.describe()).status.name, 'RUNNING', 'a failed automatic retry ended the workflow that holds the failure list');
       const kept = await handle.query(failuresQuery, {});
       assert.deepEqual(kept.items.map((i) => [i.documentId, i.attempts]), [['a.md', 1], ['b.md', 1]]);
+      assert.equal(kept.replays.replays, 1);
+      assert.equal(kept.replays.landed, 0);
+      assert.match(kept.replays.last?.error ?? '', /being written by another run/, 'a replay that gave up says why');
       await env.sleep(HOUR + 60_000);
       await settle(async () => (await handle.query(failuresQuery, {})).total === 0, 'the next interval did not retry');
       assert.equal(calls, 2);
+      const done = (await handle.query(failuresQuery, {})).replays;
+      assert.deepEqual([done.replays, done.automatic, done.landed, done.last?.landed, done.last?.error], [2, 2, 2, 2, undefined]);
       await handle.terminate('test over');
     });
   });
