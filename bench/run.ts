@@ -11,8 +11,10 @@
  *   halfvec      pgvector halfvec beside vector: table and HNSW index size, build time, recall@10 against exact search
  *   all          every one of them
  *   taxprofile   where the tax goes: CPU per process, Postgres commits, the durable run's timeline (not in all)
+ *   bloat        a peer-sized run with the state store's churn tables full of dead rows ÷ after VACUUM (not in all)
  * --smoke runs each at a small size (CI keeps them from rotting); results go to bench/results/.
  */
+import { bloat } from './bloat';
 import { fairness } from './fairness';
 import { halfvec } from './halfvec';
 import { incremental } from './incremental';
@@ -31,7 +33,7 @@ async function main(): Promise<void> {
   const smoke = args.includes('--smoke');
   const names = args.filter((a) => !a.startsWith('--'));
   const selected = names.length === 0 || names.includes('all') ? Object.keys(BENCHES) : names;
-  const all: Record<string, (smoke: boolean) => Promise<void>> = { ...BENCHES, taxprofile: taxProfile };
+  const all: Record<string, (smoke: boolean) => Promise<void>> = { ...BENCHES, taxprofile: taxProfile, bloat };
   for (const n of selected) {
     if (!all[n]) {
       console.error(`unknown benchmark ${n}; choose from ${Object.keys(BENCHES).join(', ')}, all`);

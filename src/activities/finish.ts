@@ -2,6 +2,7 @@ import { attemptTimeoutMs, heartbeat, whileHeartbeating } from './context';
 import { generationStorage } from '../naming';
 import { pruneRetired } from '../generations';
 import { targetFor, type ActivityDeps, type WriteTarget } from './deps';
+import { vacuumStateStore } from './vacuum-state';
 
 export interface FinishInput {
   collection: string;
@@ -19,6 +20,7 @@ const DELETE_PAGE = 500;
  * chunks leave the sink and their records leave the state store. Then the sink gets its
  * post-load work (the ANN index) and leftover staging rows of this run are dropped. A run that
  * built a new generation swaps it in: the collection's name now shows it, the old one is kept.
+ * Last, the state tables are vacuumed if runs left them full of dead rows (src/state/vacuum.ts).
  */
 export async function finishRun(deps: ActivityDeps, input: FinishInput): Promise<FinishResult> {
   const { store } = deps;
@@ -52,6 +54,7 @@ export async function finishRun(deps: ActivityDeps, input: FinishInput): Promise
   await store.staging.dropRun(input.collection, input.runKey);
   await pruneGenerations(deps, input.collection);
   await leases.release(input.collection, input.runKey);
+  await vacuumStateStore(deps); // after the release: the next run need not wait for it
   return { documentsDeleted: deleted };
 }
 

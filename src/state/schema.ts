@@ -6,7 +6,7 @@
 export const STATE_SCHEMA = 'vector_ingest';
 
 /** Bump with every change below; migrations are additive and idempotent. */
-export const STATE_VERSION = 5;
+export const STATE_VERSION = 6;
 
 export const MIGRATION = `
 CREATE EXTENSION IF NOT EXISTS vector;
@@ -109,6 +109,22 @@ CREATE UNIQUE INDEX IF NOT EXISTS generations_one_building ON ${STATE_SCHEMA}.ge
 -- Set while a rebuild is under way or was abandoned: every run plans every document again
 -- (the embedding cache makes unchanged texts free) until one completes.
 ALTER TABLE ${STATE_SCHEMA}.collections ADD COLUMN IF NOT EXISTS replan_all boolean NOT NULL DEFAULT false;
+
+-- v6: the churn tables (every run inserts, updates and deletes their rows) are vacuumed and
+-- analyzed by autovacuum after 1,000 + 2 % changed rows instead of its default 50 + 20 %.
+-- Only where autovacuum runs; finishRun vacuums them itself when they are due (src/state/vacuum.ts).
+-- Set once: ALTER TABLE waits for a VACUUM in progress, which a worker start should not.
+DO $$
+DECLARE t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['staged_chunks', 'documents', 'embedding_cache'] LOOP
+    IF NOT EXISTS (SELECT 1 FROM pg_class WHERE oid = format('${STATE_SCHEMA}.%I', t)::regclass
+                   AND reloptions @> ARRAY['autovacuum_vacuum_scale_factor=0.02']) THEN
+      EXECUTE format('ALTER TABLE ${STATE_SCHEMA}.%I SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_threshold = 1000,'
+                     ' autovacuum_analyze_scale_factor = 0.02, autovacuum_analyze_threshold = 1000)', t);
+    END IF;
+  END LOOP;
+END $$;
 
 CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.meta (
   key   text PRIMARY KEY,
