@@ -23,7 +23,7 @@ export const progressQuery = defineQuery<IngestProgress>('progress');
 export async function ingestCollection(input: IngestInput): Promise<IngestResult> {
   // An input that names no pipeline gets the default (fused); runs recorded before that
   // default got split, and replay them so. Asked once, at the start, so a run keeps its pipeline.
-  const s = ingestSettings(input, input.pipeline === undefined && !patched('fused-default') ? 'split' : DEFAULT_PIPELINE);
+  const s = ingestSettings(input, input?.pipeline === undefined && !patched('fused-default') ? 'split' : DEFAULT_PIPELINE);
   const { collection } = s;
   const acts = ingestActivities(s.timeouts, s.priority);
   const carry: IngestCarry = input.state ?? { runKey: workflowInfo().firstExecutionRunId, cursor: null, counters: emptyCounters(), continuedAsNew: 0, startedAt: new Date().toISOString() };
