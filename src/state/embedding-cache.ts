@@ -22,6 +22,12 @@ const CACHED_VECTOR = (hashColumn: string) =>
   `SELECT c.embedding FROM ${S}.embedding_cache c
     WHERE c.model = $5 AND c.dimensions = $6 AND c.text_hash = ${hashColumn} OFFSET 0`;
 
+/** A staged chunk as a sink row (PointsQuery's columns), its vector from the lateral join `e`. */
+const POINT_COLUMNS = `SELECT s.point_id, s.document_id, s.chunk_index, s.content, s.text_hash,
+              COALESCE(s.metadata, '{}'::jsonb)
+                || jsonb_build_object('document_id', s.document_id, 'chunk_index', s.chunk_index, 'tokens', s.tokens),
+              e.embedding`;
+
 export class EmbeddingCache {
   constructor(private readonly pool: Pool) {}
 
@@ -89,10 +95,7 @@ export class EmbeddingCache {
    */
   pointsQuery(k: BatchKey, model: string, dimensions: number): PointsQuery {
     return {
-      sql: `SELECT s.point_id, s.document_id, s.chunk_index, s.content, s.text_hash,
-              COALESCE(s.metadata, '{}'::jsonb)
-                || jsonb_build_object('document_id', s.document_id, 'chunk_index', s.chunk_index, 'tokens', s.tokens),
-              e.embedding
+      sql: `${POINT_COLUMNS}
             FROM ${S}.staged_chunks s
             JOIN LATERAL (${CACHED_VECTOR('s.text_hash')}) e ON true
             WHERE s.collection = $1 AND s.run_key = $2 AND s.page_no = $3 AND s.batch_no = $4 AND s.status = 0`,
@@ -137,10 +140,7 @@ export class EmbeddingCache {
     const vectors = hashes.length === 0 ? null : encodeVectorArray(await vectorTypeOid(this.pool), [...fresh.values()]);
     const freshVector = `(SELECT x.v FROM unnest($7::text[], $8::vector[]) AS x(h, v) WHERE x.h = s.text_hash LIMIT 1)`;
     return {
-      sql: `SELECT s.point_id, s.document_id, s.chunk_index, s.content, s.text_hash,
-              COALESCE(s.metadata, '{}'::jsonb)
-                || jsonb_build_object('document_id', s.document_id, 'chunk_index', s.chunk_index, 'tokens', s.tokens),
-              e.embedding
+      sql: `${POINT_COLUMNS}
             FROM ${S}.staged_chunks s
             JOIN LATERAL (SELECT COALESCE(${freshVector}, (${CACHED_VECTOR('s.text_hash')})) AS embedding) e ON e.embedding IS NOT NULL
             WHERE s.collection = $1 AND s.run_key = $2 AND s.page_no = $3 AND s.batch_no = $4 AND s.status = 0 AND ${fence}`,
