@@ -20,6 +20,7 @@ import { PgVectorStore } from '../../src/sinks/pgvector';
 import { LeaseLostError } from '../../src/state/leases';
 import { StateStore } from '../../src/state/store';
 import { TEST_DATABASE_URL, uniqueCollection } from '../support/env';
+import { cacheChunks, liveCollection } from '../support/live-collection';
 
 /** The pool, with every statement sent through it counted. */
 function countingPool(real: pg.Pool): { pool: pg.Pool; sent: string[] } {
@@ -54,16 +55,8 @@ describe('state-store round trips of one batch', () => {
     });
     await store.staging.stagePage({ collection, runKey, pageNo: 0, seen: ['d0', 'd1', 'd2', 'd3'], planned: [], failed: [], chunks });
     // batch 1's texts are cached already
-    const cached = chunks.filter((c) => c.batchNo === 1);
-    const { vectors } = await embedder.embed(cached.map((c) => c.content));
-    await store.cache.putEmbeddings(embedder.model, embedder.dimensions, cached.map((c) => c.textHash), vectors);
-    await new PgVectorStore(real).ensureCollection(collection, embedder.dimensions);
-    // as prepareCollection leaves it: generation 1, live, in the collection's own table
-    await real.query(`INSERT INTO vector_ingest.generations (collection, generation, state, sink, model, dimensions, storage) VALUES ($1, 1, 'live', 'pgvector', $2, $3, $1)`, [
-      collection,
-      embedder.model,
-      embedder.dimensions,
-    ]);
+    await cacheChunks(store, embedder, chunks.filter((c) => c.batchNo === 1));
+    await liveCollection(real, collection, embedder);
   });
   after(async () => {
     await real.query(`DROP TABLE IF EXISTS public.${collection}`);

@@ -24,6 +24,7 @@ import { sha256 } from '../../src/ids';
 import { PgVectorStore } from '../../src/sinks/pgvector';
 import { StateStore } from '../../src/state/store';
 import { TEST_DATABASE_URL, uniqueCollection } from '../support/env';
+import { cacheChunks, liveCollection } from '../support/live-collection';
 
 /** The offline embedder, counting the texts it is asked for; rejects inputs containing "BAD" (400), or everything while `down`. */
 function providerOf(inner: OfflineEmbedder) {
@@ -67,15 +68,8 @@ describe('fused batch activity (embed + write in one)', () => {
     await store.migrate();
     await store.staging.stagePage({ collection, runKey, pageNo: 0, seen: ['d0', 'd1', 'd2', 'd3'], planned: [], failed: [], chunks });
     // batch 1: half its texts are cached already
-    const cached = chunks.filter((c) => c.batchNo === 1).slice(0, 4);
-    const { vectors } = await offline.embed(cached.map((c) => c.content));
-    await store.cache.putEmbeddings(offline.model, offline.dimensions, cached.map((c) => c.textHash), vectors);
-    await new PgVectorStore(real).ensureCollection(collection, offline.dimensions);
-    await real.query(`INSERT INTO vector_ingest.generations (collection, generation, state, sink, model, dimensions, storage) VALUES ($1, 1, 'live', 'pgvector', $2, $3, $1)`, [
-      collection,
-      offline.model,
-      offline.dimensions,
-    ]);
+    await cacheChunks(store, offline, chunks.filter((c) => c.batchNo === 1).slice(0, 4));
+    await liveCollection(real, collection, offline);
     await store.leases.acquire(collection, runKey, 'wf', async () => false);
   });
   after(async () => {
