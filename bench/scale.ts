@@ -21,6 +21,13 @@ function rssOf(pid: number): number {
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 }
 
+/** CPU seconds (user + system, all threads) another process has used so far, from /proc. */
+function cpuOf(pid: number): number {
+  // Fields after the parenthesised command name: state is the 1st, utime the 12th, stime the 13th.
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ is 100 on Linux
+}
+
 function arg(name: string): string | undefined {
   return process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 }
@@ -105,6 +112,7 @@ export async function scale(smoke: boolean): Promise<void> {
       const pid = w.child.pid!;
       const before = rssOf(pid);
       let peak = before;
+      const cpu0 = cpuOf(pid);
       const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 500);
       const workflowId = `bench-scale-${chunks}-${Date.now()}`;
       const t = await timedIngest(stack, workflowId, {
@@ -115,6 +123,7 @@ export async function scale(smoke: boolean): Promise<void> {
         maxInFlightBatches: 8,
       });
       clearInterval(sampler);
+      const cpu = cpuOf(pid) - cpu0;
       const c = t.result.counters.chunksUpserted;
       const row: Record<string, unknown> = {
         chunks: c,
@@ -129,6 +138,9 @@ export async function scale(smoke: boolean): Promise<void> {
         'events per run': Math.round(t.history.events / t.history.runs),
         'worker RSS before MB': before,
         'worker peak RSS MB': peak,
+        // Load-insensitive beside chunks/s: the worker's CPU for the run (all its threads).
+        'worker CPU s': cpu,
+        'worker CPU ms/chunk': (cpu * 1000) / c,
         ...(await pgSizes(collection)),
         'index build memory': `${loadConfig(process.env).indexBuildMemoryKb / 1024}MB`,
         'finishRun s (HNSW + FTS build)': await finishSeconds(stack.client, workflowId),
