@@ -6,6 +6,18 @@ import { plannedChunks, type ChunkJob, type PlannedChunk } from './chunk-job';
 import type { ChunkReply, ChunkRequest } from './chunk-thread';
 import type { TextTokenizer } from './tokenizer';
 
+/**
+ * A chunking thread's V8 heap. Without limits a thread sizes its heap from the machine's memory
+ * (a ~4 GB old-space limit on 24 GB, so it collects late, and 16 MB semi-spaces): through a 10k-chunk
+ * scale run one thread's heap reached 80 MB (32 MB of it young generation) for ~25 MB in use. With
+ * these it peaked at 32 MB at the same worker CPU (BENCHMARKS.md §4b). 512 MB of old space is
+ * what the Docker image gives the whole process, and plans a 20 MB markdown document (the
+ * default VECTOR_INGEST_MAX_DOCUMENT_BYTES); a thread that runs out of it dies alone and what it
+ * held is retried, where the worker process would have crashed. Process-wide --max-old-space-size
+ * / --max-semi-space-size (NODE_OPTIONS) take precedence over these.
+ */
+export const CHUNK_THREAD_LIMITS = { maxYoungGenerationSizeMb: 6, maxOldGenerationSizeMb: 512 } as const;
+
 type Pending = { resolve: (c: PlannedChunk[]) => void; reject: (e: Error) => void };
 type Thread = { worker: Worker; pending: Map<number, Pending> };
 
@@ -59,7 +71,7 @@ export class ChunkThreads {
   }
 
   private start(i: number): Thread {
-    const worker = spawnThread(path.join(__dirname, 'chunk-thread'), path.extname(__filename));
+    const worker = spawnThread(path.join(__dirname, 'chunk-thread'), path.extname(__filename), undefined, CHUNK_THREAD_LIMITS);
     const t: Thread = { worker, pending: new Map() };
     this.threads[i] = t;
     worker.unref();

@@ -5,7 +5,7 @@ import { planDocuments } from '../../src/activities/plan-documents';
 import { DocumentError } from '../../src/errors';
 import type { Source, SourceItem } from '../../src/sources';
 import { plannedChunks, type ChunkJob } from '../../src/text/chunk-job';
-import { ChunkThreads } from '../../src/text/chunk-threads';
+import { CHUNK_THREAD_LIMITS, ChunkThreads } from '../../src/text/chunk-threads';
 import { DEFAULT_FORMAT_LIMITS } from '../../src/text/formats/types';
 import { cl100k, type TextTokenizer } from '../../src/text/tokenizer';
 import { defaultModelDir, LOCAL_MODEL, localModelPath } from '../../src/embedders/local-model';
@@ -62,6 +62,24 @@ describe('chunking threads', () => {
       assert.ok(err instanceof Error && !(err instanceof DocumentError), `expected a plain error, got ${String(err)}`);
       assert.match((err as Error).message, /chunking thread/);
       assert.equal((await one.chunk(job('after.md', markdown(2)), cl100k)).length, (await plannedChunks(job('after.md', markdown(2)), cl100k)).length);
+    } finally {
+      await one.close();
+    }
+  });
+
+  it("run with the heap limits of CHUNK_THREAD_LIMITS, not the machine-sized defaults (4 GB old space on 24 GB)", async () => {
+    const one = new ChunkThreads(1);
+    try {
+      await one.chunk(job('warm.md', markdown(1)), cl100k); // starts the thread
+      const t = (one as unknown as { threads: Array<{ worker: import('node:worker_threads').Worker }> }).threads[0]!;
+      const limits = t.worker.resourceLimits!;
+      // Process-wide heap flags (NODE_OPTIONS) take precedence over a thread's limits.
+      const flagged = /--max-(old|semi)-space-size/.test(`${process.env.NODE_OPTIONS ?? ''} ${process.execArgv.join(' ')}`);
+      if (!flagged) {
+        assert.equal(limits.maxYoungGenerationSizeMb, CHUNK_THREAD_LIMITS.maxYoungGenerationSizeMb);
+        assert.equal(limits.maxOldGenerationSizeMb, CHUNK_THREAD_LIMITS.maxOldGenerationSizeMb);
+      }
+      assert.ok(CHUNK_THREAD_LIMITS.maxOldGenerationSizeMb >= 512, 'room to plan a 20 MB document (VECTOR_INGEST_MAX_DOCUMENT_BYTES)');
     } finally {
       await one.close();
     }
