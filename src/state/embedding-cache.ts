@@ -107,7 +107,10 @@ export class EmbeddingCache {
    * pointsQuery as the batch's whole write, one statement: its rows only while `fence` holds (a
    * condition over the parameters $1 collection and $2 run key, see leases.ts leaseHeld), the
    * written chunks marked landed in the same statement (`landed`), and the batch's chunks that
-   * were pending counted (`pending`; those without a vector stay pending: skipped).
+   * were pending counted (`pending`; those without a vector stay pending: skipped), and those an
+   * earlier attempt landed (`landed_before`; this statement's snapshot does not see its own
+   * marks, so the two never overlap): a retry whose first attempt wrote but never reported still
+   * reports the batch's chunks in the sink, so the run's counters stay exact across a crash.
    */
   landingQuery(k: BatchKey, model: string, dimensions: number, fence: string): PointsQuery {
     const q = this.pointsQuery(k, model, dimensions);
@@ -121,6 +124,8 @@ export class EmbeddingCache {
                  RETURNING 1`,
         pending: `SELECT 1 FROM ${S}.staged_chunks
                   WHERE collection = $1 AND run_key = $2 AND page_no = $3 AND batch_no = $4 AND status = 0`,
+        landed_before: `SELECT 1 FROM ${S}.staged_chunks
+                        WHERE collection = $1 AND run_key = $2 AND page_no = $3 AND batch_no = $4 AND status = 1`,
       },
     };
   }
@@ -131,8 +136,7 @@ export class EmbeddingCache {
    * (`cached`, committed with the write; it does not depend on the fence, so a write the fence
    * holds back still caches what was answered) and takes each chunk's vector from them before
    * the cache (a statement does not see its own inserts). `vectors` is one binary `vector[]`
-   * parameter (encodeVectorArray), null with no hashes. `landed_before` counts what earlier
-   * attempts of the batch landed.
+   * parameter (encodeVectorArray), null with no hashes. `landed_before` as landingQuery's.
    */
   async freshLandingQuery(k: BatchKey, model: string, dimensions: number, fence: string, fresh: ReadonlyMap<string, readonly number[]>): Promise<PointsQuery> {
     const landing = this.landingQuery(k, model, dimensions, fence);
@@ -150,11 +154,6 @@ export class EmbeddingCache {
                  SELECT $5, $6, h, v FROM unnest($7::text[], $8::vector[]) AS x(h, v)
                  ON CONFLICT DO NOTHING RETURNING 1`,
         ...landing.with,
-        // Chunks of the batch an earlier attempt landed (this statement's snapshot does not see
-        // its own marks): a retry whose first attempt wrote but never reported still reports
-        // the batch's chunks in the sink, so the run's counters stay exact across a crash.
-        landed_before: `SELECT 1 FROM ${S}.staged_chunks
-                        WHERE collection = $1 AND run_key = $2 AND page_no = $3 AND batch_no = $4 AND status = 1`,
       },
     };
   }
