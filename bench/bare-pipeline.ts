@@ -9,13 +9,14 @@
  * durable pipeline's sliding window and its two task queues' slots), and it reads the next page
  * while the current one's batches are in flight.
  */
-import { pointId, sha256 } from '../src/ids';
 import type { Embedder } from '../src/embedders/types';
 import type { Point, VectorStore } from '../src/sinks/types';
-import { openSource } from '../src/sources';
+import { openSource, type SourceItem } from '../src/sources';
+import { plannedChunks, type ChunkJob, type PlannedChunk } from '../src/text/chunk-job';
+import type { ChunkThreads } from '../src/text/chunk-threads';
+import { cl100k } from '../src/text/tokenizer';
 import { assignBatches } from '../src/text/batcher';
 import { fittedChunking } from '../src/embedders/limits';
-import { chunkDocument } from '../src/text/document';
 import { DEFAULT_FORMAT_LIMITS } from '../src/text/formats';
 import { embeddingText } from '../src/text/sections';
 import type { BatchingOptions, ChunkingOptions, SourceSpec } from '../src/contracts/ingest';
@@ -31,6 +32,8 @@ export async function barePipeline(o: {
   window: number;
   embedder: Embedder;
   sink: VectorStore;
+  /** Chunking threads, as the durable worker has them; absent: chunked inline. */
+  chunker?: ChunkThreads;
 }): Promise<{ chunks: number; requests: number }> {
   await o.sink.ensureCollection(o.collection, o.embedder.dimensions);
   let chunksDone = 0;
@@ -79,41 +82,39 @@ export async function* plannedPages(o: {
   pageSize: number;
   /** Whose input limit and tokenizer the chunks fit (when not given: cl100k_base, chunkTokens as asked). */
   embedder?: Pick<Embedder, 'maxInputTokens' | 'tokenizer'>;
+  /** Chunk on these threads, as the durable planner does (src/text/chunk-threads.ts); absent: inline. */
+  chunker?: ChunkThreads;
 }): AsyncGenerator<PlannedBatch[]> {
   const source = openSource(o.source);
+  const tokenizer = o.embedder?.tokenizer ?? cl100k;
   const chunking = o.embedder ? fittedChunking(o.chunking, o.embedder) : o.chunking;
   let cursor: string | null = null;
   for (;;) {
     const page = await source.listPage(cursor, o.pageSize);
-    const planned: Array<{ point: Point; text: string; tokens: number }> = [];
-    for (const item of page.items) {
+    const job = async (item: SourceItem): Promise<ChunkJob> => {
       const { bytes, metadata, format } = source.readWithMetadata ? await source.readWithMetadata(item, 1 << 30) : { bytes: await source.read(item, 1 << 30) };
-      const chunks = await chunkDocument({
-        documentId: item.id,
-        bytes,
-        format: format ?? item.format,
-        modifiedAt: item.modifiedAt,
-        ...(metadata && { metadata }),
-        chunking,
-        ...(o.embedder && { tokenizer: o.embedder.tokenizer }),
-        limits: DEFAULT_FORMAT_LIMITS,
+      return { collection: o.collection, documentId: item.id, bytes, format: format ?? item.format, chunking, limits: DEFAULT_FORMAT_LIMITS, ...(item.modifiedAt && { modifiedAt: item.modifiedAt }), ...(metadata && { metadata }) };
+    };
+    // Inline: one document after the other. On chunking threads: the page's documents handed to
+    // the threads at once (each thread works through its share in order), results in page order.
+    const docs: PlannedChunk[][] = [];
+    if (o.chunker) docs.push(...(await Promise.all(page.items.map(async (item) => o.chunker!.chunk(await job(item), tokenizer)))));
+    else for (const item of page.items) docs.push(await plannedChunks(await job(item), tokenizer));
+    const planned: Array<{ point: Point; text: string; tokens: number }> = [];
+    for (const c of docs.flat()) {
+      planned.push({
+        point: {
+          id: c.pointId,
+          documentId: c.documentId,
+          chunkIndex: c.chunkIndex,
+          content: c.content,
+          contentHash: c.textHash,
+          metadata: { ...c.metadata, document_id: c.documentId, chunk_index: c.chunkIndex, tokens: c.tokens },
+          vector: [],
+        },
+        text: embeddingText(c.embedPrefix, c.content),
+        tokens: c.tokens,
       });
-      for (const c of chunks) {
-        const text = embeddingText(c.embedPrefix, c.content);
-        planned.push({
-          point: {
-            id: pointId(o.collection, item.id, c.index),
-            documentId: item.id,
-            chunkIndex: c.index,
-            content: c.content,
-            contentHash: sha256(text),
-            metadata: { ...c.metadata, document_id: item.id, chunk_index: c.index, tokens: c.tokens },
-            vector: [],
-          },
-          text,
-          tokens: c.tokens,
-        });
-      }
     }
     const batches: PlannedBatch[] = [];
     assignBatches(planned, o.batching).forEach((b, i) => {

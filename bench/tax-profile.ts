@@ -14,6 +14,8 @@ import { OpenAIEmbedder } from '../src/embedders/openai';
 import { PgVectorStore } from '../src/sinks/pgvector';
 import { TEST_DATABASE_URL, withPg } from '../test/support/env';
 import { barePipeline } from './bare-pipeline';
+import { ChunkThreads } from '../src/text/chunk-threads';
+import { defaultPlanThreads } from '../src/deps';
 import { clearEmbeddingCache, dropCollection, report, startStack, type Stack } from './lib';
 import { taxScenario } from './tax-scenario';
 import { ingestCollection } from '../src/workflows';
@@ -178,6 +180,9 @@ export async function taxProfile(smoke: boolean): Promise<void> {
   const { latencyMs, chunking, batching, concurrency, source, workerConfig } = taxScenario(smoke);
   const model = `bench-taxprofile-${Date.now()}`;
   const stack = await startStack({ model, emb: { latencyMs }, config: workerConfig });
+  // The bare side chunks on as many threads as the durable worker (like for like);
+  // BENCH_BARE_INLINE=1 profiles it chunking inline instead.
+  const chunker = process.env.BENCH_BARE_INLINE === '1' ? undefined : new ChunkThreads(defaultPlanThreads());
   const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: concurrency + 2 });
   try {
     const embedder = new OpenAIEmbedder({ apiKey: 'k', baseURL: stack.emb.url, model, dimensions: 64, sendDimensions: true, timeoutMs: 60_000 });
@@ -200,7 +205,7 @@ export async function taxProfile(smoke: boolean): Promise<void> {
     let bareStartedAt = 0;
     const bare = await measure(stack, () => {
       bareStartedAt = Date.now();
-      return barePipeline({ collection: 'bench_taxp_bare', source, chunking, batching, pageSize: 200, embedConcurrency: concurrency, upsertConcurrency: concurrency, window: concurrency * 2, embedder, sink: bareSink });
+      return barePipeline({ collection: 'bench_taxp_bare', source, chunking, batching, pageSize: 200, embedConcurrency: concurrency, upsertConcurrency: concurrency, window: concurrency * 2, embedder, sink: bareSink, ...(chunker && { chunker }) });
     });
     const bareShape = requestShape(stack.emb.stats.log, bareStartedAt, bareStartedAt + bare.seconds * 1000);
     await cold();
@@ -230,6 +235,7 @@ export async function taxProfile(smoke: boolean): Promise<void> {
     ]);
   } finally {
     await pool.end();
+    await chunker?.close();
     await stack.stop();
     await dropCollection('bench_taxp_bare').catch(() => undefined);
     await dropCollection('bench_taxp_temporal').catch(() => undefined);
