@@ -12,9 +12,11 @@ import { MeteredEmbedder, MeteredVectorStore } from './metrics/metered';
 import { StateStore } from './state/store';
 import type { RunLiveness } from './run-liveness';
 import { createSourceContext } from './sources/context';
+import { BackgroundVacuum } from './activities/vacuum-state';
 
 export interface Deps extends ActivityDeps {
   pool: pg.Pool;
+  vacuum: BackgroundVacuum;
   /** Closes every client. Call only after the workers have drained. */
   close(): Promise<void>;
 }
@@ -88,6 +90,8 @@ export async function buildDeps(
   // One client per sink per process, closed only after the workers drained.
   const sinks = createSinks(config, pool, (s) => new MeteredVectorStore(s));
   const sources = createSourceContext(config.dataDir);
+  // Made here, outside any activity: its work runs in this context (see BackgroundVacuum).
+  const vacuum = new BackgroundVacuum({ store, log });
   let closed = false;
   return {
     store,
@@ -101,6 +105,7 @@ export async function buildDeps(
     searchAttributes: temporal.searchAttributes,
     pool,
     sources,
+    vacuum,
     limits: {
       maxDocumentBytes: config.maxDocumentBytes,
       maxPdfPages: config.maxPdfPages,
@@ -110,6 +115,8 @@ export async function buildDeps(
     close: async () => {
       if (closed) return;
       closed = true;
+      // Housekeeping still running stops first: it holds a connection of the pool.
+      await vacuum.stop();
       await embedder.close();
       for (const s of Object.values(sinks)) await s.close();
       await sources.close();
