@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import pg from 'pg';
 import type { ActivityDeps } from './activities';
 import { adaptiveEmbedding, embeddingPrice, redactUrl, type Config } from './config';
@@ -6,6 +7,7 @@ import type { FailureReporter } from './failure-reporter';
 import { createEmbedder, OFFLINE_WARNING, type Embedder } from './embedders';
 import { AdaptiveEmbedder } from './embedders/adaptive';
 import { RateLimitedEmbedder } from './embedders/rate-limited';
+import { ChunkThreads } from './text/chunk-threads';
 import type { Logger } from './log';
 import { createSinks } from './sinks';
 import { MeteredEmbedder, MeteredVectorStore } from './metrics/metered';
@@ -92,6 +94,7 @@ export async function buildDeps(
   const sources = createSourceContext(config.dataDir);
   // Made here, outside any activity: its work runs in this context (see BackgroundVacuum).
   const vacuum = new BackgroundVacuum({ store, log });
+  const chunker = new ChunkThreads(config.planThreads ?? defaultPlanThreads());
   let closed = false;
   return {
     store,
@@ -106,6 +109,7 @@ export async function buildDeps(
     pool,
     sources,
     vacuum,
+    chunker,
     limits: {
       maxDocumentBytes: config.maxDocumentBytes,
       maxPdfPages: config.maxPdfPages,
@@ -120,8 +124,17 @@ export async function buildDeps(
       await embedder.close();
       for (const s of Object.values(sinks)) await s.close();
       await sources.close();
+      await chunker.close();
       unobservePool();
       await pool.end();
     },
   };
+}
+
+/**
+ * Chunking threads by default: the cores less one (the main thread keeps one for the batch
+ * activities, the database and the workflow's activations), at most 2 (planConcurrency's default).
+ */
+export function defaultPlanThreads(): number {
+  return Math.max(0, Math.min(2, availableParallelism() - 1));
 }

@@ -6,6 +6,7 @@ import type { FailureReporter } from '../failure-reporter';
 import type { SourceContext } from '../sources/types';
 import type { VectorStore } from '../sinks/types';
 import type { FormatLimits } from '../text/formats/types';
+import type { ChunkThreads } from '../text/chunk-threads';
 
 export type SinkKind = VectorStore['kind'];
 import type { StateStore } from '../state/store';
@@ -37,6 +38,8 @@ export interface ActivityDeps {
    */
   vacuum?: Pick<BackgroundVacuum, 'request'>;
   /** Per-document limits: the read's size, and each format's own (src/text/formats/types.ts). */
+  /** Threads that chunk documents off the main thread (src/text/chunk-threads.ts); absent: inline. */
+  chunker?: ChunkThreads;
   limits: FormatLimits & {
     /** Documents larger than this are refused (DocumentTooLarge) instead of read. */
     maxDocumentBytes: number;

@@ -1,12 +1,12 @@
 import { DocumentError } from '../errors';
-import { pointId, sha256 } from '../ids';
+import { sha256 } from '../ids';
 import type { Source, SourceItem } from '../sources';
 import type { DocumentMetadata } from '../sources/types';
 import type { DocumentPlan, KnownDocument, RefreshedFingerprint, StagedChunk } from '../state/store';
 import { metrics } from '../metrics/registry';
 import { assignBatches } from '../text/batcher';
-import { chunkDocument, EXTRACTION_VERSION } from '../text/document';
-import { embeddingText } from '../text/sections';
+import { EXTRACTION_VERSION } from '../text/document';
+import { plannedChunks, type ChunkJob, type PlannedChunk } from '../text/chunk-job';
 import type { BatchingOptions, ChunkingOptions } from '../contracts/ingest';
 import { fitChunking } from './chunk-limit';
 import { heartbeat } from './context';
@@ -37,6 +37,13 @@ const MAX_MESSAGE = 300;
  * is mostly reads). At most this many documents are held at once.
  */
 const READ_AHEAD = 8;
+/**
+ * Documents per chunking thread being chunked at once (each thread works through its share in
+ * order): enough that a thread never waits for this thread to hand it the next document, while
+ * the batch activities keep this thread busy. Fewer while they hold more than MAX_AHEAD_BYTES.
+ */
+const CHUNK_AHEAD = 32;
+const MAX_AHEAD_BYTES = 64 * 1024 * 1024;
 
 /**
  * Reads, hashes, extracts and chunks documents, skipping those whose hash matches `known`
@@ -45,7 +52,7 @@ const READ_AHEAD = 8;
  * document; anything else (a database or source outage) propagates so the activity is retried.
  */
 export async function planDocuments(
-  deps: Pick<ActivityDeps, 'embedder' | 'limits' | 'log'>,
+  deps: Pick<ActivityDeps, 'embedder' | 'limits' | 'log' | 'chunker'>,
   args: {
     collection: string;
     source: Source;
@@ -103,55 +110,68 @@ export async function planDocuments(
       lastBeat = Date.now();
     }
   };
-  for (const [n, i] of toRead.entries()) {
-    const item = args.items[i]!;
-    const fingerprint = fingerprints[i]!;
-    currentId = item.id;
-    beat();
-    const read = reads[n]!;
-    reads[n] = undefined;
-    startRead(n + READ_AHEAD);
+  // Each document read, hashed and (when changed) chunked, in order; with chunking threads up to
+  // `ahead` documents are being chunked at once while this thread reads the next ones.
+  const chunker = deps.chunker;
+  const ahead = chunker && chunker.size > 0 && tokenizer.spec ? chunker.size * CHUNK_AHEAD : 1;
+  type Outcome = { unchanged: true } | { unchanged: false; hash: string; chunks: PlannedChunk[] };
+  const queue: Array<{ item: SourceItem; fingerprint: string | null; outcome: Promise<Outcome>; bytes: number }> = [];
+  let heldBytes = 0;
+  const settle = async () => {
+    const entry = queue[0]!;
+    const { item, fingerprint, outcome } = entry;
     try {
-      const { bytes, metadata, format } = await read;
-      // The source's own metadata (a row's columns) is part of what lands, so part of the hash:
-      // a row whose metadata changed under the same text is rewritten (its vectors come from the cache).
-      const hash = sha256(Buffer.concat([Buffer.from(params), bytes, ...(metadata && Object.keys(metadata).length > 0 ? [Buffer.from(`\0metadata:${stableJson(metadata)}`)] : [])]));
-      if (!args.full && args.known.get(item.id)?.hash === hash) {
-        unchanged++;
-        if (fingerprint !== null) refreshed.push({ documentId: item.id, hash, fingerprint });
-        continue;
-      }
-      const docChunks = await chunkDocument({
-        documentId: item.id,
-        bytes,
-        format: format ?? item.format,
-        modifiedAt: item.modifiedAt,
-        ...(metadata && { metadata }),
-        chunking,
-        tokenizer,
-        limits: deps.limits,
-        progress: beat,
+      const o = await outcome.finally(() => {
+        queue.shift();
+        heldBytes -= entry.bytes;
       });
-      planned.push({ documentId: item.id, hash, chunkCount: docChunks.length, fingerprint });
-      for (const c of docChunks) {
-        chunks.push({
-          documentId: item.id,
-          chunkIndex: c.index,
-          pointId: pointId(args.collection, item.id, c.index),
-          // The embedding cache keys on what is embedded: the heading path and the text.
-          textHash: sha256(embeddingText(c.embedPrefix, c.content)),
-          content: c.content,
-          embedPrefix: c.embedPrefix,
-          metadata: c.metadata as unknown as Record<string, unknown>,
-          tokens: c.tokens,
-          batchNo: 0,
-        });
-      }
+      if (o.unchanged) return;
+      planned.push({ documentId: item.id, hash: o.hash, chunkCount: o.chunks.length, fingerprint });
+      for (const c of o.chunks) chunks.push({ ...c, batchNo: 0 });
     } catch (err) {
       if (!(err instanceof DocumentError)) throw err;
       failed.push({ documentId: item.id, type: err.type, message: err.message.slice(0, MAX_MESSAGE) });
       deps.log.warn({ collection: args.collection, documentId: item.id, errorType: err.type }, err.message);
     }
+  };
+  // A document waiting on a thread gets no progress calls: heartbeat on a timer meanwhile.
+  const ticker = ahead > 1 ? setInterval(beat, 5_000) : undefined;
+  try {
+    for (const [n, i] of toRead.entries()) {
+      const item = args.items[i]!;
+      const fingerprint = fingerprints[i]!;
+      currentId = item.id;
+      beat();
+      const read = reads[n]!;
+      reads[n] = undefined;
+      startRead(n + READ_AHEAD);
+      const entry = { item, fingerprint, outcome: undefined as unknown as Promise<Outcome>, bytes: 0 };
+      entry.outcome = (async (): Promise<Outcome> => {
+        const { bytes, metadata, format } = await read;
+        entry.bytes = bytes.length;
+        heldBytes += bytes.length;
+        // The source's own metadata (a row's columns) is part of what lands, so part of the hash:
+        // a row whose metadata changed under the same text is rewritten (its vectors come from the cache).
+        const hash = sha256(Buffer.concat([Buffer.from(params), bytes, ...(metadata && Object.keys(metadata).length > 0 ? [Buffer.from(`\0metadata:${stableJson(metadata)}`)] : [])]));
+        if (!args.full && args.known.get(item.id)?.hash === hash) {
+          unchanged++;
+          if (fingerprint !== null) refreshed.push({ documentId: item.id, hash, fingerprint });
+          return { unchanged: true };
+        }
+        const job: ChunkJob = { collection: args.collection, documentId: item.id, bytes, format: format ?? item.format, chunking, limits: deps.limits };
+        if (item.modifiedAt) job.modifiedAt = item.modifiedAt;
+        if (metadata) job.metadata = metadata;
+        // The embedding cache keys on what is embedded (textHash: the heading path and the text).
+        const planned = chunker ? await chunker.chunk(job, tokenizer, beat) : await plannedChunks(job, tokenizer, beat);
+        return { unchanged: false, hash, chunks: planned };
+      })();
+      entry.outcome.catch(() => undefined); // settled in order below
+      queue.push(entry);
+      while (queue.length >= ahead || (queue.length > 1 && heldBytes > MAX_AHEAD_BYTES)) await settle();
+    }
+    while (queue.length > 0) await settle();
+  } finally {
+    if (ticker) clearInterval(ticker);
   }
   const batchNos = assignBatches(chunks, args.batching);
   chunks.forEach((c, i) => (c.batchNo = batchNos[i]!));

@@ -18,6 +18,7 @@ export function wordPieceTokenizer(modelPath: string, name: string): TextTokeniz
   const encode = (text: string): number[] => tk.encode(text, { add_special_tokens: false }).ids;
   return {
     name: wordPieceName(name),
+    spec: { kind: 'wordpiece', modelPath, model: name },
     specialTokens: WORDPIECE_SPECIAL_TOKENS,
     lossless: false,
     encode,

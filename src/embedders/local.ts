@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { ProviderError } from '../errors';
+import { spawnThread } from '../threads';
 import type { TextTokenizer } from '../text/tokenizer';
 import { LOCAL_DIMENSIONS, LOCAL_MAX_INPUT_TOKENS, LOCAL_MODEL, localModelName, localModelPath } from './local-model';
 import { wordPieceTokenizer } from './local-tokenizer';
@@ -17,15 +18,9 @@ export interface LocalEmbedderOptions {
   passTokens?: number;
 }
 
-/**
- * The thread runs local-worker.js next to this file; under tsx (tests, benchmarks: this file is
- * .ts) the thread registers tsx itself, as --import hooks do not reach worker threads on Node 20.
- */
+/** The inference thread runs local-worker.js (or .ts under tsx) next to this file. */
 function spawnInferenceThread(data: LocalWorkerData): Worker {
-  const file = path.join(__dirname, `local-worker${path.extname(__filename)}`);
-  if (!file.endsWith('.ts')) return new Worker(file, { workerData: data });
-  const boot = `require('tsx/cjs/api').register(); require(${JSON.stringify(file)});`;
-  return new Worker(boot, { eval: true, workerData: data });
+  return spawnThread(path.join(__dirname, 'local-worker'), path.extname(__filename), data);
 }
 
 /**

@@ -18,7 +18,12 @@ export interface TextTokenizer {
   encode(text: string): number[];
   decode(tokens: number[]): string;
   count(text: string): number;
+  /** How another thread builds the same tokenizer (src/text/tokenizer-spec.ts); none: it cannot. */
+  readonly spec?: TokenizerSpec;
 }
+
+/** What another thread needs to build the same tokenizer (src/text/tokenizer-spec.ts). */
+export type TokenizerSpec = { kind: 'cl100k_base' } | { kind: 'wordpiece'; modelPath: string; model: string };
 
 /**
  * cl100k_base is the encoding of OpenAI's embedding models (text-embedding-3-*, ada-002), so
@@ -46,6 +51,7 @@ export function countTokens(text: string): number {
 /** The default tokenizer of chunking: OpenAI's embedding models and the offline embedder use it. */
 export const cl100k: TextTokenizer = {
   name: 'cl100k_base',
+  spec: { kind: 'cl100k_base' },
   specialTokens: 0,
   lossless: true,
   encode,
