@@ -61,7 +61,8 @@ export async function upsertPoints(deps: ActivityDeps, key: BatchKey, sink: Writ
 
 /**
  * What a fenced pgvector landing statement did; nothing offered: nothing left to write (a retry), or the fence held the rows back.
- * `landed_before` (freshLandingQuery): chunks earlier attempts landed, counted as in the sink.
+ * `landed_before` (landingQuery, and so freshLandingQuery): chunks earlier attempts landed,
+ * counted as in the sink, so a retry of a write that committed reports what the lost result would have.
  */
 export async function landResult(deps: ActivityDeps, key: BatchKey, r: { offered: number; written: number; counts?: Record<string, number> }): Promise<UpsertResult> {
   if (r.offered === 0) await deps.store.leases.check(key.collection, key.runKey);

@@ -66,7 +66,7 @@ export const metrics = {
   }),
   inFlight: new Gauge({
     name: 'vector_ingest_activities_in_flight',
-    help: 'Activities running on this worker now, by activity (embedBatch + upsertBatch = batches in flight)',
+    help: 'Activities running on this worker now, by activity (batches in flight: embedAndWriteBatch, or embedBatch + upsertBatch with the split pipeline)',
     labelNames: ['activity'],
     registers: [registry],
   }),

@@ -107,8 +107,13 @@ export class EmbeddingCache {
    * pointsQuery as the batch's whole write, one statement: its rows only while `fence` holds (a
    * condition over the parameters $1 collection and $2 run key, see leases.ts leaseHeld), the
    * written chunks' staged rows deleted in the same statement (`landed`: a landed chunk is no
-   * longer staged, see StagingTable), and the batch's chunks that were pending counted
-   * (`pending`; those without a vector stay pending: skipped).
+   * longer staged, see StagingTable), the batch's chunks that were pending counted (`pending`;
+   * those without a vector stay pending: skipped), and those an earlier attempt landed
+   * (`landed_before`): a retry whose first attempt wrote but never reported still reports the
+   * batch's chunks in the sink, so the run's counters stay exact across a crash. Their rows are
+   * gone, so each landing adds its count to the batch's row in landed_batches (`tally`, nothing
+   * when it landed nothing); this statement's snapshot does not see its own tally, so the two
+   * never overlap.
    */
   landingQuery(k: BatchKey, model: string, dimensions: number, fence: string): PointsQuery {
     const q = this.pointsQuery(k, model, dimensions);
@@ -122,6 +127,16 @@ export class EmbeddingCache {
                  RETURNING 1`,
         pending: `SELECT 1 FROM ${S}.staged_chunks
                   WHERE collection = $1 AND run_key = $2 AND page_no = $3 AND batch_no = $4 AND status = 0`,
+        // One row per count (upsertFromSelect counts rows); status 1: landed by a worker before v7.
+        landed_before: `SELECT 1 FROM ${S}.landed_batches b CROSS JOIN generate_series(1, b.landed)
+                        WHERE b.collection = $1 AND b.run_key = $2 AND b.page_no = $3 AND b.batch_no = $4
+                        UNION ALL
+                        SELECT 1 FROM ${S}.staged_chunks
+                        WHERE collection = $1 AND run_key = $2 AND page_no = $3 AND batch_no = $4 AND status = 1`,
+        tally: `INSERT INTO ${S}.landed_batches AS b (collection, run_key, page_no, batch_no, landed)
+                SELECT $1, $2, $3, $4, n FROM (SELECT count(*)::int AS n FROM landed) x WHERE n > 0
+                ON CONFLICT (collection, run_key, page_no, batch_no) DO UPDATE SET landed = b.landed + EXCLUDED.landed
+                RETURNING 1`,
       },
     };
   }
@@ -132,9 +147,7 @@ export class EmbeddingCache {
    * (`cached`, committed with the write; it does not depend on the fence, so a write the fence
    * holds back still caches what was answered) and takes each chunk's vector from them before
    * the cache (a statement does not see its own inserts). `vectors` is one binary `vector[]`
-   * parameter (encodeVectorArray), null with no hashes. `landed_before` counts what earlier
-   * attempts of the batch landed: their rows are gone, so each landing adds its count to the
-   * batch's row in landed_batches (`tally`, nothing when it landed nothing).
+   * parameter (encodeVectorArray), null with no hashes. `landed_before` and `tally` as landingQuery's.
    */
   async freshLandingQuery(k: BatchKey, model: string, dimensions: number, fence: string, fresh: ReadonlyMap<string, readonly number[]>): Promise<PointsQuery> {
     const landing = this.landingQuery(k, model, dimensions, fence);
@@ -152,19 +165,6 @@ export class EmbeddingCache {
                  SELECT $5, $6, h, v FROM unnest($7::text[], $8::vector[]) AS x(h, v)
                  ON CONFLICT DO NOTHING RETURNING 1`,
         ...landing.with,
-        // Chunks of the batch an earlier attempt landed (this statement's snapshot does not see
-        // its own tally): a retry whose first attempt wrote but never reported still reports
-        // the batch's chunks in the sink, so the run's counters stay exact across a crash.
-        // One row per count (upsertFromSelect counts rows); status 1: landed by a worker before v7.
-        landed_before: `SELECT 1 FROM ${S}.landed_batches b CROSS JOIN generate_series(1, b.landed)
-                        WHERE b.collection = $1 AND b.run_key = $2 AND b.page_no = $3 AND b.batch_no = $4
-                        UNION ALL
-                        SELECT 1 FROM ${S}.staged_chunks
-                        WHERE collection = $1 AND run_key = $2 AND page_no = $3 AND batch_no = $4 AND status = 1`,
-        tally: `INSERT INTO ${S}.landed_batches AS b (collection, run_key, page_no, batch_no, landed)
-                SELECT $1, $2, $3, $4, n FROM (SELECT count(*)::int AS n FROM landed) x WHERE n > 0
-                ON CONFLICT (collection, run_key, page_no, batch_no) DO UPDATE SET landed = b.landed + EXCLUDED.landed
-                RETURNING 1`,
       },
     };
   }

