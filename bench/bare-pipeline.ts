@@ -14,8 +14,10 @@ import type { Embedder } from '../src/embedders/types';
 import type { Point, VectorStore } from '../src/sinks/types';
 import { openSource } from '../src/sources';
 import { assignBatches } from '../src/text/batcher';
-import { chunkText } from '../src/text/chunker';
-import { decodeUtf8, extractText } from '../src/text/extract';
+import { fittedChunking } from '../src/embedders/limits';
+import { chunkDocument } from '../src/text/document';
+import { DEFAULT_FORMAT_LIMITS } from '../src/text/formats';
+import { embeddingText } from '../src/text/sections';
 import type { BatchingOptions, ChunkingOptions, SourceSpec } from '../src/contracts/ingest';
 
 export async function barePipeline(o: {
@@ -36,12 +38,12 @@ export async function barePipeline(o: {
   const running = new Set<Promise<void>>();
   const embedSlots = semaphore(o.embedConcurrency);
   const upsertSlots = semaphore(o.upsertConcurrency);
-  const run = async (batch: Point[]) => {
-    const res = await embedSlots(() => retried(() => o.embedder.embed(batch.map((p) => p.content))));
+  const run = async ({ points, texts }: PlannedBatch) => {
+    const res = await embedSlots(() => retried(() => o.embedder.embed(texts)));
     requests++;
-    batch.forEach((p, i) => (p.vector = res.vectors[i]!));
-    await upsertSlots(() => o.sink.upsert(o.collection, batch));
-    chunksDone += batch.length;
+    points.forEach((p, i) => (p.vector = res.vectors[i]!));
+    await upsertSlots(() => o.sink.upsert(o.collection, points));
+    chunksDone += points.length;
   };
   for await (const batches of plannedPages(o)) {
     for (const b of batches) {
@@ -55,23 +57,70 @@ export async function barePipeline(o: {
   return { chunks: chunksDone, requests };
 }
 
-/** The source's pages, each as the batches of points (no vectors yet) the durable planner makes of it. */
-export async function* plannedPages(o: { collection: string; source: SourceSpec; chunking: ChunkingOptions; batching: BatchingOptions; pageSize: number }): AsyncGenerator<Point[][]> {
+/** One batch as the bare pool sends it: the points to write and, in the same order, the texts to embed. */
+export interface PlannedBatch {
+  points: Point[];
+  /** What is embedded for each point: its heading path, a blank line, its content (embeddingText). */
+  texts: string[];
+}
+
+/**
+ * The source's pages, each as the batches of points (no vectors yet) the durable planner makes
+ * of it: the same chunker (chunkDocument: the format's sections, the heading path embedded
+ * before the text, the chunk metadata) fitted to the embedder and counted by its tokenizer, the
+ * same point ids, content hashes and metadata as the sink rows of a durable run, and the same
+ * batches. What a user of the library who wanted no durability would write.
+ */
+export async function* plannedPages(o: {
+  collection: string;
+  source: SourceSpec;
+  chunking: ChunkingOptions;
+  batching: BatchingOptions;
+  pageSize: number;
+  /** Whose input limit and tokenizer the chunks fit (when not given: cl100k_base, chunkTokens as asked). */
+  embedder?: Pick<Embedder, 'maxInputTokens' | 'tokenizer'>;
+}): AsyncGenerator<PlannedBatch[]> {
   const source = openSource(o.source);
+  const chunking = o.embedder ? fittedChunking(o.chunking, o.embedder) : o.chunking;
   let cursor: string | null = null;
   for (;;) {
     const page = await source.listPage(cursor, o.pageSize);
-    const points: Point[] = [];
+    const planned: Array<{ point: Point; text: string; tokens: number }> = [];
     for (const item of page.items) {
-      const bytes = await source.read(item, 1 << 30);
-      const text = extractText(item.id, decodeUtf8(item.id, bytes), item.format);
-      for (const c of chunkText(text, o.chunking)) {
-        points.push({ id: pointId(o.collection, item.id, c.index), documentId: item.id, chunkIndex: c.index, content: c.text, contentHash: sha256(c.text), metadata: { tokens: c.tokens }, vector: [] });
+      const { bytes, metadata, format } = source.readWithMetadata ? await source.readWithMetadata(item, 1 << 30) : { bytes: await source.read(item, 1 << 30) };
+      const chunks = await chunkDocument({
+        documentId: item.id,
+        bytes,
+        format: format ?? item.format,
+        modifiedAt: item.modifiedAt,
+        ...(metadata && { metadata }),
+        chunking,
+        ...(o.embedder && { tokenizer: o.embedder.tokenizer }),
+        limits: DEFAULT_FORMAT_LIMITS,
+      });
+      for (const c of chunks) {
+        const text = embeddingText(c.embedPrefix, c.content);
+        planned.push({
+          point: {
+            id: pointId(o.collection, item.id, c.index),
+            documentId: item.id,
+            chunkIndex: c.index,
+            content: c.content,
+            contentHash: sha256(text),
+            metadata: { ...c.metadata, document_id: item.id, chunk_index: c.index, tokens: c.tokens },
+            vector: [],
+          },
+          text,
+          tokens: c.tokens,
+        });
       }
     }
-    const nos = assignBatches(points.map((p) => ({ tokens: (p.metadata as { tokens: number }).tokens })), o.batching);
-    const batches: Point[][] = [];
-    nos.forEach((b, i) => (batches[b] ??= []).push(points[i]!));
+    const batches: PlannedBatch[] = [];
+    assignBatches(planned, o.batching).forEach((b, i) => {
+      const batch = (batches[b] ??= { points: [], texts: [] });
+      batch.points.push(planned[i]!.point);
+      batch.texts.push(planned[i]!.text);
+    });
     yield batches.filter(Boolean);
     if (page.nextCursor === null) return;
     cursor = page.nextCursor;
