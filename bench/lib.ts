@@ -64,6 +64,7 @@ export async function dropCollection(collection: string): Promise<void> {
     await c.query('DELETE FROM vector_ingest.documents WHERE collection = $1', [collection]);
     await c.query('DELETE FROM vector_ingest.collections WHERE name = $1', [collection]);
     await c.query('DELETE FROM vector_ingest.staged_chunks WHERE collection = $1', [collection]);
+    await c.query('DELETE FROM vector_ingest.landed_batches WHERE collection = $1', [collection]);
   });
 }
 
