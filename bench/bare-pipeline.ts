@@ -88,8 +88,7 @@ export async function* plannedPages(o: {
   const source = openSource(o.source);
   const tokenizer = o.embedder?.tokenizer ?? cl100k;
   const chunking = o.embedder ? fittedChunking(o.chunking, o.embedder) : o.chunking;
-  let cursor: string | null = null;
-  for (;;) {
+  const planPage = async (cursor: string | null): Promise<{ batches: PlannedBatch[]; nextCursor: string | null }> => {
     const page = await source.listPage(cursor, o.pageSize);
     const job = async (item: SourceItem): Promise<ChunkJob> => {
       const { bytes, metadata, format } = source.readWithMetadata ? await source.readWithMetadata(item, 1 << 30) : { bytes: await source.read(item, 1 << 30) };
@@ -122,9 +121,17 @@ export async function* plannedPages(o: {
       batch.points.push(planned[i]!.point);
       batch.texts.push(planned[i]!.text);
     });
-    yield batches.filter(Boolean);
-    if (page.nextCursor === null) return;
-    cursor = page.nextCursor;
+    return { batches: batches.filter(Boolean), nextCursor: page.nextCursor };
+  };
+  // On chunking threads the next page is planned while this one's batches are embedded and
+  // written (the threads do the work); inline, planning it early would only hold up dispatch.
+  let next = planPage(null);
+  for (;;) {
+    const { batches, nextCursor } = await next;
+    if (nextCursor !== null && o.chunker) next = planPage(nextCursor);
+    yield batches;
+    if (nextCursor === null) return;
+    if (!o.chunker) next = planPage(nextCursor);
   }
 }
 
