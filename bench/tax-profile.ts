@@ -182,7 +182,7 @@ export async function taxProfile(smoke: boolean): Promise<void> {
   const stack = await startStack({ model, emb: { latencyMs }, config: workerConfig });
   // The bare side chunks on as many threads as the durable worker (like for like);
   // BENCH_BARE_INLINE=1 profiles it chunking inline instead.
-  const chunker = process.env.BENCH_BARE_INLINE === '1' ? undefined : new ChunkThreads(defaultPlanThreads());
+  const chunker = process.env.BENCH_BARE_INLINE === '1' ? undefined : new ChunkThreads(defaultPlanThreads()).warm(); // warm, as the worker's are
   const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: concurrency + 2 });
   try {
     const embedder = new OpenAIEmbedder({ apiKey: 'k', baseURL: stack.emb.url, model, dimensions: 64, sendDimensions: true, timeoutMs: 60_000 });

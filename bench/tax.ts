@@ -19,7 +19,7 @@ export async function tax(smoke: boolean): Promise<void> {
   const stack = await startStack({ model, emb: { latencyMs }, config: workerConfig });
   const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: concurrency + 2 });
   // As many chunking threads as the durable worker gets by default (src/deps.ts).
-  const chunker = new ChunkThreads(defaultPlanThreads());
+  const chunker = new ChunkThreads(defaultPlanThreads()).warm(); // warm, as the worker's are
   // The machine is shared and noisy: several rounds, alternating which pipeline goes first,
   // each from a cold start (no sink rows, no cached embeddings); the median ratio is reported.
   const rounds = smoke ? 1 : Number(process.env.BENCH_ROUNDS ?? 3);

@@ -94,7 +94,7 @@ export async function buildDeps(
   const sources = createSourceContext(config.dataDir);
   // Made here, outside any activity: its work runs in this context (see BackgroundVacuum).
   const vacuum = new BackgroundVacuum({ store, log });
-  const chunker = new ChunkThreads(config.planThreads ?? defaultPlanThreads());
+  const chunker = new ChunkThreads(config.planThreads ?? defaultPlanThreads()).warm();
   let closed = false;
   return {
     store,
