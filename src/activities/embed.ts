@@ -94,10 +94,7 @@ export async function embedMisses(deps: ActivityDeps, key: BatchKey, retry: type
       }
     });
     // Only answered requests are billed; a failed try or a bisected half that failed is not.
-    // Counted on a chunking thread where there is one (the same tokenizer, so the same count).
-    tokens += deps.chunker
-      ? (await deps.chunker.countTokens(texts, embedder.tokenizer)) + texts.length * embedder.tokenizer.specialTokens
-      : texts.reduce((n, t) => n + inputTokens(embedder, t), 0);
+    for (const t of texts) tokens += inputTokens(embedder, t);
     return res;
   };
   const fail = async (item: (typeof misses)[number], type: string, message: string) => {

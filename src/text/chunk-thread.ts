@@ -8,21 +8,15 @@ import { plannedChunks, type ChunkJob, type PlannedChunk } from './chunk-job';
 import { tokenizerOf } from './tokenizer-spec';
 import type { TokenizerSpec } from './tokenizer';
 
-export type ChunkRequest = { id: number; job: ChunkJob; tokenizer: TokenizerSpec } | { id: number; count: string[]; tokenizer: TokenizerSpec };
+export interface ChunkRequest {
+  id: number;
+  job: ChunkJob;
+  tokenizer: TokenizerSpec;
+}
 
-export type ChunkReply =
-  | { id: number; chunks: PlannedChunk[] }
-  | { id: number; total: number }
-  | { id: number; error: { document: boolean; type: string; message: string } };
+export type ChunkReply = { id: number; chunks: PlannedChunk[] } | { id: number; error: { document: boolean; type: string; message: string } };
 
 parentPort?.on('message', (m: ChunkRequest) => {
-  if ('count' in m) {
-    const tk = tokenizerOf(m.tokenizer);
-    let total = 0;
-    for (const t of m.count) total += tk.count(t);
-    parentPort!.postMessage({ id: m.id, total } satisfies ChunkReply);
-    return;
-  }
   plannedChunks(m.job, tokenizerOf(m.tokenizer)).then(
     (chunks) => parentPort!.postMessage({ id: m.id, chunks } satisfies ChunkReply),
     (err: unknown) => {

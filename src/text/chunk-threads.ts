@@ -6,7 +6,7 @@ import { plannedChunks, type ChunkJob, type PlannedChunk } from './chunk-job';
 import type { ChunkReply, ChunkRequest } from './chunk-thread';
 import type { TextTokenizer } from './tokenizer';
 
-type Pending = { resolve: (r: never) => void; reject: (e: Error) => void };
+type Pending = { resolve: (c: PlannedChunk[]) => void; reject: (e: Error) => void };
 type Thread = { worker: Worker; pending: Map<number, Pending> };
 
 /**
@@ -29,30 +29,14 @@ export class ChunkThreads {
 
   async chunk(job: ChunkJob, tokenizer: TextTokenizer, progress?: () => void): Promise<PlannedChunk[]> {
     if (this.threads.length === 0 || !tokenizer.spec || this.closed) return plannedChunks(job, tokenizer, progress);
-    // A copy of exactly the document's bytes, handed over (a Buffer may view a larger pool).
-    const bytes = new Uint8Array(job.bytes);
-    return this.ask<PlannedChunk[]>((id) => ({ id, job: { ...job, bytes }, tokenizer: tokenizer.spec! }), [bytes.buffer]);
-  }
-
-  /**
-   * The tokens of `texts` by `tokenizer.count`, summed, counted on a thread (the billed tokens of
-   * an embedding request: the main thread has the batch activities to serve). Inline when there
-   * is no thread for it, and if the thread fails: a count must never fail a batch whose vectors
-   * the provider already answered.
-   */
-  async countTokens(texts: string[], tokenizer: TextTokenizer): Promise<number> {
-    const inline = () => texts.reduce((n, t) => n + tokenizer.count(t), 0);
-    if (this.threads.length === 0 || !tokenizer.spec || this.closed) return inline();
-    return this.ask<number>((id) => ({ id, count: texts, tokenizer: tokenizer.spec! })).catch(inline);
-  }
-
-  private ask<T>(request: (id: number) => ChunkRequest, transfer: ArrayBuffer[] = []): Promise<T> {
     const t = this.least();
     const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      t.pending.set(id, { resolve: resolve as (r: never) => void, reject });
-      t.worker.ref(); // an outstanding request keeps the process alive
-      t.worker.postMessage(request(id), transfer);
+    // A copy of exactly the document's bytes, handed over (a Buffer may view a larger pool).
+    const bytes = new Uint8Array(job.bytes);
+    return new Promise<PlannedChunk[]>((resolve, reject) => {
+      t.pending.set(id, { resolve, reject });
+      t.worker.ref(); // an outstanding document keeps the process alive
+      t.worker.postMessage({ id, job: { ...job, bytes }, tokenizer: tokenizer.spec! } satisfies ChunkRequest, [bytes.buffer]);
     });
   }
 
@@ -93,8 +77,7 @@ export class ChunkThreads {
       if (!p) return;
       t.pending.delete(m.id);
       if (t.pending.size === 0) worker.unref();
-      if ('chunks' in m) p.resolve(m.chunks as never);
-      else if ('total' in m) p.resolve(m.total as never);
+      if ('chunks' in m) p.resolve(m.chunks);
       else if (m.error.document) p.reject(new DocumentError(m.error.type as DocumentErrorType, m.error.message));
       else p.reject(new Error(`chunking failed on a worker thread: ${m.error.type}: ${m.error.message}`));
     });

@@ -67,21 +67,6 @@ describe('chunking threads', () => {
     }
   });
 
-  it('count tokens on a thread exactly as inline, and inline when the thread is gone', async () => {
-    const texts = [markdown(1), 'héllo wörld <|endoftext|> 123', '', markdown(9)];
-    const inline = texts.reduce((n, t) => n + cl100k.count(t), 0);
-    assert.equal(await threads.countTokens(texts, cl100k), inline);
-    const one = new ChunkThreads(1).warm();
-    const t = (one as unknown as { threads: Array<{ worker: { terminate(): Promise<number> } }> }).threads[0]!;
-    // Queued behind a ~1 MB document, so the count is still waiting when the thread dies.
-    const heavy = one.chunk(job('held.md', markdown(20_000)), cl100k).catch((e: unknown) => e);
-    const counting = one.countTokens(texts, cl100k);
-    await t.worker.terminate();
-    assert.ok((await heavy) instanceof Error, 'the document was still being chunked');
-    assert.equal(await counting, inline, 'a dead thread costs a count inline, not the batch');
-    await one.close();
-  });
-
   it('warm() starts every thread before the first document, once', async () => {
     const t = new ChunkThreads(2).warm();
     try {
