@@ -9,14 +9,15 @@ import { defaultPlanThreads } from '../src/deps';
 import { taxScenario } from './tax-scenario';
 import { loadavg } from 'node:os';
 import { BATCH_PIPELINES, type BatchPipeline } from '../src/contracts/ingest';
-import { clearEmbeddingCache, dropCollection, median, report, startStack, timedIngest } from './lib';
+import { clearEmbeddingCache, dropCollection, median, report, startProviderStack, timedIngest } from './lib';
 
 export async function tax(smoke: boolean): Promise<void> {
   const { latencyMs, chunking, batching, concurrency, source, workerConfig } = taxScenario(smoke);
   const model = `bench-tax-${Date.now()}`;
   // The adaptive splitter is pinned off: both sides send one provider request per batch, so they
   // do the same work (with it on, ours sent ~4x the requests of the bare pool).
-  const stack = await startStack({ model, emb: { latencyMs }, config: workerConfig });
+  // The provider runs in a process of its own, as a real one does (bench/provider-process.ts).
+  const stack = await startProviderStack({ model, emb: { latencyMs }, config: workerConfig });
   const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: concurrency + 2 });
   // As many chunking threads as the durable worker gets by default (src/deps.ts).
   const chunker = new ChunkThreads(defaultPlanThreads()).warm(); // warm, as the worker's are
@@ -26,24 +27,24 @@ export async function tax(smoke: boolean): Promise<void> {
   const rows: Array<Record<string, unknown>> = [];
   const historyPerChunk = new Map<BatchPipeline, number>();
   try {
-    const embedder = new OpenAIEmbedder({ apiKey: 'k', baseURL: stack.emb.url, model, dimensions: 64, sendDimensions: true, timeoutMs: 60_000 });
+    const embedder = new OpenAIEmbedder({ apiKey: 'k', baseURL: stack.provider.url, model, dimensions: 64, sendDimensions: true, timeoutMs: 60_000 });
     const cold = async () => {
       await dropCollection('bench_tax_bare');
       await dropCollection('bench_tax_temporal');
       await clearEmbeddingCache(model);
-      stack.emb.reset();
+      await stack.provider.reset();
     };
     const runBare = async (threads: boolean) => {
       await cold();
       const t0 = process.hrtime.bigint();
       const bare = await barePipeline({ collection: 'bench_tax_bare', source, chunking, batching, pageSize: 200, embedConcurrency: concurrency, upsertConcurrency: concurrency, window: concurrency * 2, embedder, sink: new PgVectorStore(pool), ...(threads && { chunker }) });
-      return { chunks: bare.chunks, seconds: Number(process.hrtime.bigint() - t0) / 1e9, requests: stack.emb.stats.requests };
+      return { chunks: bare.chunks, seconds: Number(process.hrtime.bigint() - t0) / 1e9, requests: (await stack.provider.stats()).requests };
     };
     const runTemporal = async (round: number, pipeline: BatchPipeline) => {
       await cold();
       const t = await timedIngest(stack, `bench-tax-${pipeline}-${round}-${Date.now()}`, { collection: 'bench_tax_temporal', source, chunking, batching, pageSize: 200, maxInFlightBatches: concurrency * 2, pipeline });
       historyPerChunk.set(pipeline, t.history.bytes / t.result.counters.chunksUpserted);
-      return { chunks: t.result.counters.chunksUpserted, seconds: t.seconds, requests: stack.emb.stats.requests };
+      return { chunks: t.result.counters.chunksUpserted, seconds: t.seconds, requests: (await stack.provider.stats()).requests };
     };
     // Four sides: the bare pool chunking inline and on the worker's chunking threads (the
     // durable worker chunks on those: src/text/chunk-threads.ts), and both batch pipelines

@@ -5,6 +5,11 @@ export interface EmbeddingResult {
   vectors: number[][];
   /** Tokens the provider counted (or our own count when it does not say). */
   tokens: number;
+  /**
+   * `tokens` is the provider's own usage figure for this call (an OpenAI-compatible response's
+   * `usage`), which is what it bills: the run counts it as is instead of counting the texts again.
+   */
+  tokensFromProvider?: boolean;
   /** The provider's rate limits as its response headers stated them (remote providers only). */
   rateLimits?: ProviderRateLimits;
   /**

@@ -77,6 +77,19 @@ describe('token counting on the embed path', () => {
   ];
   const exact = (chunks: StagedChunk[]) => chunks.reduce((n, c) => n + cl100k.count(embeddingText(c.embedPrefix, c.content)) + 2, 0);
 
+  it("a provider that reports its usage: the run bills that figure and tokenizes nothing; one that does not: counted", async () => {
+    const tk = spyTokenizer();
+    const inner = spyEmbedder(tk);
+    // An OpenAI-compatible answer with `usage` (src/embedders/openai.ts sets tokensFromProvider).
+    const reporting: Embedder = { ...inner, embed: async (texts) => ({ ...(await inner.embed(texts)), tokens: 1234, tokensFromProvider: true }) };
+    const chunks = batch();
+    const billed = await embedMisses(depsFor(reporting, chunks), key, DEFAULT_RETRY, { deferCacheWrite: false });
+    assert.equal(billed.result.tokens, 1234);
+    assert.deepEqual(tk.counted, [], 'no text was tokenized to bill it');
+    const counted = await embedMisses(depsFor(inner, chunks), key, DEFAULT_RETRY, { deferCacheWrite: false });
+    assert.equal(counted.result.tokens, exact(chunks), 'without a usage figure the texts are counted');
+  });
+
   it('an unlimited provider: each text of the batch is tokenized once, and the billed tokens are exact', async () => {
     const tk = spyTokenizer();
     const budget = new RecordingBudget();
