@@ -12,39 +12,61 @@ import { ingestCollection } from '../src/workflows';
 import { TASK_QUEUE, type IngestInput, type IngestResult } from '../src/contracts/ingest';
 import { dropCollectionTables, historySize, startTemporal, startTestWorker, testClient, testConfig, withPg, type TestWorker } from '../test/support/env';
 import type { RawConfig } from '../src/config';
+import { startProviderProcess, type ProviderOptions, type ProviderProcess } from './provider-process';
 
-export interface Stack {
+/** A Temporal dev server, a worker and a client, with an embedding provider at some URL. */
+export interface BaseStack {
   server: DevServer;
-  emb: EmbeddingServer;
   worker: TestWorker;
   client: Awaited<ReturnType<typeof testClient>>['client'];
   stop(): Promise<void>;
 }
 
-export async function startStack(o: { model: string; dims?: number; emb?: Partial<EmbeddingServerOptions>; config?: Partial<RawConfig> }): Promise<Stack> {
+/** The stack with the provider in this process (its stats read directly). */
+export interface Stack extends BaseStack {
+  emb: EmbeddingServer;
+}
+
+/** The stack with the provider in a process of its own (bench/provider-process.ts). */
+export interface ProviderStack extends BaseStack {
+  provider: ProviderProcess;
+}
+
+type StackOptions<E> = { model: string; dims?: number; emb?: Partial<E>; config?: Partial<RawConfig> };
+
+export async function startStack(o: StackOptions<EmbeddingServerOptions>): Promise<Stack> {
   const dims = o.dims ?? 64;
-  const server = await startTemporal();
   const emb = await startEmbeddingServer({ dimensions: dims, ...o.emb });
+  return { ...(await startBase(o, dims, emb.url, () => emb.close())), emb };
+}
+
+export async function startProviderStack(o: StackOptions<ProviderOptions>): Promise<ProviderStack> {
+  const dims = o.dims ?? 64;
+  const provider = await startProviderProcess({ dimensions: dims, ...o.emb });
+  return { ...(await startBase(o, dims, provider.url, () => provider.close())), provider };
+}
+
+async function startBase(o: StackOptions<unknown>, dims: number, providerUrl: string, closeProvider: () => Promise<void>): Promise<BaseStack> {
+  const server = await startTemporal();
   const worker = await startTestWorker(
     server,
-    testConfig({ logLevel: 'error', ...o.config }, { OPENAI_BASE_URL: emb.url, EMBEDDING_MODEL: o.model, EMBEDDING_DIMENSIONS: String(dims) }),
+    testConfig({ logLevel: 'error', ...o.config }, { OPENAI_BASE_URL: providerUrl, EMBEDDING_MODEL: o.model, EMBEDDING_DIMENSIONS: String(dims) }),
   );
   const tc = await testClient(server);
   return {
     server,
-    emb,
     worker,
     client: tc.client,
     stop: async () => {
       await tc.close();
       await worker.stop();
       await server.stop();
-      await emb.close();
+      await closeProvider();
     },
   };
 }
 
-export async function timedIngest(stack: Stack, workflowId: string, input: IngestInput): Promise<{ result: IngestResult; seconds: number; history: { bytes: number; events: number; runs: number } }> {
+export async function timedIngest(stack: BaseStack, workflowId: string, input: IngestInput): Promise<{ result: IngestResult; seconds: number; history: { bytes: number; events: number; runs: number } }> {
   const t0 = process.hrtime.bigint();
   const h = await stack.client.workflow.start(ingestCollection, { taskQueue: TASK_QUEUE, workflowId, args: [input] });
   const result = await h.result();
@@ -64,6 +86,7 @@ export async function dropCollection(collection: string): Promise<void> {
     await c.query('DELETE FROM vector_ingest.documents WHERE collection = $1', [collection]);
     await c.query('DELETE FROM vector_ingest.collections WHERE name = $1', [collection]);
     await c.query('DELETE FROM vector_ingest.staged_chunks WHERE collection = $1', [collection]);
+    await c.query('DELETE FROM vector_ingest.landed_batches WHERE collection = $1', [collection]);
   });
 }
 

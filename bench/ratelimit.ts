@@ -53,7 +53,7 @@ export async function ratelimit(smoke: boolean): Promise<void> {
   // The same requests the durable pipeline will send: the planner's batches of the same corpus.
   const batches: string[][] = [];
   for await (const page of plannedPages({ collection: 'bench_ratelimit', source, chunking, batching, pageSize })) {
-    for (const b of page) batches.push(b.map((p) => p.content));
+    for (const b of page) batches.push(b.texts);
   }
 
   // naive: semaphore(100), retry after Retry-After

@@ -14,7 +14,9 @@ import { OpenAIEmbedder } from '../src/embedders/openai';
 import { PgVectorStore } from '../src/sinks/pgvector';
 import { TEST_DATABASE_URL, withPg } from '../test/support/env';
 import { barePipeline } from './bare-pipeline';
-import { clearEmbeddingCache, dropCollection, report, startStack, type Stack } from './lib';
+import { ChunkThreads } from '../src/text/chunk-threads';
+import { defaultPlanThreads } from '../src/deps';
+import { clearEmbeddingCache, dropCollection, report, startProviderStack, type ProviderStack } from './lib';
 import { taxScenario } from './tax-scenario';
 import { ingestCollection } from '../src/workflows';
 import { TASK_QUEUE } from '../src/contracts/ingest';
@@ -50,11 +52,12 @@ interface Sample {
   indexes: Map<string, number>;
   self: number;
   temporal: number;
+  provider: number;
   postgres: Map<number, number>;
   db: Record<string, number>;
 }
 
-async function sample(stack: Stack): Promise<Sample> {
+async function sample(stack: ProviderStack): Promise<Sample> {
   const serverPids = stack.server.pid ? [stack.server.pid, ...childrenOf(stack.server.pid)] : [];
   const postgres = new Map<number, number>();
   const db: Record<string, number> = {};
@@ -70,10 +73,10 @@ async function sample(stack: Stack): Promise<Sample> {
     );
     for (const r of ix.rows) indexes.set(r.name, Number(r.n));
   });
-  return { indexes, self: cpuOf(process.pid), temporal: serverPids.reduce((s, p) => s + cpuOf(p), 0), postgres, db };
+  return { indexes, self: cpuOf(process.pid), temporal: serverPids.reduce((s, p) => s + cpuOf(p), 0), provider: cpuOf(stack.provider.pid), postgres, db };
 }
 
-async function measure<T>(stack: Stack, run: () => Promise<T>): Promise<{ out: T; seconds: number; reads: ReadonlyArray<readonly [string, number]>; cpu: Record<string, number>; db: Record<string, number> }> {
+async function measure<T>(stack: ProviderStack, run: () => Promise<T>): Promise<{ out: T; seconds: number; reads: ReadonlyArray<readonly [string, number]>; cpu: Record<string, number>; db: Record<string, number> }> {
   // pg_stat_database is updated when a backend's transaction ends (and at most every 500 ms): wait it out.
   await new Promise((r) => setTimeout(r, 1200));
   const a = await sample(stack);
@@ -88,13 +91,13 @@ async function measure<T>(stack: Stack, run: () => Promise<T>): Promise<{ out: T
   for (const k of Object.keys(b.db)) db[k] = b.db[k]! - (a.db[k] ?? 0);
   db.xact_commit = (db.xact_commit ?? 0) - 2; // the two samples' own
   const reads = [...b.indexes].map(([k, v]) => [k, v - (a.indexes.get(k) ?? 0)] as const).filter(([, v]) => v > 0).sort((x, y) => y[1] - x[1]).slice(0, 6);
-  return { out, seconds, reads, cpu: { self: b.self - a.self, temporal: b.temporal - a.temporal, postgres: pgCpu }, db };
+  return { out, seconds, reads, cpu: { self: b.self - a.self, temporal: b.temporal - a.temporal, provider: b.provider - a.provider, postgres: pgCpu }, db };
 }
 
 type Ev = temporal.api.history.v1.IHistoryEvent;
 const ms = (e: Ev) => Number(e.eventTime!.seconds) * 1000 + Math.floor((e.eventTime!.nanos ?? 0) / 1e6);
 
-async function historyOf(stack: Stack, workflowId: string, firstRunId: string): Promise<Ev[]> {
+async function historyOf(stack: ProviderStack, workflowId: string, firstRunId: string): Promise<Ev[]> {
   const all: Ev[] = [];
   let runId: string | undefined = firstRunId;
   while (runId) {
@@ -177,15 +180,19 @@ function timeline(events: Ev[], t0: number, t1: number): Array<Record<string, un
 export async function taxProfile(smoke: boolean): Promise<void> {
   const { latencyMs, chunking, batching, concurrency, source, workerConfig } = taxScenario(smoke);
   const model = `bench-taxprofile-${Date.now()}`;
-  const stack = await startStack({ model, emb: { latencyMs }, config: workerConfig });
+  // The provider runs in a process of its own, as a real one does (bench/provider-process.ts).
+  const stack = await startProviderStack({ model, emb: { latencyMs }, config: workerConfig });
+  // The bare side chunks on as many threads as the durable worker (like for like);
+  // BENCH_BARE_INLINE=1 profiles it chunking inline instead.
+  const chunker = process.env.BENCH_BARE_INLINE === '1' ? undefined : new ChunkThreads(defaultPlanThreads()).warm(); // warm, as the worker's are
   const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: concurrency + 2 });
   try {
-    const embedder = new OpenAIEmbedder({ apiKey: 'k', baseURL: stack.emb.url, model, dimensions: 64, sendDimensions: true, timeoutMs: 60_000 });
+    const embedder = new OpenAIEmbedder({ apiKey: 'k', baseURL: stack.provider.url, model, dimensions: 64, sendDimensions: true, timeoutMs: 60_000 });
     const cold = async () => {
       await dropCollection('bench_taxp_bare');
       await dropCollection('bench_taxp_temporal');
       await clearEmbeddingCache(model);
-      stack.emb.reset();
+      await stack.provider.reset();
     };
     await cold();
     // the bare side's finalize (the same index builds as finishRun's), timed
@@ -200,9 +207,9 @@ export async function taxProfile(smoke: boolean): Promise<void> {
     let bareStartedAt = 0;
     const bare = await measure(stack, () => {
       bareStartedAt = Date.now();
-      return barePipeline({ collection: 'bench_taxp_bare', source, chunking, batching, pageSize: 200, embedConcurrency: concurrency, upsertConcurrency: concurrency, window: concurrency * 2, embedder, sink: bareSink });
+      return barePipeline({ collection: 'bench_taxp_bare', source, chunking, batching, pageSize: 200, embedConcurrency: concurrency, upsertConcurrency: concurrency, window: concurrency * 2, embedder, sink: bareSink, ...(chunker && { chunker }) });
     });
-    const bareShape = requestShape(stack.emb.stats.log, bareStartedAt, bareStartedAt + bare.seconds * 1000);
+    const bareShape = requestShape((await stack.provider.stats()).log, bareStartedAt, bareStartedAt + bare.seconds * 1000);
     await cold();
     const workflowId = `bench-taxprofile-${Date.now()}`;
     let startedAt = 0;
@@ -213,11 +220,11 @@ export async function taxProfile(smoke: boolean): Promise<void> {
       return { result, runId: h.firstExecutionRunId };
     });
     const endedAt = startedAt + durable.seconds * 1000;
-    const log = stack.emb.stats.log;
+    const log = (await stack.provider.stats()).log;
     const events = await historyOf(stack, workflowId, durable.out.runId);
     const rows = [
-      { side: 'bare pool', chunks: bare.out.chunks, 'wall s': bare.seconds, 'CPU s this process': bare.cpu.self, 'CPU s temporal': bare.cpu.temporal, 'CPU s postgres': bare.cpu.postgres, ...bare.db },
-      { side: 'durable', chunks: durable.out.result.counters.chunksUpserted, 'wall s': durable.seconds, 'CPU s this process': durable.cpu.self, 'CPU s temporal': durable.cpu.temporal, 'CPU s postgres': durable.cpu.postgres, ...durable.db },
+      { side: 'bare pool', chunks: bare.out.chunks, 'wall s': bare.seconds, 'CPU s this process': bare.cpu.self, 'CPU s temporal': bare.cpu.temporal, 'CPU s provider': bare.cpu.provider, 'CPU s postgres': bare.cpu.postgres, ...bare.db },
+      { side: 'durable', chunks: durable.out.result.counters.chunksUpserted, 'wall s': durable.seconds, 'CPU s this process': durable.cpu.self, 'CPU s temporal': durable.cpu.temporal, 'CPU s provider': durable.cpu.provider, 'CPU s postgres': durable.cpu.postgres, ...durable.db },
     ];
     const tl = timeline(events, startedAt, endedAt);
     report('taxprofile-timeline', tl);
@@ -230,6 +237,7 @@ export async function taxProfile(smoke: boolean): Promise<void> {
     ]);
   } finally {
     await pool.end();
+    await chunker?.close();
     await stack.stop();
     await dropCollection('bench_taxp_bare').catch(() => undefined);
     await dropCollection('bench_taxp_temporal').catch(() => undefined);

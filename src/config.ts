@@ -150,7 +150,7 @@ const ENV = {
   maxUnzippedBytes: ['VECTOR_INGEST_MAX_UNZIPPED_BYTES', 'DOCX files that would inflate past this are refused with ZipBomb (default: 104857600)'],
   maxCodeLineBytes: ['VECTOR_INGEST_MAX_CODE_LINE_BYTES', 'Source files with a longer line (minified) are refused with LineTooLong (default: 20000)'],
   pgSchema: ['VECTOR_INGEST_PG_SCHEMA', 'Postgres schema of the collection tables (default: public)'],
-  indexBuildMemoryKb: ['VECTOR_INGEST_INDEX_BUILD_MEMORY', 'maintenance_work_mem of the pgvector sink\'s index builds at a run\'s finish, e.g. 256MB, 4GB (default: 1GB)'],
+  indexBuildMemoryKb: ['VECTOR_INGEST_INDEX_BUILD_MEMORY', 'the most maintenance_work_mem the pgvector sink\'s index builds at a run\'s finish get (each gets what its graph needs, at least 64MB), e.g. 256MB, 4GB (default: 1GB)'],
   replayEvery: ['VECTOR_INGEST_REPLAY_EVERY', 'How often a collection\'s failed items are retried by themselves, e.g. 30m, 1h; 0 = never (default: 1h)'],
   temporalCliPath: ['TEMPORAL_CLI_PATH', 'The temporal CLI binary used for the embedded dev server (default: temporal on PATH)'],
   metricsPort: ['VECTOR_INGEST_METRICS_PORT', 'Prometheus /metrics port of `worker` and `dev` (default 9464; 0 = off)'],

@@ -14,9 +14,11 @@ import { MeteredEmbedder, MeteredVectorStore } from './metrics/metered';
 import { StateStore } from './state/store';
 import type { RunLiveness } from './run-liveness';
 import { createSourceContext } from './sources/context';
+import { BackgroundVacuum } from './activities/vacuum-state';
 
 export interface Deps extends ActivityDeps {
   pool: pg.Pool;
+  vacuum: BackgroundVacuum;
   /** Closes every client. Call only after the workers have drained. */
   close(): Promise<void>;
 }
@@ -90,7 +92,9 @@ export async function buildDeps(
   // One client per sink per process, closed only after the workers drained.
   const sinks = createSinks(config, pool, (s) => new MeteredVectorStore(s));
   const sources = createSourceContext(config.dataDir);
-  const chunker = new ChunkThreads(config.planThreads ?? defaultPlanThreads());
+  // Made here, outside any activity: its work runs in this context (see BackgroundVacuum).
+  const vacuum = new BackgroundVacuum({ store, log });
+  const chunker = new ChunkThreads(config.planThreads ?? defaultPlanThreads()).warm();
   let closed = false;
   return {
     store,
@@ -104,6 +108,7 @@ export async function buildDeps(
     searchAttributes: temporal.searchAttributes,
     pool,
     sources,
+    vacuum,
     chunker,
     limits: {
       maxDocumentBytes: config.maxDocumentBytes,
@@ -114,6 +119,8 @@ export async function buildDeps(
     close: async () => {
       if (closed) return;
       closed = true;
+      // Housekeeping still running stops first: it holds a connection of the pool.
+      await vacuum.stop();
       await embedder.close();
       for (const s of Object.values(sinks)) await s.close();
       await sources.close();

@@ -11,6 +11,7 @@ import type { ChunkThreads } from '../text/chunk-threads';
 export type SinkKind = VectorStore['kind'];
 import type { StateStore } from '../state/store';
 import type { RunLiveness } from '../run-liveness';
+import type { BackgroundVacuum } from './vacuum-state';
 
 /** Everything an activity may touch, built once per worker process (src/deps.ts). */
 export interface ActivityDeps {
@@ -31,6 +32,11 @@ export interface ActivityDeps {
   searchAttributes: boolean;
   /** The worker's data dir, environment and shared source clients, for opening sources. */
   sources: SourceContext;
+  /**
+   * The worker's end-of-run vacuum, run after finishRun returns (vacuum-state.ts). Absent (tests
+   * that build deps by hand): finishRun vacuums before it returns, as it did before.
+   */
+  vacuum?: Pick<BackgroundVacuum, 'request'>;
   /** Per-document limits: the read's size, and each format's own (src/text/formats/types.ts). */
   /** Threads that chunk documents off the main thread (src/text/chunk-threads.ts); absent: inline. */
   chunker?: ChunkThreads;

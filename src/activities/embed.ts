@@ -16,8 +16,9 @@ export interface EmbedResult {
   cached: number;
   failed: number;
   /**
-   * Tokens of the texts the provider embedded (requests that succeeded: what it bills), counted
-   * by the embedder's own tokenizer (inputTokens), like `ingest --dry-run` counts them.
+   * Tokens of the texts the provider embedded (requests that succeeded: what it bills): the
+   * provider's own usage figure when it reports one, else counted by the embedder's own
+   * tokenizer (inputTokens), like `ingest --dry-run` counts them.
    */
   tokens: number;
   /** Those tokens' price in US dollars (the worker's price table, src/embedders/pricing.ts). */
@@ -94,7 +95,9 @@ export async function embedMisses(deps: ActivityDeps, key: BatchKey, retry: type
       }
     });
     // Only answered requests are billed; a failed try or a bisected half that failed is not.
-    for (const t of texts) tokens += inputTokens(embedder, t);
+    // The provider's own usage figure is what it bills; without one, the texts are counted.
+    if (res.tokensFromProvider) tokens += res.tokens;
+    else for (const t of texts) tokens += inputTokens(embedder, t);
     return res;
   };
   const fail = async (item: (typeof misses)[number], type: string, message: string) => {

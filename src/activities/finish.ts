@@ -20,7 +20,9 @@ const DELETE_PAGE = 500;
  * chunks leave the sink and their records leave the state store. Then the sink gets its
  * post-load work (the ANN index) and leftover staging rows of this run are dropped. A run that
  * built a new generation swaps it in: the collection's name now shows it, the old one is kept.
- * Last, the state tables are vacuumed if runs left them full of dead rows (src/state/vacuum.ts).
+ * Last, the state tables are vacuumed if runs left them full of dead rows (src/state/vacuum.ts):
+ * on the worker after this activity returns (deps.vacuum), so the run's completion does not wait
+ * for housekeeping that the next finished run would do anyway.
  */
 export async function finishRun(deps: ActivityDeps, input: FinishInput): Promise<FinishResult> {
   const { store } = deps;
@@ -30,6 +32,14 @@ export async function finishRun(deps: ActivityDeps, input: FinishInput): Promise
   const target = await targetFor(deps, input.collection);
   const { sink, storage } = target;
   const windowMs = attemptTimeoutMs();
+  // How long each step took, logged at the end (the run's tail: BENCHMARKS.md tax profile).
+  const ms: Record<string, number> = {};
+  let t = Date.now();
+  const lap = (step: string) => {
+    const now = Date.now();
+    ms[step] = now - t;
+    t = now;
+  };
   let deleted = 0;
   for (let round = 0; round < 1_000_000; round++) {
     // Fenced: only while this run holds the collection, and a takeover waits for the round, so
@@ -48,13 +58,24 @@ export async function finishRun(deps: ActivityDeps, input: FinishInput): Promise
     deleted += n;
     heartbeat({ deleted });
   }
+  lap('unseen');
   await leases.fenced(input.collection, input.runKey, windowMs, () => sink.finalize(storage));
+  lap('finalize');
   if (target.building !== undefined) await leases.fenced(input.collection, input.runKey, windowMs, () => whileHeartbeating(() => swap(deps, input.collection, target)));
   else await store.collections.clearReplan(input.collection);
+  lap('swap');
   await store.staging.dropRun(input.collection, input.runKey);
+  lap('dropRun');
   await pruneGenerations(deps, input.collection);
+  lap('prune');
   await leases.release(input.collection, input.runKey);
-  await vacuumStateStore(deps); // after the release: the next run need not wait for it
+  lap('release');
+  // After the release: the next run need not wait for it; on the worker after this activity
+  // returns when the worker runs housekeeping (deps.vacuum), else here.
+  if (deps.vacuum) deps.vacuum.request();
+  else await vacuumStateStore(deps);
+  lap('vacuum');
+  deps.log.info({ documentsDeleted: deleted, ms }, 'run finished');
   return { documentsDeleted: deleted };
 }
 

@@ -42,7 +42,7 @@ const READ_AHEAD = 8;
  * order): enough that a thread never waits for this thread to hand it the next document, while
  * the batch activities keep this thread busy. Fewer while they hold more than MAX_AHEAD_BYTES.
  */
-const CHUNK_AHEAD = 32;
+const CHUNK_AHEAD = 256;
 const MAX_AHEAD_BYTES = 64 * 1024 * 1024;
 
 /**

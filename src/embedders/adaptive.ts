@@ -129,6 +129,7 @@ export class AdaptiveEmbedder extends EmbedderDecorator {
       return {
         vectors: results.flatMap((r) => r.vectors),
         tokens: results.reduce((n, r) => n + r.tokens, 0),
+        ...(results.every((r) => r.tokensFromProvider) && { tokensFromProvider: true }),
         requests: results.reduce((n, r) => n + (r.requests ?? 1), 0),
         ...(rateLimits && { rateLimits }),
       };

@@ -78,7 +78,8 @@ export class OpenAIEmbedder implements Embedder {
       vectors[d.index] = vec as number[];
     }
     const rateLimits = parseRateLimitHeaders(headerLookup(headers));
-    return { vectors, tokens: res.usage?.total_tokens ?? 0, ...(rateLimits && { rateLimits }) };
+    const used = res.usage?.total_tokens;
+    return { vectors, tokens: used ?? 0, ...(typeof used === 'number' && { tokensFromProvider: true }), ...(rateLimits && { rateLimits }) };
   }
 
   async close(): Promise<void> {

@@ -70,8 +70,10 @@ export class RateLimitedEmbedder extends EmbedderDecorator {
       this.configured = undefined; // try again with the next request
       throw err;
     });
-    const tokens = texts.reduce((n, t) => n + inputTokens(this, t), 0);
-    const turn = (await this.limited()) ? await this.budget.reserve(this.o.key, tokens) : NO_WAIT;
+    // Counted only when a reservation needs it: an unlimited provider's requests cost no
+    // tokenizer pass here (the caller counts what it bills; inputTokens remembers recent counts,
+    // so a limited request's texts are not tokenized twice either).
+    const turn = (await this.limited()) ? await this.budget.reserve(this.o.key, texts.reduce((n, t) => n + inputTokens(this, t), 0)) : NO_WAIT;
     const maxWaitMs = this.o.maxWaitMs ?? 10_000;
     if (turn.waitMs > maxWaitMs) {
       await turn.cancel();

@@ -106,11 +106,14 @@ export class EmbeddingCache {
   /**
    * pointsQuery as the batch's whole write, one statement: its rows only while `fence` holds (a
    * condition over the parameters $1 collection and $2 run key, see leases.ts leaseHeld), the
-   * written chunks marked landed in the same statement (`landed`), and the batch's chunks that
-   * were pending counted (`pending`; those without a vector stay pending: skipped), and those an
-   * earlier attempt landed (`landed_before`; this statement's snapshot does not see its own
-   * marks, so the two never overlap): a retry whose first attempt wrote but never reported still
-   * reports the batch's chunks in the sink, so the run's counters stay exact across a crash.
+   * written chunks' staged rows deleted in the same statement (`landed`: a landed chunk is no
+   * longer staged, see StagingTable), the batch's chunks that were pending counted (`pending`;
+   * those without a vector stay pending: skipped), and those an earlier attempt landed
+   * (`landed_before`): a retry whose first attempt wrote but never reported still reports the
+   * batch's chunks in the sink, so the run's counters stay exact across a crash. Their rows are
+   * gone, so each landing adds its count to the batch's row in landed_batches (`tally`, nothing
+   * when it landed nothing); this statement's snapshot does not see its own tally, so the two
+   * never overlap.
    */
   landingQuery(k: BatchKey, model: string, dimensions: number, fence: string): PointsQuery {
     const q = this.pointsQuery(k, model, dimensions);
@@ -118,14 +121,22 @@ export class EmbeddingCache {
       sql: `${q.sql} AND ${fence}`,
       params: q.params,
       with: {
-        landed: `UPDATE ${S}.staged_chunks s SET status = 1 FROM src
+        landed: `DELETE FROM ${S}.staged_chunks s USING src
                  WHERE s.collection = $1 AND s.run_key = $2 AND s.page_no = $3 AND s.batch_no = $4
                    AND s.document_id = src.document_id AND s.chunk_index = src.chunk_index
                  RETURNING 1`,
         pending: `SELECT 1 FROM ${S}.staged_chunks
                   WHERE collection = $1 AND run_key = $2 AND page_no = $3 AND batch_no = $4 AND status = 0`,
-        landed_before: `SELECT 1 FROM ${S}.staged_chunks
+        // One row per count (upsertFromSelect counts rows); status 1: landed by a worker before v7.
+        landed_before: `SELECT 1 FROM ${S}.landed_batches b CROSS JOIN generate_series(1, b.landed)
+                        WHERE b.collection = $1 AND b.run_key = $2 AND b.page_no = $3 AND b.batch_no = $4
+                        UNION ALL
+                        SELECT 1 FROM ${S}.staged_chunks
                         WHERE collection = $1 AND run_key = $2 AND page_no = $3 AND batch_no = $4 AND status = 1`,
+        tally: `INSERT INTO ${S}.landed_batches AS b (collection, run_key, page_no, batch_no, landed)
+                SELECT $1, $2, $3, $4, n FROM (SELECT count(*)::int AS n FROM landed) x WHERE n > 0
+                ON CONFLICT (collection, run_key, page_no, batch_no) DO UPDATE SET landed = b.landed + EXCLUDED.landed
+                RETURNING 1`,
       },
     };
   }
@@ -136,7 +147,7 @@ export class EmbeddingCache {
    * (`cached`, committed with the write; it does not depend on the fence, so a write the fence
    * holds back still caches what was answered) and takes each chunk's vector from them before
    * the cache (a statement does not see its own inserts). `vectors` is one binary `vector[]`
-   * parameter (encodeVectorArray), null with no hashes. `landed_before` as landingQuery's.
+   * parameter (encodeVectorArray), null with no hashes. `landed_before` and `tally` as landingQuery's.
    */
   async freshLandingQuery(k: BatchKey, model: string, dimensions: number, fence: string, fresh: ReadonlyMap<string, readonly number[]>): Promise<PointsQuery> {
     const landing = this.landingQuery(k, model, dimensions, fence);

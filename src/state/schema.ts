@@ -6,7 +6,7 @@
 export const STATE_SCHEMA = 'vector_ingest';
 
 /** Bump with every change below; migrations are additive and idempotent. */
-export const STATE_VERSION = 6;
+export const STATE_VERSION = 7;
 
 export const MIGRATION = `
 CREATE EXTENSION IF NOT EXISTS vector;
@@ -42,7 +42,8 @@ CREATE INDEX IF NOT EXISTS documents_pending_page ON ${STATE_SCHEMA}.documents (
   WHERE pending_page IS NOT NULL;
 
 -- Chunk text staged by the planner for the embed and upsert activities of one batch.
--- status: 0 staged, 1 landed in the sink, 2 failed for good (error_* say why).
+-- status: 0 staged, 2 failed for good (error_* say why). A chunk that lands in the sink is
+-- deleted in the landing statement (since v7); 1 (landed) is what workers before v7 wrote instead.
 CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.staged_chunks (
   collection    text NOT NULL,
   run_key       text NOT NULL,
@@ -125,6 +126,20 @@ BEGIN
     END IF;
   END LOOP;
 END $$;
+
+-- v7: a landed chunk's staged row is deleted when it lands instead of rewritten with status 1
+-- (one ~1 KB row version less per chunk). What earlier attempts of a fused batch landed, which
+-- a retry reports (the run's counters stay exact across a crash), is counted here per batch,
+-- in the landing statement; the rows go with the page's staging rows (commitPage, dropRun).
+CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.landed_batches (
+  collection  text NOT NULL,
+  run_key     text NOT NULL,
+  page_no     int  NOT NULL,
+  batch_no    int  NOT NULL,
+  landed      int  NOT NULL,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (collection, run_key, page_no, batch_no)
+);
 
 CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.meta (
   key   text PRIMARY KEY,

@@ -86,8 +86,15 @@ export function stagedChunkOf(row: StagedChunkRow): StagedChunk {
 
 /**
  * The chunks a run has planned but not yet committed, by page and batch: staged with their text
- * when a page is planned, marked landed (status 1) or failed (status 2) batch by batch, and
- * dropped when the page commits, which is also when its documents' pending hashes become current.
+ * when a page is planned, deleted as they land in the sink (in the landing statement itself for
+ * pgvector) or marked failed (status 2) batch by batch, and the rest dropped when the page
+ * commits, which is also when its documents' pending hashes become current. A staged row is a
+ * chunk not yet in the sink: a retried batch finds only what is left to write.
+ *
+ * Landing deletes the row rather than rewriting its ~1 KB (text, metadata) with status 1, as
+ * before state version 7: one row version less per chunk, and the page's later reads skip what
+ * landed. Rows with status 1 that a worker before v7 left in a run still in flight count as
+ * landed wherever status is read (`status <> 1`, `status = 0`, `status IN (0, 2)`).
  */
 export class StagingTable {
   constructor(private readonly pool: Pool) {}
@@ -110,11 +117,9 @@ export class StagingTable {
     const { collection, runKey, pageNo } = args;
     const page = `${runKey}:${pageNo}`;
     await inTransaction(this.pool, async (c) => {
-      await c.query(`DELETE FROM ${S}.staged_chunks WHERE collection = $1 AND run_key = $2 AND page_no = $3`, [
-        collection,
-        runKey,
-        pageNo,
-      ]);
+      for (const table of ['staged_chunks', 'landed_batches']) {
+        await c.query(`DELETE FROM ${S}.${table} WHERE collection = $1 AND run_key = $2 AND page_no = $3`, [collection, runKey, pageNo]);
+      }
       if (args.seen.length > 0) {
         await c.query(
           `INSERT INTO ${S}.documents (collection, document_id, last_seen_run)
@@ -197,11 +202,12 @@ export class StagingTable {
     return r.rows.map(stagedChunkOf);
   }
 
+  /** The chunks landed in the sink: their staged rows go (see the class comment). */
   async markLanded(k: BatchKey, chunks: Array<{ documentId: string; chunkIndex: number }>): Promise<void> {
     if (chunks.length === 0) return;
     await this.pool.query(
-      `UPDATE ${S}.staged_chunks s SET status = 1
-       FROM unnest($5::text[], $6::int[]) AS x(doc, idx)
+      `DELETE FROM ${S}.staged_chunks s
+       USING unnest($5::text[], $6::int[]) AS x(doc, idx)
        WHERE s.collection = $1 AND s.run_key = $2 AND s.page_no = $3 AND s.batch_no = $4
          AND s.document_id = x.doc AND s.chunk_index = x.idx`,
       [k.collection, k.runKey, k.pageNo, k.batchNo, chunks.map((c) => c.documentId), chunks.map((c) => c.chunkIndex)],
@@ -239,7 +245,8 @@ export class StagingTable {
   }
 
   /**
-   * Documents of a page whose every staged chunk landed: their pending hash becomes current.
+   * Documents of a page whose every staged chunk landed (none is left but landed ones from before
+   * v7): their pending hash becomes current.
    * Returns them with their new chunk counts so the caller can trim chunks beyond that count.
    * The page's unlanded chunks are read once (OFFSET 0 keeps the subquery whole): as a
    * correlated NOT EXISTS, the key (collection, run_key, page_no, batch_no, document_id, …) has
@@ -296,11 +303,9 @@ export class StagingTable {
          WHERE d.collection = $1 AND d.pending_page = $2 AND d.document_id = f.document_id`,
         [collection, `${runKey}:${pageNo}`, runKey, pageNo],
       );
-      await c.query(`DELETE FROM ${S}.staged_chunks WHERE collection = $1 AND run_key = $2 AND page_no = $3`, [
-        collection,
-        runKey,
-        pageNo,
-      ]);
+      for (const table of ['staged_chunks', 'landed_batches']) {
+        await c.query(`DELETE FROM ${S}.${table} WHERE collection = $1 AND run_key = $2 AND page_no = $3`, [collection, runKey, pageNo]);
+      }
     });
   }
 
@@ -311,11 +316,17 @@ export class StagingTable {
          AND created_at < now() - interval '1 day'`,
       [collection, runKey],
     );
+    await this.pool.query(
+      `DELETE FROM ${S}.landed_batches WHERE collection = $1 AND run_key <> $2 AND created_at < now() - interval '1 day'`,
+      [collection, runKey],
+    );
     return r.rowCount ?? 0;
   }
 
   async dropRun(collection: string, runKey: string): Promise<void> {
-    await this.pool.query(`DELETE FROM ${S}.staged_chunks WHERE collection = $1 AND run_key = $2`, [collection, runKey]);
+    for (const table of ['staged_chunks', 'landed_batches']) {
+      await this.pool.query(`DELETE FROM ${S}.${table} WHERE collection = $1 AND run_key = $2`, [collection, runKey]);
+    }
   }
 
   /** Chunks planned but not yet written, all collections (the metrics backlog). */

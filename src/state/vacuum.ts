@@ -3,7 +3,7 @@ import { withClient } from '../pg/connection';
 import { STATE_SCHEMA as S } from './schema';
 
 /**
- * The state tables a run rewrites row by row: every chunk is staged, marked landed and deleted;
+ * The state tables a run rewrites row by row: every chunk is staged and deleted (as it lands);
  * every document is marked seen, made pending and committed; cached vectors are evicted. Each
  * of those leaves a dead row version that only VACUUM reclaims. A Postgres with autovacuum off
  * (or too lazy for this churn) keeps them all: a 100k-chunk run left 315k dead staged rows in
@@ -41,7 +41,16 @@ export interface VacuumOptions {
   timeoutMs?: number;
   /** How long to wait for a table another VACUUM (or DDL) holds before skipping it (lock_timeout). */
   lockTimeoutMs?: number;
+  /**
+   * Stops the work early (the worker is shutting down): the VACUUM in progress is cancelled
+   * (pg_cancel_backend; not on PGlite, where it is waited for) and no further table is begun.
+   * What was not vacuumed is reported as such; the next finished run does it.
+   */
+  signal?: AbortSignal;
 }
+
+/** What a table that was due reports when the work was stopped before it (VacuumOptions.signal). */
+export const VACUUM_STOPPED = 'stopped: the worker is shutting down';
 
 /**
  * VACUUM (ANALYZE) of the churn tables whose dead rows are due (pg_stat_user_tables, which the
@@ -53,8 +62,9 @@ export interface VacuumOptions {
 export async function vacuumChurnTables(pool: Pool, o: VacuumOptions = {}): Promise<TableVacuum[]> {
   const policy = o.policy ?? DEFAULT_VACUUM_POLICY;
   return withClient(pool, async (c) => {
-    const r = await c.query<{ relname: string; live: number; dead: number; pglite: boolean }>(
-      `SELECT relname, n_live_tup::float8 AS live, n_dead_tup::float8 AS dead, version() LIKE '%PGlite%' AS pglite
+    const r = await c.query<{ relname: string; live: number; dead: number; pglite: boolean; pid: number }>(
+      `SELECT relname, n_live_tup::float8 AS live, n_dead_tup::float8 AS dead, version() LIKE '%PGlite%' AS pglite,
+         pg_backend_pid() AS pid
        FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = ANY($2::text[]) ORDER BY relname`,
       [S, CHURN_TABLES],
     );
@@ -66,18 +76,27 @@ export async function vacuumChurnTables(pool: Pool, o: VacuumOptions = {}): Prom
       await c.query(`SET statement_timeout = ${Math.max(1, Math.round(o.timeoutMs ?? 10 * 60_000))}`);
       await c.query(`SET lock_timeout = ${Math.max(1, Math.round(o.lockTimeoutMs ?? 2_000))}`);
     }
+    // A stop cancels the statement in progress from another connection of the pool.
+    const pid = r.rows[0]?.pid;
+    const cancel = () => void pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+    if (settings) o.signal?.addEventListener('abort', cancel, { once: true });
     try {
       for (const t of due) {
+        if (o.signal?.aborted) {
+          t.vacuumed = VACUUM_STOPPED;
+          continue;
+        }
         const t0 = Date.now();
         try {
           await c.query(`VACUUM (ANALYZE) ${S}.${t.table}`);
           t.vacuumed = true;
         } catch (err) {
-          t.vacuumed = (err as Error).message;
+          t.vacuumed = o.signal?.aborted ? VACUUM_STOPPED : (err as Error).message;
         }
         t.ms = Date.now() - t0;
       }
     } finally {
+      o.signal?.removeEventListener('abort', cancel);
       if (settings) await c.query('RESET statement_timeout; RESET lock_timeout');
     }
     return out;

@@ -108,7 +108,7 @@ function chunkExtracted(input: DocumentInput, format: Format, extracted: Extract
   if (extracted.metadata.language) base.language = extracted.metadata.language;
   if (input.modifiedAt) base.modified_at = input.modifiedAt;
 
-  const tokenizer = input.tokenizer ?? cl100k;
+  const tokenizer = countingOnce(input.tokenizer ?? cl100k);
   const out: DocumentChunk[] = [];
   if (extracted.sections) {
     for (const c of chunkSections(extracted.sections, input.chunking, tokenizer)) {
@@ -127,4 +127,23 @@ function chunkExtracted(input: DocumentInput, format: Format, extracted: Extract
   }
   if (out.length === 0) throw new DocumentError('EmptyDocument', `${id}: has no text to index`);
   return out;
+}
+
+/**
+ * The tokenizer with its counts remembered for one document: the section chunker counts a
+ * section, then chunkText counts the same text again, its chunks once more when they are
+ * emitted, and every chunk's heading prefix (a page of 200 synthetic documents made 8,040 count
+ * calls over 5.5M characters for 1M characters of text). Same function, same input: the counts,
+ * and so the chunks, are exactly what they were.
+ */
+function countingOnce(tokenizer: TextTokenizer): TextTokenizer {
+  const counted = new Map<string, number>();
+  return {
+    ...tokenizer,
+    count: (text) => {
+      let n = counted.get(text);
+      if (n === undefined) counted.set(text, (n = tokenizer.count(text)));
+      return n;
+    },
+  };
 }

@@ -44,15 +44,15 @@ describe('state-store round trips of one batch', () => {
   const runKey = 'run-1';
   let real: pg.Pool;
   const embedder = new OfflineEmbedder(8);
+  const chunks = Array.from({ length: 16 }, (_, i) => {
+    const content = `chunk ${i} of ${collection}`;
+    return { documentId: `d${i % 4}`, chunkIndex: Math.floor(i / 4), pointId: '00000000-0000-5000-8000-' + String(i).padStart(12, '0'), textHash: sha256(content), content, tokens: 4, batchNo: i < 8 ? 0 : 1 };
+  });
 
   before(async () => {
     real = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
     const store = new StateStore(real);
     await store.migrate();
-    const chunks = Array.from({ length: 16 }, (_, i) => {
-      const content = `chunk ${i} of ${collection}`;
-      return { documentId: `d${i % 4}`, chunkIndex: Math.floor(i / 4), pointId: '00000000-0000-5000-8000-' + String(i).padStart(12, '0'), textHash: sha256(content), content, tokens: 4, batchNo: i < 8 ? 0 : 1 };
-    });
     await store.staging.stagePage({ collection, runKey, pageNo: 0, seen: ['d0', 'd1', 'd2', 'd3'], planned: [], failed: [], chunks });
     // batch 1's texts are cached already
     await cacheChunks(store, embedder, chunks.filter((c) => c.batchNo === 1));
@@ -70,9 +70,10 @@ describe('state-store round trips of one batch', () => {
   const deps = (pool: pg.Pool) =>
     ({ store: new StateStore(pool), embedder, log: pino({ level: 'silent' }), sinks: { pgvector: new PgVectorStore(pool) }, defaultSink: 'pgvector' }) as unknown as ActivityDeps;
   const sinkCount = async (batchNo: number) =>
-    Number((await real.query(`SELECT count(*) FROM public.${collection} WHERE id IN (SELECT point_id FROM vector_ingest.staged_chunks WHERE collection = $1 AND batch_no = $2)`, [collection, batchNo])).rows[0].count);
+    Number((await real.query(`SELECT count(*) FROM public.${collection} WHERE id = ANY($1::uuid[])`, [chunks.filter((c) => c.batchNo === batchNo).map((c) => c.pointId)])).rows[0].count);
+  /** A landed chunk's staged row is deleted by the landing statement: what is staged no more. */
   const landedCount = async (batchNo: number) =>
-    Number((await real.query('SELECT count(*) FROM vector_ingest.staged_chunks WHERE collection = $1 AND batch_no = $2 AND status = 1', [collection, batchNo])).rows[0].count);
+    8 - Number((await real.query('SELECT count(*) FROM vector_ingest.staged_chunks WHERE collection = $1 AND batch_no = $2', [collection, batchNo])).rows[0].count);
 
   it('embeds a batch of misses with one read and one write', async () => {
     const c = countingPool(real);

@@ -77,6 +77,7 @@ describe('fused batch activity (embed + write in one)', () => {
     await real.query('DELETE FROM vector_ingest.collection_leases WHERE collection = $1', [collection]);
     await real.query('DELETE FROM vector_ingest.generations WHERE collection = $1', [collection]);
     await real.query('DELETE FROM vector_ingest.staged_chunks WHERE collection = $1', [collection]);
+    await real.query('DELETE FROM vector_ingest.landed_batches WHERE collection = $1', [collection]);
     await real.query('DELETE FROM vector_ingest.embedding_cache WHERE model = $1 AND text_hash = ANY($2)', [offline.model, chunks.map((c) => c.textHash)]);
     await real.end();
   });
@@ -92,14 +93,17 @@ describe('fused batch activity (embed + write in one)', () => {
   const sinkRows = async (batchNo: number) =>
     (
       await real.query<{ id: string; embedding: string }>(
-        `SELECT id, embedding::text AS embedding FROM public.${collection} WHERE id IN (SELECT point_id FROM vector_ingest.staged_chunks WHERE collection = $1 AND batch_no = $2) ORDER BY id`,
-        [collection, batchNo],
+        `SELECT id, embedding::text AS embedding FROM public.${collection} WHERE id = ANY($1::uuid[]) ORDER BY id`,
+        [chunks.filter((c) => c.batchNo === batchNo).map((c) => c.pointId)],
       )
     ).rows;
+  /** The batch's staged rows by status; a landed chunk's row is deleted by the landing statement. */
   const statusCounts = async (batchNo: number) =>
     Object.fromEntries(
       (await real.query('SELECT status, count(*)::int AS n FROM vector_ingest.staged_chunks WHERE collection = $1 AND batch_no = $2 GROUP BY status', [collection, batchNo])).rows.map((r) => [r.status, r.n]),
     );
+  const landedTally = async (batchNo: number) =>
+    (await real.query('SELECT landed FROM vector_ingest.landed_batches WHERE collection = $1 AND batch_no = $2', [collection, batchNo])).rows[0]?.landed;
   const cachedCount = async (batchNo: number) =>
     Number(
       (
@@ -114,7 +118,8 @@ describe('fused batch activity (embed + write in one)', () => {
     const r = await embedAndWriteBatch(deps(), key(0), slots(), FAST_RETRY);
     assert.deepEqual({ chunks: r.embed.chunks, embedded: r.embed.embedded, failed: r.embed.failed }, { chunks: 8, embedded: 8, failed: 1 });
     assert.deepEqual(r.upsert, { upserted: 7, written: 7, skipped: 0 });
-    assert.deepEqual(await statusCounts(0), { 1: 7, 2: 1 }, 'seven landed, the bad one marked failed');
+    assert.deepEqual(await statusCounts(0), { 2: 1 }, 'seven landed (their staged rows gone), the bad one marked failed');
+    assert.equal(await landedTally(0), 7, 'the batch counts what landed');
     const rows = await sinkRows(0);
     assert.equal(rows.length, 7);
     const good = chunks.filter((c) => c.batchNo === 0 && !c.content.includes('BAD'));
@@ -129,6 +134,7 @@ describe('fused batch activity (embed + write in one)', () => {
     assert.equal(provider.asked.length, 0);
     assert.deepEqual(again.upsert, { upserted: 7, written: 0, skipped: 0 });
     assert.equal((await sinkRows(0)).length, 7);
+    assert.equal(await landedTally(0), 7, 'a retry that landed nothing adds nothing');
   });
 
   it('asks the provider only for the misses and takes the rest from the cache', async () => {
@@ -170,7 +176,8 @@ describe('fused batch activity (embed + write in one)', () => {
     await real.query('DELETE FROM vector_ingest.embedding_cache WHERE model = $1 AND text_hash = ANY($2)', [offline.model, chunks.filter((c) => c.batchNo === 0).map((c) => c.textHash)]);
     // batch 0's seven good chunks, pending again, staged by a run that does not hold the lease
     await real.query(`DELETE FROM public.${collection}`);
-    await real.query('UPDATE vector_ingest.staged_chunks SET status = 0, run_key = $2 WHERE collection = $1 AND batch_no = 0 AND status = 1', [collection, 'another-run']);
+    const good = chunks.filter((c) => c.batchNo === 0 && !c.content.includes('BAD'));
+    await new StateStore(real).staging.stagePage({ collection, runKey: 'another-run', pageNo: 0, seen: [], planned: [], failed: [], chunks: good });
     const acts = createActivities(deps(), slots());
     await assert.rejects(acts.embedAndWriteBatch(key(0, 'another-run')), (err: Error) => err instanceof ApplicationFailure && err.type === 'CollectionBusy');
     assert.equal(await real.query(`SELECT count(*)::int AS n FROM public.${collection}`).then((r) => r.rows[0].n), 0);

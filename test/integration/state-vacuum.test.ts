@@ -10,6 +10,7 @@ import { ingestCollection } from '../../src/workflows';
 import { TASK_QUEUE, type IngestResult } from '../../src/contracts/ingest';
 import { StateStore } from '../../src/state/store';
 import { CHURN_TABLES, DEFAULT_VACUUM_POLICY, needsVacuum, vacuumChurnTables } from '../../src/state/vacuum';
+import { BackgroundVacuum } from '../../src/activities/vacuum-state';
 import { buildCorpus } from '../support/corpus';
 import { startTemporal, startTestWorker, teardown, tempDir, testClient, testConfig, uniqueCollection, withPg, type TestWorker } from '../support/env';
 
@@ -60,6 +61,16 @@ async function bloat(c: pg.Client | pg.Pool, n: number): Promise<void> {
   );
   await c.query(`DELETE FROM ${S}.embedding_cache WHERE model = 'it-vacuum-big'`);
   await c.query('SELECT pg_stat_force_next_flush()');
+}
+
+/** The end-of-run vacuum runs on the worker after the run has completed (BackgroundVacuum): its log lines come a little later. */
+async function logged(logs: string[], what: string): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const line = logs.find((l) => l.includes(what));
+    if (line) return line;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.fail(`never logged: ${what}: ${logs.join('')}`);
 }
 
 async function dbNow(): Promise<Date> {
@@ -122,7 +133,7 @@ describe('state store vacuum at the end of a run', () => {
       const s = after.get(t)!;
       assert.ok(s.dead < DEFAULT_VACUUM_POLICY.minDead && !needsVacuum(s), `${t}: ${s.dead} dead rows left`);
     }
-    assert.ok(logs.some((l) => l.includes('vacuumed a state table')), 'the vacuum is logged');
+    await logged(logs, 'vacuumed a state table');
   });
 
   it('a VACUUM that fails (a lock another session holds) is logged and the run still succeeds', async () => {
@@ -141,8 +152,8 @@ describe('state store vacuum at the end of a run', () => {
       const s = await until('documents vacuumed by the run', (x) => (x.get('documents')?.lastVacuum ?? new Date(0)) > t0);
       assert.ok(!((s.get('staged_chunks')?.lastVacuum ?? new Date(0)) > t0), 'the locked table was not vacuumed');
       assert.ok((s.get('staged_chunks')?.dead ?? 0) >= BLOAT, 'its dead rows are still there');
-      const warned = logs.find((l) => l.includes('could not vacuum a state table'));
-      assert.ok(warned?.includes('staged_chunks'), `a warning names the table: ${logs.join('')}`);
+      const warned = await logged(logs, 'could not vacuum a state table');
+      assert.ok(warned.includes('staged_chunks'), `a warning names the table: ${logs.join('')}`);
     } finally {
       await holder.query('ROLLBACK');
       await holder.end();
@@ -151,6 +162,41 @@ describe('state store vacuum at the end of a run', () => {
     const t1 = await dbNow();
     await ingest();
     await until('staged_chunks vacuumed by the next run', (x) => (x.get('staged_chunks')?.lastVacuum ?? new Date(0)) > t1);
+  });
+
+  it('the worker\'s background vacuum: a request returns at once, and stopping it cancels a VACUUM in progress', async () => {
+    await withPg((c) => bloat(c, BLOAT));
+    await until('dead rows recorded', (s) => (s.get('staged_chunks')?.dead ?? 0) >= BLOAT);
+    const pool = new pg.Pool({ connectionString: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/vector_ingest_test', max: 3 });
+    const holder = await pool.connect();
+    const lines: string[] = [];
+    const log = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
+    // A minute's lock timeout: without the stop, it would wait that long for the lock held here.
+    const bg = new BackgroundVacuum({ store: new StateStore(pool), log }, { lockTimeoutMs: 60_000 });
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`LOCK TABLE ${S}.staged_chunks IN SHARE UPDATE EXCLUSIVE MODE`);
+      const t0 = Date.now();
+      bg.request();
+      bg.request(); // while one runs: once more after it, not two at a time
+      assert.ok(Date.now() - t0 < 50, 'request() does not wait for the work');
+      for (let i = 0; ; i++) {
+        const r = await pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'VACUUM (ANALYZE) ${S}.staged_chunks%' AND wait_event_type = 'Lock'`);
+        if (r.rows[0].n > 0) break;
+        assert.ok(i < 150, 'the VACUUM of the locked table never started waiting');
+        await new Promise((res) => setTimeout(res, 200));
+      }
+      const t1 = Date.now();
+      await bg.stop();
+      assert.ok(Date.now() - t1 < 5_000, `stop() took ${Date.now() - t1} ms`);
+      assert.ok(lines.some((l) => l.includes('the worker is shutting down') && l.includes('staged_chunks')), lines.join(''));
+      bg.request(); // stopped: nothing more starts
+      await bg.idle();
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+      await pool.end();
+    }
   });
 
   it('on PGlite (the embedded store) the same migration and vacuum work', async () => {

@@ -85,6 +85,20 @@ describe('chunking threads', () => {
     }
   });
 
+  it('warm() starts every thread before the first document, once', async () => {
+    const t = new ChunkThreads(2).warm();
+    try {
+      const threads = (t as unknown as { threads: Array<{ worker: { threadId: number } } | undefined> }).threads;
+      const ids = threads.map((x) => x?.worker.threadId);
+      assert.equal(ids.filter((id) => id !== undefined).length, 2);
+      t.warm();
+      assert.deepEqual(threads.map((x) => x?.worker.threadId), ids, 'a second warm() starts none');
+      assert.deepEqual(await t.chunk(job('w.md', markdown(4)), cl100k), await plannedChunks(job('w.md', markdown(4)), cl100k));
+    } finally {
+      await t.close();
+    }
+  });
+
   it('chunk inline when the tokenizer cannot be rebuilt in a thread (no spec) or there are no threads', async () => {
     const { spec: _spec, ...rest } = cl100k;
     const noSpec: TextTokenizer = rest;
