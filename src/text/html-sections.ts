@@ -20,6 +20,10 @@ const heading: FormatCallback = (elem, walk, builder, options) => {
 /** Compiled once: html-to-text's `convert` rebuilds its selector matcher on every call. */
 const htmlToText = compile({
   wordwrap: false,
+  // Its default cuts input past 16 MiB without a word (a note on stderr): a 17 MB page, or a
+  // 12 MB Markdown file rendered to HTML, lost its end. Documents are bounded by
+  // VECTOR_INGEST_MAX_DOCUMENT_BYTES before they get here.
+  limits: { maxInputLength: Number.MAX_SAFE_INTEGER },
   preserveNewlines: false,
   formatters: { heading },
   selectors: [

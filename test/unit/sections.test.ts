@@ -4,6 +4,7 @@ import { chunkDocument } from '../../src/text/document';
 import { DEFAULT_FORMAT_LIMITS } from '../../src/text/formats';
 import { chunkSections, embeddingText } from '../../src/text/sections';
 import { countTokens } from '../../src/text/tokenizer';
+import { htmlSections } from '../../src/text/html-sections';
 
 const md = (text: string, chunkTokens = 64) =>
   chunkDocument({ documentId: 'guide.md', bytes: Buffer.from(text), format: 'markdown', chunking: { chunkTokens, overlapTokens: 8 }, limits: DEFAULT_FORMAT_LIMITS });
@@ -75,5 +76,17 @@ describe('structure-aware chunking', () => {
     assert.ok(chunks.every((c) => c.metadata.title === 'The Manual' && c.metadata.format === 'html'));
     const two = chunks.find((c) => c.content.includes('two body'))!;
     assert.equal(two.metadata.heading_path, 'Top > Part two');
+  });
+});
+
+describe('htmlSections on a large page', () => {
+  it('keeps the end of a page over 16 MiB (html-to-text cut its input there, silently)', () => {
+    const filler = '<p>lorem ipsum dolor sit amet consectetur.</p>\n'.repeat(400_000); // ~18.4 MB
+    const html = `<h1>Top</h1>${filler}<h2>Last</h2><p>the-very-last-words</p>`;
+    assert.ok(html.length > 16_777_216);
+    const doc = htmlSections(html);
+    const last = doc.sections[doc.sections.length - 1]!;
+    assert.match(last.text, /the-very-last-words/);
+    assert.deepEqual(last.headingPath, ['Top', 'Last']);
   });
 });
